@@ -49,7 +49,7 @@ hints:
   SoftwareRequirement:
     packages:
       freesurfer:
-        specs: [https://identifiers.org/RRID:SCR_001847]
+        specs: ["https://identifiers.org/RRID:SCR_001847"]
         version: ["7.3.2"]
   ResourceRequirement:
     coresMin: 1
@@ -155,7 +155,7 @@ outputs:
   aparc_stats:
     type: File[]
     label: stats/?h.aparc*.stats (aparc, aparc.pial, aparc.a2009s, aparc.DKTatlas)
-    outputBinding: {glob: $(inputs.lh_subject_dir.basename)/stats/?h.aparc*.stats}
+    outputBinding: {glob: "$(inputs.lh_subject_dir.basename)/stats/?h.aparc*.stats"}
   recon_all_log:
     type: File
     label: scripts/recon-all.log

@@ -100,7 +100,7 @@ hints:
   SoftwareRequirement:
     packages:
       freesurfer:
-        specs: [https://identifiers.org/RRID:SCR_001847]
+        specs: ["https://identifiers.org/RRID:SCR_001847"]
         version: ["7.3.2"]
   ResourceRequirement:
     coresMin: 1

@@ -1,0 +1,117 @@
+"""Runner settings: a command-line flag, else an ``FS_CWL_*`` variable, else the config file.
+
+Each setting is declared once in :data:`SETTINGS`, which also feeds ``--help`` (every
+flag's help names its variable) and the error for a missing setting.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML, YAMLError
+
+CONFIG_ENV = "FS_CWL_CONFIG"
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "fs-cwl" / "config.yml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its flag, environment variable, config key and help."""
+
+    name: str
+    flag: str
+    help: str
+    default: str | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def env(self) -> str:
+        return "FS_CWL_" + self.name.upper()
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("backend", "--backend", "where to run: local (this machine) or aws", "local",
+                ("local", "aws")),
+        Setting("engine", "--engine", "CWL runner of the local backend", "toil",
+                ("toil", "cwltool")),
+        Setting("container", "--container",
+                "run the tools in containers (docker or podman) instead of the local "
+                "FreeSurfer", "none", ("none", "docker", "podman")),
+        Setting("fs_license", "--fs-license",
+                "FreeSurfer license file (else FS_LICENSE, else $FREESURFER_HOME/license.txt)"),
+        Setting("jobs", "--jobs", "subjects processed at the same time (default: cores / 2)"),
+        Setting("queue", "--queue", "AWS Batch job queue"),
+        Setting("region", "--region", "AWS region"),
+        Setting("bucket", "--bucket", "S3 bucket (and prefix) for inputs, outputs, job store"),
+        Setting("job_role_arn", "--job-role-arn", "IAM role ARN of the Batch jobs"),
+        Setting("image", "--image", "container image of the Batch jobs"),
+    )
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the flag and the variable."""
+
+
+class ConfigFileError(SettingsError):
+    """The config file cannot be read."""
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The config file's settings (an empty dict when there is none)."""
+    explicit = path is not None or CONFIG_ENV in os.environ
+    path = path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
+    if not path.exists():
+        if explicit:
+            raise ConfigFileError(f"config file {path} does not exist ({CONFIG_ENV} or --config)")
+        return {}
+    try:
+        data = YAML(typ="safe").load(path.read_text())
+    except (OSError, YAMLError) as err:
+        raise ConfigFileError(f"cannot read config file {path}: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"config file {path} must be a mapping of setting: value")
+    unknown = sorted(set(data) - set(SETTINGS))
+    if unknown:
+        raise ConfigFileError(
+            f"config file {path}: unknown settings {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(SETTINGS))}"
+        )
+    return {key: str(value) for key, value in data.items()}
+
+
+def resolve(name: str, flag_value: str | None, config: dict[str, Any]) -> str | None:
+    """The value of setting ``name``: flag, then environment, then config, then default."""
+    setting = SETTINGS[name]
+    for value in (flag_value, os.environ.get(setting.env), config.get(name), setting.default):
+        if value not in (None, ""):
+            text = str(value)
+            if setting.choices and text not in setting.choices:
+                raise SettingsError(
+                    f"{setting.flag} / {setting.env}: {text!r} is not one of "
+                    f"{', '.join(setting.choices)}"
+                )
+            return text
+    return None
+
+
+def require(name: str, flag_value: str | None, config: dict[str, Any]) -> str:
+    """Like :func:`resolve`, but a missing value is an error naming flag and variable."""
+    value = resolve(name, flag_value, config)
+    if value is None:
+        setting = SETTINGS[name]
+        raise SettingsError(
+            f"missing setting: {setting.help}; pass {setting.flag} or set {setting.env}"
+        )
+    return value

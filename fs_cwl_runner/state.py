@@ -1,0 +1,96 @@
+"""The state of a run: per subject and stage, pending, running, done or failed.
+
+Kept as ``<output>/logs/run.json``, rewritten atomically on each change, so ``status``,
+the report and a resumed run all read the same record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STAGES = ("autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3")
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+
+
+@dataclass
+class StageRecord:
+    name: str
+    status: str = PENDING
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+
+@dataclass
+class SubjectRecord:
+    subject_id: str
+    status: str = PENDING
+    stages: list[StageRecord] = field(default_factory=lambda: [StageRecord(s) for s in STAGES])
+    failed_stage: str | None = None
+    error: str | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+    def stage(self, name: str) -> StageRecord:
+        for record in self.stages:
+            if record.name == name:
+                return record
+        raise KeyError(name)
+
+
+@dataclass
+class RunRecord:
+    cohort: str
+    output: str
+    backend: str
+    engine: str
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    subjects: list[SubjectRecord] = field(default_factory=list)
+    group_status: str = PENDING
+
+    def subject(self, subject_id: str) -> SubjectRecord:
+        for record in self.subjects:
+            if record.subject_id == subject_id:
+                return record
+        raise KeyError(subject_id)
+
+    def counts(self) -> dict[str, int]:
+        counts = {PENDING: 0, RUNNING: 0, DONE: 0, FAILED: 0}
+        for record in self.subjects:
+            counts[record.status] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        subjects = [
+            SubjectRecord(
+                **{**s, "stages": [StageRecord(**st) for st in s["stages"]]}
+            )
+            for s in data.get("subjects", [])
+        ]
+        return cls(**{**data, "subjects": subjects})
+
+
+def save(record: RunRecord, path: Path) -> None:
+    """Write ``record`` to ``path`` atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record.to_json(), indent=1))
+    tmp.replace(path)
+
+
+def load(path: Path) -> RunRecord:
+    return RunRecord.from_json(json.loads(path.read_text()))
