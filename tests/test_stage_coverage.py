@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CWL, EXAMPLE_DATA
 from ruamel.yaml import YAML
 
-from conftest import CWL, EXAMPLE_DATA
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 HEADER = re.compile(r"^#@# (.+?) \w{3} \w{3} +\d+ [\d:]+ \w+ \d{4}$")
@@ -106,17 +106,15 @@ def workflow_steps(workflow: Path) -> dict[str, dict[str, Any]]:
     return dict(YAML(typ="safe").load(workflow.read_text())["steps"])
 
 
+def upstream_steps(step: dict[str, Any]) -> set[str]:
+    """Names of the steps whose outputs ``step`` reads."""
+    sources = [v if isinstance(v, str) else v.get("source") for v in step["in"].values()]
+    return {str(s).split("/")[0] for s in sources if s and "/" in str(s)}
+
+
 def stage_order(steps: dict[str, dict[str, Any]]) -> list[str]:
     """The workflow's steps in an order their data flow allows (Kahn's algorithm)."""
-    needs = {
-        name: {
-            str(src).split("/")[0]
-            for value in step["in"].values()
-            for src in ([value] if isinstance(value, str) else [value.get("source")] if isinstance(value, dict) else [])
-            if src and "/" in str(src)
-        }
-        for name, step in steps.items()
-    }
+    needs = {name: upstream_steps(step) for name, step in steps.items()}
     order: list[str] = []
     while needs:
         ready = sorted(n for n, deps in needs.items() if deps <= set(order))
@@ -146,7 +144,8 @@ def stage_job(step: dict[str, Any], subject: str, pial: str, license_file: Path)
 
 def expected_steps(dontrun: DontRun, pial: str) -> list[Step]:
     image = str(dontrun.image)
-    flags = {"none": [], "t2w": ["-T2", image, "-T2pial"], "flair": ["-FLAIR", image, "-FLAIRpial"]}[pial]
+    flags = {"none": [], "t2w": ["-T2", image, "-T2pial"],
+             "flair": ["-FLAIR", image, "-FLAIRpial"]}[pial]
     args = ["-sd", "", "-s", "reference", "-all", *flags]
     dontrun.add_images("reference")
     return dontrun.run(args)

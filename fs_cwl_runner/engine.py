@@ -1,0 +1,130 @@
+"""Command lines of the CWL runners on this machine: cwltool and Toil's single-machine mode.
+
+One place builds them, so the runner, the tests and the benchmarks run the CWL files
+the same way. Without containers the tools find FreeSurfer through the environment
+variables that :meth:`FreeSurfer.environment` sets, which the runners must be told to
+pass through (they hand tools a clean environment otherwise).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES, FreeSurfer
+
+REPO_CWL = Path(__file__).resolve().parent.parent / "cwl"
+ENGINES = ("toil", "cwltool")
+CONTAINERS = ("none", "docker", "podman")
+
+
+class EngineError(Exception):
+    """The chosen CWL runner or container engine cannot be used."""
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """Everything needed to run one CWL workflow with one job order."""
+
+    engine: str
+    workflow: Path
+    job_order: Path
+    outdir: Path
+    workdir: Path  # engine state (cache or job store) and scratch space, kept for resuming
+    container: str = "none"
+    cores: int | None = None
+    extra_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+def cwl_dir() -> Path:
+    """The project's ``cwl/`` folder."""
+    if not (REPO_CWL / "workflows" / "cohort.cwl").is_file():
+        raise EngineError(f"the CWL files are missing from {REPO_CWL}; reinstall fs-cwl")
+    return REPO_CWL
+
+
+def executable(name: str) -> str:
+    """The CWL runner installed next to this Python, else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        raise EngineError(f"{name} not found; install fs-cwl with its dependencies")
+    return found
+
+
+def preserved_variables(freesurfer: FreeSurfer | None) -> list[str]:
+    """Variables passed through to tools when they run without a container."""
+    return list(ENVIRONMENT_VARIABLES) if freesurfer is not None else []
+
+
+def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
+    work = run.workdir
+    args = [
+        executable("cwltool"), "--disable-color", "--parallel",
+        "--outdir", str(run.outdir),
+        # The cache makes a rerun skip every stage that finished before.
+        "--cachedir", str(work / "cache"),
+        "--tmpdir-prefix", f"{work / 'tmp'}/",
+        "--tmp-outdir-prefix", f"{work / 'out'}/",
+    ]
+    args += container_args("cwltool", run.container)
+    for name in preserved_variables(freesurfer):
+        args += ["--preserve-environment", name]
+    return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
+
+
+def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
+    work = run.workdir
+    jobstore = work / "jobstore"
+    args = [
+        executable("toil-cwl-runner"), "--batchSystem", "single_machine",
+        "--jobStore", f"file:{jobstore}",
+        "--outdir", str(run.outdir),
+        "--workDir", str(work / "toil"),
+        "--coordinationDir", str(work / "coordination"),
+        "--tmp-outdir-prefix", f"{work / 'out'}/",
+        "--clean", "onSuccess",
+        "--logInfo",
+    ]
+    if run.cores:
+        args += ["--maxCores", str(run.cores)]
+    # A job store left by an interrupted run is resumed rather than started again.
+    if jobstore.exists():
+        args.append("--restart")
+    args += container_args("toil", run.container)
+    names = preserved_variables(freesurfer)
+    if names:
+        args += ["--preserve-environment", *names]
+    return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
+
+
+def container_args(engine: str, container: str) -> list[str]:
+    if container == "none":
+        return ["--no-container"]
+    if container == "podman":
+        return ["--podman"]
+    if container == "docker":
+        return []
+    raise EngineError(f"--container / FS_CWL_CONTAINER: unknown engine {container!r}")
+
+
+def command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
+    """The command line that runs ``run`` with its engine."""
+    if run.engine == "cwltool":
+        return cwltool_command(run, freesurfer)
+    if run.engine == "toil":
+        return toil_command(run, freesurfer)
+    raise EngineError(f"--engine / FS_CWL_ENGINE: unknown engine {run.engine!r}")
+
+
+def environment(freesurfer: FreeSurfer | None, base: dict[str, str]) -> dict[str, str]:
+    """The runner's environment: FreeSurfer's variables when tools run without containers."""
+    env = freesurfer.environment(base) if freesurfer is not None else dict(base)
+    # Tools get the license as a CWL File input only; the runner never passes it on.
+    env.pop("FS_LICENSE", None)
+    env.pop("DEBUG", None)
+    return env
