@@ -1,0 +1,141 @@
+"""Benchmark: load, check and plan cohorts of 100, 1,000 and 10,000 subjects.
+
+Times ``load_cohort`` (with header checks) + ``job_order`` + ``write_job_order`` and
+measures peak memory, each size in a fresh child process so one size's memory does
+not hide the next's. Target: 10,000 subjects in under 20 s and 1 GB, with time per
+subject not growing with the cohort.
+
+    .venv/bin/python bench/plan_scale.py [--sizes 100 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+SIZES = (100, 1_000, 10_000)
+TARGET_SECONDS = 20.0
+TARGET_BYTES = 1 << 30
+
+
+def tiny_nifti() -> bytes:
+    """The bytes of an 8x8x8 uint8 .nii.gz with 1 mm voxels."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "tiny.nii.gz"
+        image = nib.Nifti1Image(np.zeros((8, 8, 8), np.uint8), np.eye(4))
+        image.header.set_zooms((1.0, 1.0, 1.0))
+        nib.save(image, path)
+        return path.read_bytes()
+
+
+def make_data(root: Path, count: int) -> None:
+    """``count`` subjects' images (one file per subject, written once for every size)."""
+    data = root / "data"
+    data.mkdir()
+    content = tiny_nifti()
+    for index in range(count):
+        (data / f"sub-{index:05d}_T1w.nii.gz").write_bytes(content)
+
+
+def make_cohort(root: Path, count: int) -> Path:
+    path = root / f"cohort-{count}.yml"
+    lines = ["freesurfer: {three_tesla: true, flags: [-qcache, -cw256]}",
+             f"output: results-{count}/", "subjects:"]
+    for index in range(count):
+        lines.append(f"  - id: sub-{index:05d}")
+        lines.append(f"    t1: [data/sub-{index:05d}_T1w.nii.gz]")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def plan(cohort_path: Path, license_path: Path) -> int:
+    """What is timed: load and check the cohort, build and write its job order."""
+    from fs_cwl_runner.cohort import load_cohort
+    from fs_cwl_runner.plan import job_order, write_job_order
+
+    cohort, _ = load_cohort(cohort_path)
+    order = job_order(cohort, license_path)
+    write_job_order(order, cohort_path.with_suffix(".job.yml"))
+    return len(cohort.subjects)
+
+
+def child(cohort_path: Path, license_path: Path) -> None:
+    """Measure one size (in its own process); print the figures as JSON."""
+    import fs_cwl_runner.cohort
+    import fs_cwl_runner.plan  # noqa: F401  (imports are not part of the timing)
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    subjects = plan(cohort_path, license_path)
+    seconds = time.perf_counter() - start
+    rss_delta = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    # A second, traced pass: tracemalloc slows Python down, so it is not timed.
+    tracemalloc.start()
+    plan(cohort_path, license_path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(json.dumps({"subjects": subjects, "seconds": seconds,
+                      "traced_peak": peak, "rss_delta": rss_delta * 1024}))
+
+
+def measure(cohort_path: Path, license_path: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", str(cohort_path), str(license_path)],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"benchmark child failed:\n{result.stderr}")
+    figures: dict[str, float] = json.loads(result.stdout.splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--child", nargs=2, metavar=("COHORT", "LICENSE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), Path(args.child[1]))
+        return
+    with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as scratch:
+        root = Path(scratch)
+        start = time.perf_counter()
+        make_data(root, max(args.sizes))
+        print(f"made {max(args.sizes)} images in {time.perf_counter() - start:.1f} s")
+        license_path = root / "license.txt"
+        license_path.write_text("stand-in license\n")
+        rows = [measure(make_cohort(root, size), license_path) for size in args.sizes]
+    report(rows)
+
+
+def report(rows: list[dict[str, float]]) -> None:
+    mib = 1 << 20
+    print(f"{'subjects':>9} {'seconds':>8} {'ms/subject':>11} {'traced peak MiB':>16} "
+          f"{'maxrss delta MiB':>17}")
+    for row in rows:
+        print(f"{row['subjects']:>9.0f} {row['seconds']:>8.2f} "
+              f"{1000 * row['seconds'] / row['subjects']:>11.3f} "
+              f"{row['traced_peak'] / mib:>16.1f} {row['rss_delta'] / mib:>17.1f}")
+    first, last = rows[0], rows[-1]
+    ratio = (last["seconds"] / last["subjects"]) / (first["seconds"] / first["subjects"])
+    print(f"time per subject at {last['subjects']:.0f} vs {first['subjects']:.0f} subjects: "
+          f"{ratio:.2f}x (1.0 = linear growth; above 1 = worse than linear)")
+    if last["subjects"] >= 10_000:
+        fast = last["seconds"] < TARGET_SECONDS
+        small = max(last["traced_peak"], last["rss_delta"]) < TARGET_BYTES
+        print(f"target for 10,000 subjects (< {TARGET_SECONDS:.0f} s, < 1 GiB): "
+              f"time {'met' if fast else 'MISSED'}, memory {'met' if small else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Engine and staging overhead of workflows/subject.cwl, per stage, under cwltool and Toil.
+
+Yardstick, measured in the same run: the recon-all test double run stage after stage in
+one folder, as a shell loop would. Each engine then runs the subject workflow on the same
+double; per stage we print the engine's wall time minus the yardstick's (the engine and
+staging overhead), the bytes the stage copies in (its writable subject directory), and,
+per run, all bytes written to disk by the engine and its tools (getrusage of children)
+next to the size of the finished subject directory.
+
+Targets: under 30 s of overhead per subject; bytes written under 3x the subject folder.
+Run: .venv/bin/python bench/stage_overhead.py [--scale 0.2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
+
+from fs_cwl_runner import engine  # noqa: E402
+from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
+
+STAGES = ["autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3"]
+STAMP = r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)"
+EVENTS = {
+    "cwltool": (re.compile(STAMP + r".*\[step (\w+)\] start"),
+                re.compile(STAMP + r".*\[step (\w+)\] completed")),
+    "toil": (re.compile(STAMP + r".*Issued job '[^']*' (\w+)\.cwl"),
+             re.compile(STAMP + r".*Job ended[^']*'[^']*' (\w+)\.cwl")),
+}
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def written_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock * 512
+
+
+def yardstick(env: dict[str, str], work: Path, job: dict) -> tuple[dict[str, float], dict[str, int], int]:
+    """Stage times of the double in one folder; bytes each stage would get as input."""
+    sd = work / "yardstick"
+    sd.mkdir()
+    t1 = [f["location"].removeprefix("file://") for f in job["t1w"]]
+    common = ["-openmp", "1", "-3T"]
+    stage_args = {
+        "autorecon1": [a for t in t1 for a in ("-i", t)] + ["-autorecon1"],
+        "autorecon2_volume": ["-autorecon2-volonly", "-gcareg"],
+        "autorecon_lh": ["-autorecon-hemi", "lh", *HEMI_NO],
+        "autorecon_rh": ["-autorecon-hemi", "rh", *HEMI_NO],
+        "autorecon3": FINAL,
+    }
+    seconds, staged = {}, {}
+    for stage in STAGES:
+        staged[stage] = folder_bytes(sd / "s") if (sd / "s").exists() else 0
+        started = time.perf_counter()
+        subprocess.run(["recon-all", "-sd", str(sd), "-s", "s", *stage_args[stage], *common],
+                       env=env, check=True, capture_output=True)
+        seconds[stage] = time.perf_counter() - started
+    # The last stage's input is the lh folder plus the rh files: about the whole folder.
+    staged["autorecon3"] = folder_bytes(sd / "s")
+    return seconds, staged, folder_bytes(sd / "s")
+
+
+HEMI_NO = ["-nocurvstats", "-nocortparc2", "-nocortparc3", "-nopctsurfcon", "-nohyporelabel",
+           "-noparcstats", "-noparcstats2", "-noparcstats3", "-nobalabels"]
+FINAL = ["-curvstats", "-cortribbon", "-cortparc2", "-cortparc3", "-pctsurfcon", "-hyporelabel",
+         "-apas2aseg", "-aparc2aseg", "-wmparc", "-parcstats", "-parcstats2", "-parcstats3",
+         "-segstats", "-balabels"]
+
+
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text.replace(",", ".")).timestamp()
+
+
+def engine_run(name: str, env: dict[str, str], work: Path, job: Path) -> tuple[dict[str, float], float, int]:
+    """Per-stage wall time from the engine's own log, total time, bytes written."""
+    extra = ("--timestamps",) if name == "cwltool" else ()
+    preserve = ("--preserve-environment", "FS_CWL_DOUBLE_SCALE")
+    run = engine.EngineRun(name, REPO / "cwl" / "workflows" / "subject.cwl", job,
+                           work / "out", work / "work", cores=2, extra_args=(*preserve, *extra))
+    before, started = written_bytes(), time.perf_counter()
+    result = subprocess.run(engine.command(run, find_freesurfer()), env=env, text=True,
+                            capture_output=True, check=False)
+    total, written = time.perf_counter() - started, written_bytes() - before
+    if result.returncode != 0:
+        sys.exit(f"{name} failed:\n{result.stderr[-4000:]}")
+    start_re, end_re = EVENTS[name]
+    starts, ends = {}, {}
+    for line in result.stderr.splitlines():
+        if m := start_re.search(line):
+            starts.setdefault(m.group(2), parse_time(m.group(1)))
+        elif m := end_re.search(line):
+            ends[m.group(2)] = parse_time(m.group(1))
+    stage_seconds = {s: ends[s] - starts[s] for s in STAGES if s in starts and s in ends}
+    return stage_seconds, total, written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.2,
+                        help="size of the double's files relative to real FreeSurfer (1.0 = ~400 MB)")
+    args = parser.parse_args()
+    freesurfer = find_freesurfer()
+    with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as tmp:
+        work = Path(tmp)
+        license_file = work / "license-for-test-double.txt"
+        license_file.write_text("not a FreeSurfer license\n")
+        env = double_environment(freesurfer, work / "calls.jsonl",
+                                 FS_CWL_DOUBLE_SCALE=str(args.scale))
+        subject = {**cohort_job(license_file)["subjects"][0],
+                   "fs_license": cohort_job(license_file)["fs_license"], "three_tesla": True}
+        base_seconds, staged, final_bytes = yardstick(env, work, subject)
+        job = write_job(subject, work / "job.yml")
+        print(f"double at scale {args.scale}: finished subject folder {final_bytes / 1e6:.1f} MB")
+        print(f"yardstick (double, stage after stage, one folder): "
+              f"{sum(base_seconds.values()):.1f} s")
+        for name in ("cwltool", "toil"):
+            stage_seconds, total, written = engine_run(name, env, work / name, job)
+            print(f"\n{name}: {total:.1f} s in all, overhead {total - sum(base_seconds.values()):.1f} s"
+                  f" per subject (target < 30 s); bytes written {written / 1e6:.1f} MB ="
+                  f" {written / final_bytes:.2f}x the subject folder (target < 3x)")
+            print(f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}{'copied MB':>11}")
+            for stage in STAGES:
+                seconds = stage_seconds.get(stage, float("nan"))
+                print(f"  {stage:<18}{seconds:>10.1f}{base_seconds[stage]:>10.1f}"
+                      f"{seconds - base_seconds[stage]:>12.1f}{staged[stage] / 1e6:>11.1f}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOIL_CHECK_ENV", "False")
+    main()

@@ -1,0 +1,222 @@
+"""``fs-cwl-run``: validate, plan, run and follow a FreeSurfer cohort.
+
+Exit codes: 0 success; 1 some subject failed; 2 bad input or settings (nothing run).
+Machine-readable results go to stdout, progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from fs_cwl_runner import __version__, state
+from fs_cwl_runner.cohort import CohortError, CohortSpec, check_output, load_cohort, mark_output
+from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
+from fs_cwl_runner.local import Layout, LocalBackend, LocalSettings
+from fs_cwl_runner.plan import job_order, write_job_order
+from fs_cwl_runner.progress import Progress
+from fs_cwl_runner.report import write_report
+from fs_cwl_runner.settings import SETTINGS, SettingsError, load_config, resolve
+
+COMMANDS = ("run", "validate", "plan", "status")
+EPILOG = """\
+settings: a flag wins over its FS_CWL_* variable, which wins over the config file
+($FS_CWL_CONFIG or ~/.config/fs-cwl/config.yml, a YAML mapping of setting: value).
+exit codes: 0 all subjects done; 1 some subject failed; 2 bad input (nothing run)."""
+
+
+class UsageError(Exception):
+    """Bad input: reported with exit code 2 before anything runs."""
+
+
+def add_setting(parser: argparse.ArgumentParser, name: str) -> None:
+    setting = SETTINGS[name]
+    default = f"; default {setting.default}" if setting.default else ""
+    parser.add_argument(setting.flag, dest=name, choices=setting.choices,
+                        help=f"{setting.help} (env {setting.env}{default})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fs-cwl-run", description="Run FreeSurfer recon-all over a cohort.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"fs-cwl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="validate, plan, run and report (the default command)",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("cohort", type=Path, help="the cohort file (cohort.yml)")
+    for name in ("backend", "engine", "container", "fs_license", "jobs"):
+        add_setting(run, name)
+    run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    validate = sub.add_parser("validate", help="check a cohort file; exit 2 listing problems")
+    validate.add_argument("cohort", type=Path)
+    add_setting(validate, "fs_license")
+    plan = sub.add_parser("plan", help="write the CWL job order of cwl/workflows/cohort.cwl")
+    plan.add_argument("cohort", type=Path)
+    plan.add_argument("-o", "--output", type=Path, required=True, help="job order file to write")
+    add_setting(plan, "fs_license")
+    status = sub.add_parser("status", help="per subject and stage: pending/running/done/failed")
+    status.add_argument("run", type=Path, nargs="?", default=Path(),
+                        help="the run's output folder (default: current folder)")
+    status.add_argument("--json", action="store_true", help="print the run record as JSON")
+    return parser
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """``fs-cwl-run cohort.yml`` means ``fs-cwl-run run cohort.yml``."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is not None and first not in COMMANDS:
+        return ["run", *argv]
+    return argv
+
+
+def license_for(args: argparse.Namespace, config: dict[str, Any]) -> Path:
+    explicit = resolve("fs_license", args.fs_license, config)
+    home = None
+    # Containers may bring FreeSurfer; the license is needed all the same.
+    with contextlib.suppress(FreeSurferError):
+        home = find_freesurfer().home
+    try:
+        return find_license(explicit, home=home)
+    except FreeSurferError as err:
+        raise UsageError(str(err)) from err
+
+
+def checked_cohort(path: Path) -> CohortSpec:
+    try:
+        cohort, warnings = load_cohort(path)
+    except CohortError as err:
+        raise UsageError(str(err)) from err
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    problems = check_output(cohort)
+    if problems:
+        raise UsageError(str(CohortError(problems, cohort.path)))
+    return cohort
+
+
+def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    cohort = checked_cohort(args.cohort)
+    license_for(args, config)
+    print(json.dumps({"valid": True, "subjects": len(cohort.subjects)}))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    cohort = checked_cohort(args.cohort)
+    write_job_order(job_order(cohort, license_for(args, config)), args.output)
+    print(json.dumps({"job_order": str(args.output), "subjects": len(cohort.subjects)}))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
+    path = Layout(args.run.resolve()).run_state
+    if not path.exists():
+        raise UsageError(f"no run found in {args.run} (expected {path})")
+    run = state.load(path)
+    if args.json:
+        print(json.dumps(run.to_json(), indent=1))
+        return 0
+    print(f"{'subject':<16}{'status':<9}" + "".join(f"{s:<19}" for s in state.STAGES))
+    for subject in run.subjects:
+        print(f"{subject.subject_id:<16}{subject.status:<9}"
+              + "".join(f"{st.status:<19}" for st in subject.stages))
+    print(f"group tables: {run.group_status}")
+    return 0
+
+
+def local_settings(args: argparse.Namespace, config: dict[str, Any]) -> LocalSettings:
+    container = resolve("container", args.container, config) or "none"
+    freesurfer = None
+    if container == "none":
+        try:
+            freesurfer = find_freesurfer()
+        except FreeSurferError as err:
+            raise UsageError(str(err)) from err
+    jobs_text = resolve("jobs", args.jobs, config) or str(max(1, (os.cpu_count() or 2) // 2))
+    if not jobs_text.isdigit() or int(jobs_text) < 1:
+        raise UsageError(f"--jobs / FS_CWL_JOBS: {jobs_text!r} is not a positive number")
+    return LocalSettings(resolve("engine", args.engine, config) or "toil", container,
+                         int(jobs_text), freesurfer)
+
+
+def summary(run: state.RunRecord) -> dict[str, Any]:
+    return {
+        "output": run.output,
+        "counts": run.counts(),
+        "group": run.group_status,
+        "failed": [{"subject": s.subject_id, "stage": s.failed_stage, "error": s.error}
+                   for s in run.subjects if s.status == state.FAILED],
+    }
+
+
+def print_failures(run: state.RunRecord) -> None:
+    for subject in run.subjects:
+        if subject.status == state.FAILED:
+            print(f"\nFAILED {subject.subject_id} at stage {subject.failed_stage}: "
+                  f"{subject.error}", file=sys.stderr)
+            for line in subject.log_tail:
+                print(f"    {line}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    backend = resolve("backend", args.backend, config)
+    cohort = checked_cohort(args.cohort)
+    license_path = license_for(args, config)
+    if backend != "local":
+        raise UsageError("--backend aws / FS_CWL_BACKEND=aws is not available in this version; "
+                         "use --backend local")
+    if cohort.output.startswith("s3://"):
+        raise UsageError(f"output: {cohort.output}: the local backend writes to a local folder")
+    settings = local_settings(args, config)
+    layout = Layout(Path(cohort.output))
+    order = job_order(cohort, license_path)
+    mark_output(cohort)
+    run = state.RunRecord(str(cohort.path), cohort.output, "local", settings.engine,
+                          subjects=[state.SubjectRecord(s.subject_id) for s in cohort.subjects])
+    progress = Progress(quiet=args.quiet)
+    progress.say(f"{len(cohort.subjects)} subjects -> {cohort.output} "
+                 f"({settings.engine}, {settings.jobs} at a time)")
+    backend_run = LocalBackend(settings, layout, run, progress)
+    backend_run.run_subjects(order)
+    qc_table = backend_run.run_group(order)
+    run.finished = time.time()
+    state.save(run, layout.run_state)
+    report = write_report(run, layout.output, qc_table)
+    progress.say(f"report: {report}")
+    print_failures(run)
+    if args.json:
+        print(json.dumps(summary(run)))
+    failed = run.counts()[state.FAILED] > 0 or run.group_status != state.DONE
+    return 1 if failed else 0
+
+
+HANDLERS = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "status": cmd_status}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(normalize_argv(list(sys.argv[1:] if argv is None else argv)))
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        config = load_config()
+        return HANDLERS[args.command](args, config)
+    except (UsageError, SettingsError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""The local backend: the cohort's subjects through workflows/subject.cwl on this machine.
+
+Each subject runs as its own engine process (Toil single-machine, or cwltool), so one
+subject's failure never stops the others, and its engine state (Toil job store or
+cwltool cache) under ``<output>/.fs-cwl/work/<subject>/`` lets a rerun continue from
+the last finished stage. A finished subject moves to ``<output>/<subject>/`` with a
+manifest of checksums; then stats-tables.cwl builds ``<output>/group/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from fs_cwl_runner import engine, manifest, state
+from fs_cwl_runner.freesurfer import FreeSurfer
+from fs_cwl_runner.progress import Progress
+
+#: Lines of the engines' logs that mark a stage starting or ending.
+STAGE_EVENTS = {
+    "cwltool": (
+        re.compile(r"\[step (\w+)\] start"),
+        re.compile(r"\[step (\w+)\] completed (success|permanentFail)"),
+    ),
+    "toil": (
+        re.compile(r"Issued job '[^']*' (\w+)\.cwl"),
+        re.compile(r"Job (?:ended|failed)[^']*'[^']*' (\w+)\.cwl"),
+    ),
+}
+TOOL_TO_STAGE = {"autorecon1": "autorecon1", "autorecon2_volume": "autorecon2_volume",
+                 "autorecon_lh": "autorecon_lh", "autorecon_rh": "autorecon_rh",
+                 "autorecon3": "autorecon3"}
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    engine: str
+    container: str
+    jobs: int
+    freesurfer: FreeSurfer | None
+
+
+class Layout:
+    """Where a run keeps things under its output folder."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.hidden = output / ".fs-cwl"
+        self.logs = output / "logs"
+        self.group = output / "group"
+
+    def work(self, subject_id: str) -> Path:
+        return self.hidden / "work" / subject_id
+
+    def manifest(self, subject_id: str) -> Path:
+        return self.hidden / "manifests" / f"{subject_id}.json"
+
+    def subject(self, subject_id: str) -> Path:
+        return self.output / subject_id
+
+    @property
+    def run_state(self) -> Path:
+        return self.logs / "run.json"
+
+
+def subject_job(order: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """subject.cwl's job order: one Subject record plus the cohort-wide options."""
+    options = {k: v for k, v in order.items() if k != "subjects"}
+    return {**options, **record}
+
+
+def write_yaml(data: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as stream:
+        YAML().dump(data, stream)
+    return path
+
+
+def is_finished(layout: Layout, subject_id: str) -> bool:
+    """Finished: the subject's folder matches its manifest."""
+    return not manifest.verify(layout.subject(subject_id), layout.manifest(subject_id))
+
+
+def follow_stages(
+    line: str, engine_name: str, record: state.SubjectRecord, changed: Callable[[str], None]
+) -> None:
+    """Update ``record`` from one engine log line."""
+    start, end = STAGE_EVENTS[engine_name]
+    if match := start.search(line):
+        stage = TOOL_TO_STAGE.get(match.group(1))
+        if stage and record.stage(stage).status != state.RUNNING:
+            record.stage(stage).status, record.stage(stage).started = state.RUNNING, time.time()
+            changed(f"{record.subject_id}: {stage} started")
+    elif match := end.search(line):
+        stage = TOOL_TO_STAGE.get(match.group(1))
+        if stage:
+            ok = "fail" not in line.lower()
+            stage_record = record.stage(stage)
+            stage_record.status = state.DONE if ok else state.FAILED
+            stage_record.finished = time.time()
+            if stage_record.started is None:
+                stage_record.started = stage_record.finished
+            changed(f"{record.subject_id}: {stage} {'done' if ok else 'failed'}")
+
+
+def log_tail(layout: Layout, subject_id: str, engine_log: Path, lines: int = 20) -> list[str]:
+    """The end of the newest recon-all log of the subject's work, else of the engine log."""
+    logs = sorted(layout.work(subject_id).rglob("scripts/recon-all*.log"),
+                  key=lambda p: p.stat().st_mtime)
+    source = logs[-1] if logs else engine_log
+    if not source.exists():
+        return []
+    return source.read_text(errors="replace").splitlines()[-lines:]
+
+
+class LocalBackend:
+    """Runs subjects, then the group step, updating the run record as it goes."""
+
+    def __init__(self, settings: LocalSettings, layout: Layout, run: state.RunRecord,
+                 progress: Progress) -> None:
+        self.settings = settings
+        self.layout = layout
+        self.run = run
+        self.progress = progress
+        self.env = engine.environment(settings.freesurfer, dict(os.environ))
+
+    def changed(self, message: str) -> None:
+        self.progress.say(message)
+        state.save(self.run, self.layout.run_state)
+
+    def run_subjects(self, order: dict[str, Any]) -> None:
+        records = {r["subject_id"]: r for r in order["subjects"]}
+        todo = []
+        for subject in self.run.subjects:
+            if is_finished(self.layout, subject.subject_id):
+                subject.status = state.DONE
+                for stage in subject.stages:
+                    stage.status = state.DONE
+                self.changed(f"{subject.subject_id}: finished before, skipped")
+            else:
+                todo.append(subject)
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+            for _ in pool.map(lambda s: self.run_subject(s, order, records[s.subject_id]), todo):
+                self.progress.bar(self.run)
+
+    def run_subject(self, record: state.SubjectRecord, order: dict[str, Any],
+                    cwl_record: dict[str, Any]) -> None:
+        subject_id = record.subject_id
+        work = self.layout.work(subject_id)
+        job = write_yaml(subject_job(order, cwl_record), work / "job.yml")
+        engine_log = self.layout.logs / f"{subject_id}.engine.log"
+        engine_log.parent.mkdir(parents=True, exist_ok=True)
+        record.status, record.failed_stage, record.error = state.RUNNING, None, None
+        self.changed(f"{subject_id}: started")
+        out = work / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        run = engine.EngineRun(self.settings.engine, engine.cwl_dir() / "workflows" / "subject.cwl",
+                               job, out, work, self.settings.container,
+                               cores=self.cores_per_subject())
+        returncode = self.follow(run, record, engine_log)
+        finished = out / subject_id
+        if returncode == 0 and finished.is_dir():
+            self.keep(record, finished)
+        else:
+            self.fail(record, engine_log, returncode)
+
+    def cores_per_subject(self) -> int:
+        return max(1, (os.cpu_count() or 1) // max(1, self.settings.jobs))
+
+    def follow(self, run: engine.EngineRun, record: state.SubjectRecord, log: Path) -> int:
+        """Run the engine, logging its output and following the stages."""
+        command = engine.command(run, self.settings.freesurfer)
+        with log.open("a") as out, subprocess.Popen(
+            command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            errors="replace",
+        ) as process:
+            if process.stdout is None:
+                raise RuntimeError("engine output is not captured")
+            for line in process.stdout:
+                out.write(line)
+                follow_stages(line, run.engine, record, self.changed)
+            return process.wait()
+
+    def keep(self, record: state.SubjectRecord, finished: Path) -> None:
+        target = self.layout.subject(record.subject_id)
+        if target.exists():
+            # Never replace a folder we did not verify: keep the new result beside it.
+            target = target.with_name(f"{target.name}.new-{int(time.time())}")
+            self.progress.say(f"{record.subject_id}: {self.layout.subject(record.subject_id)} "
+                              f"exists and does not match its manifest; result kept in {target}")
+        finished.rename(target)
+        manifest.write_manifest(target, self.layout.manifest(record.subject_id))
+        record.status = state.DONE
+        for stage in record.stages:
+            stage.status = state.DONE
+        self.changed(f"{record.subject_id}: done")
+
+    def fail(self, record: state.SubjectRecord, engine_log: Path, returncode: int) -> None:
+        record.status = state.FAILED
+        failed = [s.name for s in record.stages if s.status == state.FAILED]
+        running = [s.name for s in record.stages if s.status == state.RUNNING]
+        record.failed_stage = next(iter(failed + running), None)
+        for stage in record.stages:
+            if stage.status == state.RUNNING:
+                stage.status = state.FAILED
+        record.error = f"engine exited with status {returncode}; log: {engine_log}"
+        record.log_tail = log_tail(self.layout, record.subject_id, engine_log)
+        self.changed(f"{record.subject_id}: failed at {record.failed_stage}")
+
+    def run_group(self, order: dict[str, Any]) -> Path | None:
+        """Group tables of every finished subject into ``<output>/group/``."""
+        done = [s.subject_id for s in self.run.subjects if s.status == state.DONE]
+        if not done:
+            self.run.group_status = state.FAILED
+            self.changed("group tables skipped: no subject finished")
+            return None
+        work = self.layout.hidden / "work" / "_group"
+        shutil.rmtree(work, ignore_errors=True)
+        job = {"subject_ids": done, "stats_dirs": [
+            {"class": "Directory", "location": (self.layout.subject(s) / "stats").as_uri()}
+            for s in done]}
+        run = engine.EngineRun(self.settings.engine,
+                               engine.cwl_dir() / "tools" / "stats-tables.cwl",
+                               write_yaml(job, work / "job.yml"), work / "out", work,
+                               self.settings.container)
+        log = self.layout.logs / "group.engine.log"
+        record = state.SubjectRecord("group")
+        if self.follow(run, record, log) != 0 or not (work / "out" / "group").is_dir():
+            self.run.group_status = state.FAILED
+            self.changed(f"group tables failed; see {log}")
+            return None
+        staging = self.layout.output / ".group.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(work / "out" / "group", staging)
+        shutil.rmtree(self.layout.group, ignore_errors=True)
+        staging.rename(self.layout.group)
+        self.run.group_status = state.DONE
+        self.changed(f"group tables of {len(done)} subjects in {self.layout.group}")
+        return self.layout.group / "qc.tsv"
