@@ -27,10 +27,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
-
 from fs_cwl_runner import engine  # noqa: E402
 from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
+
+from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 
 STAGES = ["autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3"]
 STAMP = r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)"
@@ -50,7 +50,9 @@ def written_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock * 512
 
 
-def yardstick(env: dict[str, str], work: Path, job: dict) -> tuple[dict[str, float], dict[str, int], int]:
+def yardstick(
+    env: dict[str, str], work: Path, job: dict
+) -> tuple[dict[str, float], dict[str, int], int]:
     """Stage times of the double in one folder; bytes each stage would get as input."""
     sd = work / "yardstick"
     sd.mkdir()
@@ -86,7 +88,9 @@ def parse_time(text: str) -> float:
     return datetime.fromisoformat(text.replace(",", ".")).timestamp()
 
 
-def engine_run(name: str, env: dict[str, str], work: Path, job: Path) -> tuple[dict[str, float], float, int]:
+def engine_run(
+    name: str, env: dict[str, str], work: Path, job: Path
+) -> tuple[dict[str, float], float, int]:
     """Per-stage wall time from the engine's own log, total time, bytes written."""
     extra = ("--timestamps",) if name == "cwltool" else ()
     preserve = ("--preserve-environment", "FS_CWL_DOUBLE_SCALE")
@@ -112,7 +116,7 @@ def engine_run(name: str, env: dict[str, str], work: Path, job: Path) -> tuple[d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.2,
-                        help="size of the double's files relative to real FreeSurfer (1.0 = ~400 MB)")
+                        help="size of the double's files relative to real FreeSurfer")
     args = parser.parse_args()
     freesurfer = find_freesurfer()
     with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as tmp:
@@ -130,10 +134,12 @@ def main() -> None:
               f"{sum(base_seconds.values()):.1f} s")
         for name in ("cwltool", "toil"):
             stage_seconds, total, written = engine_run(name, env, work / name, job)
-            print(f"\n{name}: {total:.1f} s in all, overhead {total - sum(base_seconds.values()):.1f} s"
+            overhead = total - sum(base_seconds.values())
+            print(f"\n{name}: {total:.1f} s in all, overhead {overhead:.1f} s"
                   f" per subject (target < 30 s); bytes written {written / 1e6:.1f} MB ="
                   f" {written / final_bytes:.2f}x the subject folder (target < 3x)")
-            print(f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}{'copied MB':>11}")
+            print(f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}"
+                  f"{'copied MB':>11}")
             for stage in STAGES:
                 seconds = stage_seconds.get(stage, float("nan"))
                 print(f"  {stage:<18}{seconds:>10.1f}{base_seconds[stage]:>10.1f}"

@@ -69,7 +69,6 @@ def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
         # The cache makes a rerun skip every stage that finished before.
         "--cachedir", str(work / "cache"),
         "--tmpdir-prefix", f"{work / 'tmp'}/",
-        "--tmp-outdir-prefix", f"{work / 'out'}/",
     ]
     args += container_args("cwltool", run.container)
     for name in preserved_variables(freesurfer):

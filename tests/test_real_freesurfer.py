@@ -8,11 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CWL, EXAMPLE_DATA
-from cwl_runs import file_obj, write_job
 
 from fs_cwl_runner import engine
 from fs_cwl_runner.freesurfer import FreeSurfer
+
+from conftest import CWL, EXAMPLE_DATA
+from cwl_runs import file_obj, write_job
 
 pytestmark = [
     pytest.mark.license,

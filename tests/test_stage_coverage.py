@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CWL, EXAMPLE_DATA
 from ruamel.yaml import YAML
 
 from fs_cwl_runner.freesurfer import FreeSurfer
+
+from conftest import CWL, EXAMPLE_DATA
 
 HEADER = re.compile(r"^#@# (.+?) \w{3} \w{3} +\d+ [\d:]+ \w+ \d{4}$")
 HEMI_SUFFIX = re.compile(r"^(.*) (lh|rh)$")

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+
+from fs_cwl_runner.freesurfer import FreeSurfer
+
 from conftest import CWL
 from cwl_runs import (
     cohort_job,
@@ -15,8 +18,6 @@ from cwl_runs import (
     run_cwl,
     write_job,
 )
-
-from fs_cwl_runner.freesurfer import FreeSurfer
 
 pytestmark = pytest.mark.e2e
 ENGINES = ["cwltool", "toil"]
