@@ -139,7 +139,9 @@ def _read_yaml(path: Path) -> dict[Any, Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise CohortError([f"cannot read cohort file {path}: {err}"]) from None
     try:
-        data = YAML(typ="safe").load(text)
+        # The pure-Python parser: libyaml's rejects ':' inside flow lists, as in
+        # t1: [s3://bucket/key.nii.gz], which YAML 1.2 allows.
+        data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as err:
         raise CohortError([_yaml_problem(err)], path) from None
     if data is None:
@@ -308,7 +310,8 @@ def _subject_id(value: object, present: bool, where: str, report: _Report) -> st
         problem = (f"{value!r} cannot be a folder or S3 key name; use up to 64 letters, "
                    "digits, '-', '_' or '.', not starting with '.' or '-'")
     elif value.lower() in RESERVED_IDS:
-        problem = f"{value!r} is reserved (fs-cwl's output has a {value}/ folder); rename it"
+        problem = (f"{value!r} is reserved (the output's own {value}/ folder, or FreeSurfer's "
+                   "template subject); rename it")
     else:
         return value
     report.problems.append(f"{where}: id: {problem}")
@@ -657,7 +660,10 @@ def check_output(cohort: CohortSpec) -> list[str]:
     marker = folder / MARKER
     if marker.exists():
         return _marker_problems(marker, folder, cohort)
-    found = _subject_folders(folder, limit=3)
+    try:
+        found = _subject_folders(folder, limit=3)
+    except OSError as err:
+        return [f"output: cannot look into {folder} ({err.strerror}); choose another `output:`"]
     if found:
         return [
             f"output: {folder} already holds a different cohort's results (subject folders "

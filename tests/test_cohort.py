@@ -132,6 +132,8 @@ BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
     ("unsafe-id-dot", one(subject_id=".hidden"), GOOD_FILES,
      "subjects[0] (.hidden): id: '.hidden' cannot be a folder or S3 key name"),
     ("id-too-long", one(subject_id="s" * 65), GOOD_FILES, "cannot be a folder or S3 key name"),
+    ("reserved-id", one(subject_id="group"), GOOD_FILES,
+     "subjects[0] (group): id: 'group' is reserved"),
     ("numeric-id", one(subject_id="001"), GOOD_FILES, "subjects[0]: id: 1 is a number"),
     ("subjects-not-a-list", f"subjects: {T1}\n{OUT}", GOOD_FILES,
      "subjects: must be a list of subjects"),
