@@ -120,8 +120,8 @@ steps:
     in:
       lh_subject_dir: autorecon_lh/updated_subject_dir
       rh_subject_dir: autorecon_rh/updated_subject_dir
-      t2pial: {source: t2w, valueFrom: $(self !== null)}
-      flairpial: {source: flair, valueFrom: $(self !== null)}
+      t2pial: {source: t2w, valueFrom: "$(self ? true : false)"}
+      flairpial: {source: flair, valueFrom: "$(self ? true : false)"}
       extra_steps: extra_steps
       three_tesla: three_tesla
       hires: hires
