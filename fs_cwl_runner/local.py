@@ -37,9 +37,6 @@ STAGE_EVENTS = {
         re.compile(r"Job (?:ended|failed)[^']*'[^']*' (\w+)\.cwl"),
     ),
 }
-TOOL_TO_STAGE = {"autorecon1": "autorecon1", "autorecon2_volume": "autorecon2_volume",
-                 "autorecon_lh": "autorecon_lh", "autorecon_rh": "autorecon_rh",
-                 "autorecon3": "autorecon3"}
 
 
 @dataclass(frozen=True)
@@ -97,13 +94,13 @@ def follow_stages(
     """Update ``record`` from one engine log line."""
     start, end = STAGE_EVENTS[engine_name]
     if match := start.search(line):
-        stage = TOOL_TO_STAGE.get(match.group(1))
-        if stage and record.stage(stage).status != state.RUNNING:
+        stage = match.group(1)
+        if stage in state.STAGES and record.stage(stage).status != state.RUNNING:
             record.stage(stage).status, record.stage(stage).started = state.RUNNING, time.time()
             changed(f"{record.subject_id}: {stage} started")
     elif match := end.search(line):
-        stage = TOOL_TO_STAGE.get(match.group(1))
-        if stage:
+        stage = match.group(1)
+        if stage in state.STAGES:
             ok = "fail" not in line.lower()
             stage_record = record.stage(stage)
             stage_record.status = state.DONE if ok else state.FAILED

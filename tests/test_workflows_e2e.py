@@ -41,8 +41,8 @@ def check_subject_dir(subject: Path) -> None:
 def test_subject_workflow(
     engine_name: str, freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path
 ) -> None:
-    job = cohort_job(dummy_license)["subjects"][1]  # sub-02, with a T2
-    job = {**job, "fs_license": cohort_job(dummy_license)["fs_license"]}
+    cohort = cohort_job(dummy_license)
+    job = {**cohort["subjects"][1], "fs_license": cohort["fs_license"]}  # sub-02, with a T2
     calls = tmp_path / "calls.jsonl"
     result = run_cwl(engine_name, CWL / "workflows" / "subject.cwl",
                      write_job(job, tmp_path / "job.yml"), tmp_path, freesurfer,
