@@ -93,9 +93,9 @@ def engine_run(
 ) -> tuple[dict[str, float], float, int]:
     """Per-stage wall time from the engine's own log, total time, bytes written."""
     extra = ("--timestamps",) if name == "cwltool" else ()
-    preserve = ("--preserve-environment", "FS_CWL_DOUBLE_SCALE")
     run = engine.EngineRun(name, REPO / "cwl" / "workflows" / "subject.cwl", job,
-                           work / "out", work / "work", cores=2, extra_args=(*preserve, *extra))
+                           work / "out", work / "work", cores=2,
+                           preserve=("FS_CWL_DOUBLE_SCALE",), extra_args=extra)
     before, started = written_bytes(), time.perf_counter()
     result = subprocess.run(engine.command(run, find_freesurfer()), env=env, text=True,
                             capture_output=True, check=False)

@@ -8,6 +8,7 @@ pass through (they hand tools a clean environment otherwise).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class EngineRun:
     workdir: Path  # engine state (cache or job store) and scratch space, kept for resuming
     container: str = "none"
     cores: int | None = None
+    preserve: tuple[str, ...] = ()  # further variables passed through to the tools
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -56,9 +58,10 @@ def executable(name: str) -> str:
     return found
 
 
-def preserved_variables(freesurfer: FreeSurfer | None) -> list[str]:
-    """Variables passed through to tools when they run without a container."""
-    return list(ENVIRONMENT_VARIABLES) if freesurfer is not None else []
+def preserved_variables(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
+    """Variables passed through to tools: FreeSurfer's when tools run without a container."""
+    names = list(ENVIRONMENT_VARIABLES) if freesurfer is not None else []
+    return names + [name for name in run.preserve if name not in names]
 
 
 def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
@@ -71,7 +74,7 @@ def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
         "--tmpdir-prefix", f"{work / 'tmp'}/",
     ]
     args += container_args("cwltool", run.container)
-    for name in preserved_variables(freesurfer):
+    for name in preserved_variables(run, freesurfer):
         args += ["--preserve-environment", name]
     return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
 
@@ -95,9 +98,11 @@ def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     if jobstore.exists():
         args.append("--restart")
     args += container_args("toil", run.container)
-    names = preserved_variables(freesurfer)
+    names = preserved_variables(run, freesurfer)
     if names:
-        args += ["--preserve-environment", *names]
+        # Toil keeps only the last --preserve-environment (nargs="+", not "append"), and its
+        # list would swallow the workflow path: one flag, closed by the option after it.
+        args = [args[0], "--preserve-environment", *names, *args[1:]]
     return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
 
 
@@ -112,7 +117,10 @@ def container_args(engine: str, container: str) -> list[str]:
 
 
 def command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
-    """The command line that runs ``run`` with its engine."""
+    """The command line that runs ``run`` with its engine (its work folders are made)."""
+    # Both engines expect the folders they are given (Toil: the job store's parent).
+    for folder in (run.workdir, run.workdir / "toil", run.workdir / "coordination"):
+        folder.mkdir(parents=True, exist_ok=True)
     if run.engine == "cwltool":
         return cwltool_command(run, freesurfer)
     if run.engine == "toil":
@@ -121,8 +129,12 @@ def command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
 
 
 def environment(freesurfer: FreeSurfer | None, base: dict[str, str]) -> dict[str, str]:
-    """The runner's environment: FreeSurfer's variables when tools run without containers."""
+    """The engines' environment: FreeSurfer's variables when tools run without containers."""
     env = freesurfer.environment(base) if freesurfer is not None else dict(base)
+    # Toil's workers start `_toil_worker` by name: it lives beside this Python.
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = os.pathsep.join([scripts, env.get("PATH", os.defpath)])
     # Tools get the license as a CWL File input only; the runner never passes it on.
     env.pop("FS_LICENSE", None)
     env.pop("DEBUG", None)

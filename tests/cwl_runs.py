@@ -60,13 +60,10 @@ def run_cwl(
     env: dict[str, str], timeout: int = 900,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``workflow`` with the double; the double's variables reach the tools."""
-    preserve: list[str] = []
-    for name in DOUBLE_VARIABLES:
-        if name in env:
-            preserve += ["--preserve-environment", name]
     run = engine.EngineRun(
         engine=engine_name, workflow=workflow, job_order=job, outdir=work / "out",
-        workdir=work / "work", cores=2, extra_args=tuple(preserve),
+        workdir=work / "work", cores=2,
+        preserve=tuple(name for name in DOUBLE_VARIABLES if name in env),
     )
     return subprocess.run(
         engine.command(run, freesurfer), env=env, capture_output=True, text=True,
