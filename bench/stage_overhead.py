@@ -29,16 +29,16 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from fs_cwl_runner import engine  # noqa: E402
 from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
+from fs_cwl_runner.local import STAGE_EVENTS  # noqa: E402
 
 from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 
 STAGES = ["autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3"]
 STAMP = r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)"
+# The runner's own stage patterns, behind the log line's time stamp.
 EVENTS = {
-    "cwltool": (re.compile(STAMP + r".*\[step (\w+)\] start"),
-                re.compile(STAMP + r".*\[step (\w+)\] completed")),
-    "toil": (re.compile(STAMP + r".*Issued job '[^']*' (\w+)\.cwl"),
-             re.compile(STAMP + r".*Job ended[^']*'[^']*' (\w+)\.cwl")),
+    name: (re.compile(STAMP + ".*" + start.pattern), re.compile(STAMP + ".*" + end.pattern))
+    for name, (start, end) in STAGE_EVENTS.items()
 }
 
 

@@ -98,11 +98,11 @@ def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     if jobstore.exists():
         args.append("--restart")
     args += container_args("toil", run.container)
-    names = preserved_variables(run, freesurfer)
-    if names:
-        # Toil keeps only the last --preserve-environment (nargs="+", not "append"), and its
-        # list would swallow the workflow path: one flag, closed by the option after it.
-        args = [args[0], "--preserve-environment", *names, *args[1:]]
+    if preserved_variables(run, freesurfer):
+        # Toil 9.6's workers replace --preserve-environment with the tool's EnvVarRequirement
+        # names, so the tools would lose FreeSurfer's variables; they get the whole
+        # environment instead, which environment() has already cleared of the license.
+        args.append("--preserve-entire-environment")
     return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
 
 

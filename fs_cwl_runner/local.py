@@ -32,9 +32,14 @@ STAGE_EVENTS = {
         re.compile(r"\[step (\w+)\] start"),
         re.compile(r"\[step (\w+)\] completed (success|permanentFail)"),
     ),
+    # Toil names a job <workflow>.cwl.<step>.<tool>.cwl: "Issued job 'CWLJob'
+    # subject.cwl.autorecon1.autorecon1.cwl kind-...", "CWL step complete:
+    # subject.cwl.autorecon1.autorecon1.cwl", "Job 'CWLJob' subject.cwl.autorecon3.
+    # autorecon3-both.cwl kind-CWLJob/instance-x v6 is completely failed".
     "toil": (
-        re.compile(r"Issued job '[^']*' (\w+)\.cwl"),
-        re.compile(r"Job (?:ended|failed)[^']*'[^']*' (\w+)\.cwl"),
+        re.compile(r"Issued job 'CWLJob' \S+?\.cwl\.(\w+)\.[\w-]+\.cwl "),
+        re.compile(r"(?:CWL step complete: |Job 'CWLJob' )\S+?\.cwl\.(\w+)\.[\w-]+\.cwl"
+                   r"(?:\s*$| \S+ v\d+ is completely failed)"),
     ),
 }
 
@@ -118,6 +123,22 @@ def log_tail(layout: Layout, subject_id: str, engine_log: Path, lines: int = 20)
     if not source.exists():
         return []
     return source.read_text(errors="replace").splitlines()[-lines:]
+
+
+def group_job(layout: Layout, subject_ids: list[str]) -> dict[str, Any]:
+    """stats-tables.cwl's job order for finished subjects' stats files."""
+
+    def stats_file(subject_id: str, name: str) -> dict[str, str]:
+        return {"class": "File", "location": (layout.subject(subject_id) / "stats" / name).as_uri()}
+
+    return {
+        "subject_ids": subject_ids,
+        "aseg_stats": [stats_file(s, "aseg.stats") for s in subject_ids],
+        "wmparc_stats": [stats_file(s, "wmparc.stats") for s in subject_ids],
+        "aparc_stats": [[stats_file(s, p.name) for p in
+                         sorted((layout.subject(s) / "stats").glob("?h.aparc*.stats"))]
+                        for s in subject_ids],
+    }
 
 
 class LocalBackend:
@@ -223,9 +244,7 @@ class LocalBackend:
             return None
         work = self.layout.hidden / "work" / "_group"
         shutil.rmtree(work, ignore_errors=True)
-        job = {"subject_ids": done, "stats_dirs": [
-            {"class": "Directory", "location": (self.layout.subject(s) / "stats").as_uri()}
-            for s in done]}
+        job = group_job(self.layout, done)
         run = engine.EngineRun(self.settings.engine,
                                engine.cwl_dir() / "tools" / "stats-tables.cwl",
                                write_yaml(job, work / "job.yml"), work / "out", work,

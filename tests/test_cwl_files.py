@@ -85,8 +85,18 @@ def test_recon_all_tools_license_threads_and_debug(path: Path) -> None:
     assert doc["inputs"]["fs_license"]["type"] == "File"
     assert "inputBinding" not in doc["inputs"]["fs_license"], "the license is never an argument"
     assert {"prefix": "-openmp", "valueFrom": "$(runtime.cores)"} in doc["arguments"]
-    text = path.read_text()
-    assert "env -u DEBUG recon-all" in text or "[env, -u, DEBUG, recon-all]" in text
+    assert doc["baseCommand"] == ["bash", "recon-all-stage.sh"]
+    staged = {entry.get("entryname"): entry.get("entry")
+              for entry in doc["requirements"]["InitialWorkDirRequirement"]["listing"]}
+    assert staged["recon-all-stage.sh"] == {"$include": "recon-all-stage.sh"}
+
+
+def test_stage_script_unsets_debug_and_keeps_empty_folders() -> None:
+    script = (CWL / "tools" / "recon-all-stage.sh").read_text()
+    assert 'env -u DEBUG recon-all "$@"' in script
+    assert "-type d -empty -exec touch {}/.keep" in script
+    # CWL reads $( and ${ in an InitialWorkDir entry as expressions.
+    assert "$(" not in script and "${" not in script
 
 
 def test_no_machine_paths_in_cwl() -> None:

@@ -62,11 +62,11 @@ def tool_command(tool_path: Path, job: dict[str, Any]) -> list[str]:
 
 def recon_all_args(command: list[str]) -> list[str]:
     """The recon-all arguments of a stage's command line."""
-    if "recon-all" in command:
-        return command[command.index("recon-all") + 1 :]
-    # autorecon3-both.cwl: bash merge_rh_then_recon_all.sh RH_DIR SUBJECT <recon-all args>
-    assert command[:2] == ["bash", "merge_rh_then_recon_all.sh"], command
-    return command[4:]
+    # bash recon-all-stage.sh [--add-files-from OTHER_DIR SUBJECT] <recon-all args>
+    assert command[:2] == ["bash", "recon-all-stage.sh"], command
+    if command[2] == "--add-files-from":
+        return command[5:]
+    return command[2:]
 
 
 def file_obj(path: Path) -> dict[str, str]:

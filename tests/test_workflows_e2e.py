@@ -96,5 +96,17 @@ def test_cohort_workflow(
     assert {p.name for p in group.iterdir()} == expected
     aseg = read_table(group / "aseg.volume.tsv")
     assert [row[0] for row in aseg[1:]] == subjects
+    assert aseg[0][:3] == ["Measure:volume", "Left-Lateral-Ventricle", "Left-Inf-Lat-Vent"]
+    for hemi in ("lh", "rh"):
+        # FreeSurfer's own table scripts: 34 Desikan-Killiany regions, then the globals.
+        thickness = read_table(group / f"{hemi}.aparc.thickness.tsv")
+        assert thickness[0][:2] == [f"{hemi}.aparc.thickness", f"{hemi}_bankssts_thickness"]
+        assert thickness[0][-3:] == [f"{hemi}_MeanThickness_thickness", "BrainSegVolNotVent",
+                                     "eTIV"]
+        assert len(thickness[0]) == 38 and [row[0] for row in thickness[1:]] == subjects
+        assert all(1.0 < float(v) < 4.5 for row in thickness[1:] for v in row[1:35])
     qc = read_table(group / "qc.tsv")
+    assert qc[0] == ["subject", "lh_euler", "rh_euler", "mean_euler", "eTIV", "BrainSegVol",
+                     "TotalGrayVol", "CerebralWhiteMatterVol"]
     assert [row[0] for row in qc[1:]] == subjects
+    assert all(int(row[1]) % 2 == 0 and int(row[1]) <= 2 for row in qc[1:])

@@ -22,6 +22,9 @@ requirements:
     listing:
       - entry: $(inputs.subject_dir)
         writable: true
+      - entryname: recon-all-stage.sh
+        entry:
+          $include: recon-all-stage.sh
   InlineJavascriptRequirement: {}
   EnvVarRequirement:
     envDef:
@@ -41,8 +44,9 @@ hints:
     outdirMin: 2048
     tmpdirMin: 1024
 
-# `env -u DEBUG`: recon-all writes gigabytes of trace output when DEBUG is set at all.
-baseCommand: [env, -u, DEBUG, recon-all]
+# recon-all-stage.sh runs recon-all without DEBUG in the environment and keeps empty
+# folders (see the script).
+baseCommand: [bash, recon-all-stage.sh]
 arguments:
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
   - {prefix: -s, valueFrom: $(inputs.subject_dir.basename)}

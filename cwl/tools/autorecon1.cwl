@@ -14,6 +14,11 @@ doc: |
               -autorecon1 -openmp <cores> [-3T] [-hires] [-expert opts.txt -xopts-overwrite]
 
 requirements:
+  InitialWorkDirRequirement:
+    listing:
+      - entryname: recon-all-stage.sh
+        entry:
+          $include: recon-all-stage.sh
   InlineJavascriptRequirement: {}
   EnvVarRequirement:
     envDef:
@@ -33,8 +38,9 @@ hints:
     outdirMin: 1024
     tmpdirMin: 1024
 
-# `env -u DEBUG`: recon-all writes gigabytes of trace output when DEBUG is set at all.
-baseCommand: [env, -u, DEBUG, recon-all]
+# recon-all-stage.sh runs recon-all without DEBUG in the environment and keeps empty
+# folders (see the script).
+baseCommand: [bash, recon-all-stage.sh]
 arguments:
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
   - -autorecon1

@@ -26,22 +26,9 @@ requirements:
     listing:
       - entry: $(inputs.lh_subject_dir)
         writable: true
-      - entryname: merge_rh_then_recon_all.sh
-        entry: |
-          # usage: bash merge_rh_then_recon_all.sh RH_SUBJECT_DIR SUBJECT_ID RECON_ALL_ARGS...
-          set -eu
-          rh=$1
-          dst=$PWD/$2
-          shift 2
-          # The lh copy is the base; every file it lacks was made by the rh stage.
-          (cd "$rh" && find . ! -type d) | while IFS= read -r f; do
-            if [ ! -e "$dst/$f" ] && [ ! -L "$dst/$f" ]; then
-              (cd "$rh" && cp -P --parents "$f" "$dst/")
-            fi
-          done
-          chmod -R u+w "$dst"
-          # recon-all writes gigabytes of trace output when DEBUG is set at all.
-          exec env -u DEBUG recon-all "$@"
+      - entryname: recon-all-stage.sh
+        entry:
+          $include: recon-all-stage.sh
 
 hints:
   DockerRequirement:
@@ -57,8 +44,11 @@ hints:
     outdirMin: 4096
     tmpdirMin: 1024
 
-baseCommand: [bash, merge_rh_then_recon_all.sh]
+# recon-all-stage.sh first adds the rh stage's files, then runs recon-all without DEBUG in
+# the environment and keeps empty folders (see the script).
+baseCommand: [bash, recon-all-stage.sh]
 arguments:
+  - {position: -4, valueFrom: --add-files-from}
   - {position: -3, valueFrom: $(inputs.rh_subject_dir.path)}
   - {position: -2, valueFrom: $(inputs.lh_subject_dir.basename)}
   - {position: -1, prefix: -sd, valueFrom: $(runtime.outdir)}
@@ -140,10 +130,6 @@ outputs:
     type: Directory
     label: The finished subject directory
     outputBinding: {glob: $(inputs.lh_subject_dir.basename)}
-  stats_dir:
-    type: Directory
-    label: The subject's stats folder (input of the group tables)
-    outputBinding: {glob: $(inputs.lh_subject_dir.basename)/stats}
   aseg_stats:
     type: File
     label: stats/aseg.stats

@@ -13,6 +13,11 @@ doc: |
               -all -openmp <cores> [-3T] [-hires] [-expert opts.txt -xopts-overwrite]
 
 requirements:
+  InitialWorkDirRequirement:
+    listing:
+      - entryname: recon-all-stage.sh
+        entry:
+          $include: recon-all-stage.sh
   InlineJavascriptRequirement: {}
   EnvVarRequirement:
     envDef:
@@ -32,8 +37,9 @@ hints:
     outdirMin: 4096
     tmpdirMin: 1024
 
-# `env -u DEBUG`: recon-all writes gigabytes of trace output when DEBUG is set at all.
-baseCommand: [env, -u, DEBUG, recon-all]
+# recon-all-stage.sh runs recon-all without DEBUG in the environment and keeps empty
+# folders (see the script).
+baseCommand: [bash, recon-all-stage.sh]
 arguments:
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
   - -all
@@ -99,10 +105,6 @@ outputs:
     type: Directory
     label: The finished subject directory
     outputBinding: {glob: $(inputs.subject_id)}
-  stats_dir:
-    type: Directory
-    label: The subject's stats folder (input of the group tables)
-    outputBinding: {glob: $(inputs.subject_id)/stats}
   aseg_stats:
     type: File
     label: stats/aseg.stats

@@ -21,22 +21,27 @@ requirements:
   InlineJavascriptRequirement: {}
   InitialWorkDirRequirement:
     listing:
-      # subjects/<id>/stats: the layout asegstats2table expects under SUBJECTS_DIR.
-      - |
-        ${
-          return [{
-            "class": "Directory",
-            "basename": "subjects",
-            "listing": inputs.stats_dirs.map(function(dir, i) {
-              return {"class": "Directory", "basename": inputs.subject_ids[i], "listing": [dir]};
-            })
-          }];
-        }
       - entryname: stats_tables.sh
         entry: |
-          # usage: bash stats_tables.sh SUBJECT_ID...
+          # usage: bash stats_tables.sh --subject ID STATS_FILE... [--subject ID STATS_FILE...]
           set -eu
+          # The layout the table scripts expect: $SUBJECTS_DIR/<subject>/stats/<file>.
           export SUBJECTS_DIR=$PWD/subjects
+          ids=""
+          subject=""
+          while [ "$#" -gt 0 ]; do
+            if [ "$1" = "--subject" ]; then
+              subject=$2
+              ids="$ids $2"
+              mkdir -p "subjects/$subject/stats"
+              shift 2
+            else
+              ln -s "$1" "subjects/$subject/stats/"
+              shift
+            fi
+          done
+          # Subject ids are safe folder names, so word splitting is safe here.
+          set -- $ids
           scripts=$FREESURFER_HOME/python/scripts
           mkdir -p group
           fspython "$scripts/asegstats2table" --subjects "$@" --meas volume \
@@ -109,17 +114,37 @@ hints:
     tmpdirMin: 256
 
 baseCommand: [bash, stats_tables.sh]
+arguments:
+  # Each subject's id, then its stats files.
+  - valueFrom: |
+      ${
+        return inputs.subject_ids.map(function(id, i) {
+          var files = [inputs.aseg_stats[i], inputs.wmparc_stats[i]].concat(inputs.aparc_stats[i]);
+          return ["--subject", id].concat(files.map(function(f) { return f.path; }));
+        }).reduce(function(all, args) { return all.concat(args); }, []);
+      }
 
 inputs:
   subject_ids:
     type: string[]
-    label: Subject ids, in the order of stats_dirs
+    label: Subject ids (each one a row of every table)
     doc: "asegstats2table --subjects s1 s2 ..."
-    inputBinding: {position: 1}
-  stats_dirs:
-    type: Directory[]
-    label: Each subject's stats folder (<subject>/stats)
-    doc: "$SUBJECTS_DIR/<subject>/stats"
+  aseg_stats:
+    type: File[]
+    label: Each subject's stats/aseg.stats, in the order of subject_ids
+    doc: "$SUBJECTS_DIR/<subject>/stats/aseg.stats"
+  wmparc_stats:
+    type: File[]
+    label: Each subject's stats/wmparc.stats, in the order of subject_ids
+    doc: "$SUBJECTS_DIR/<subject>/stats/wmparc.stats"
+  aparc_stats:
+    type:
+      type: array
+      items:
+        type: array
+        items: File
+    label: Each subject's stats/?h.aparc*.stats, in the order of subject_ids
+    doc: "$SUBJECTS_DIR/<subject>/stats/lh.aparc.stats ..."
 
 outputs:
   tables:

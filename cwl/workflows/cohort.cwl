@@ -90,7 +90,7 @@ steps:
       expert: expert
       extra_flags: extra_flags
       fs_license: fs_license
-    out: [subject_dir, stats_dir, recon_all_log]
+    out: [subject_dir, aseg_stats, wmparc_stats, aparc_stats, recon_all_log]
 
   group_tables:
     run: ../tools/stats-tables.cwl
@@ -98,7 +98,9 @@ steps:
       subjects: subjects
       subject_ids:
         valueFrom: '$(inputs.subjects.map(function(s) { return s.subject_id; }))'
-      stats_dirs: subject/stats_dir
+      aseg_stats: subject/aseg_stats
+      wmparc_stats: subject/wmparc_stats
+      aparc_stats: subject/aparc_stats
     out: [tables, qc_table]
 
 outputs:

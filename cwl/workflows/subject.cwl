@@ -128,17 +128,13 @@ steps:
       expert: expert
       extra_flags: extra_flags
       fs_license: fs_license
-    out: [subject_dir, stats_dir, aseg_stats, wmparc_stats, aparc_stats, recon_all_log]
+    out: [subject_dir, aseg_stats, wmparc_stats, aparc_stats, recon_all_log]
 
 outputs:
   subject_dir:
     type: Directory
     label: The finished subject directory
     outputSource: autorecon3/subject_dir
-  stats_dir:
-    type: Directory
-    label: The subject's stats folder
-    outputSource: autorecon3/stats_dir
   aseg_stats:
     type: File
     label: stats/aseg.stats
