@@ -79,6 +79,22 @@ def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
 
 
+#: The line that starts each engine attempt in a subject's engine log.
+ATTEMPT_MARK = "=== fs-cwl: engine started"
+
+
+def jobstore(run: EngineRun) -> Path:
+    """Toil's job store of ``run`` (a folder)."""
+    return run.workdir / "jobstore"
+
+
+def resumes(run: EngineRun) -> bool:
+    """Whether ``run`` picks up what an interrupted run left."""
+    if run.engine == "toil":
+        return jobstore(run).exists()
+    return (run.workdir / "cache").exists()
+
+
 def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     work = run.workdir
     jobstore = work / "jobstore"

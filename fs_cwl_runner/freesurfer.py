@@ -80,8 +80,11 @@ class FreeSurfer:
             FIX_VERTEX_AREA="",
             FSF_OUTPUT_FORMAT="nii.gz",
         )
-        path = env.get("PATH", os.defpath)
-        env["PATH"] = os.pathsep.join([str(self.bin), f"{mni}/bin", path])
+        path = env.get("PATH", os.defpath).split(os.pathsep)
+        # Put FreeSurfer's folders in front, unless they are on PATH already: then the
+        # order the user chose stands.
+        missing = [folder for folder in (str(self.bin), f"{mni}/bin") if folder not in path]
+        env["PATH"] = os.pathsep.join(missing + path)
         # recon-all writes gigabytes of debugging output when DEBUG is set at all.
         env.pop("DEBUG", None)
         return env

@@ -44,6 +44,10 @@ STAGE_EVENTS = {
 }
 
 
+#: The largest ``coresMin`` of the stage tools (cwl/tools/autorecon2-volume.cwl).
+STAGE_CORES_MIN = 2
+
+
 @dataclass(frozen=True)
 class LocalSettings:
     engine: str
@@ -116,13 +120,18 @@ def follow_stages(
 
 
 def log_tail(layout: Layout, subject_id: str, engine_log: Path, lines: int = 20) -> list[str]:
-    """The end of the newest recon-all log of the subject's work, else of the engine log."""
+    """The end of the failed recon-all's output: from its log, else from the engine's log."""
     logs = sorted(layout.work(subject_id).rglob("scripts/recon-all*.log"),
                   key=lambda p: p.stat().st_mtime)
-    source = logs[-1] if logs else engine_log
-    if not source.exists():
+    if logs:
+        return logs[-1].read_text(errors="replace").splitlines()[-lines:]
+    if not engine_log.exists():
         return []
-    return source.read_text(errors="replace").splitlines()[-lines:]
+    text = engine_log.read_text(errors="replace").splitlines()
+    # Engines delete a failed job's folder but echo its output: end at recon-all's verdict.
+    ends = [i for i, line in enumerate(text) if "exited with ERRORS" in line]
+    end = ends[-1] + 1 if ends else len(text)
+    return [line.strip() for line in text[max(0, end - lines):end]]
 
 
 def group_job(layout: Layout, subject_ids: list[str]) -> dict[str, Any]:
@@ -185,15 +194,34 @@ class LocalBackend:
         run = engine.EngineRun(self.settings.engine, engine.cwl_dir() / "workflows" / "subject.cwl",
                                job, out, work, self.settings.container,
                                cores=self.cores_per_subject())
+        resumed = engine.resumes(run)
         returncode = self.follow(run, record, engine_log)
+        if returncode != 0 and resumed and not self.failed_in_a_tool(engine_log):
+            # A leader killed at a bad moment can leave a job store Toil cannot resume;
+            # the stages it had finished then run again, once.
+            self.changed(f"{subject_id}: the interrupted run could not be resumed; "
+                         "starting this subject over")
+            shutil.rmtree(engine.jobstore(run), ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            returncode = self.follow(run, record, engine_log)
         finished = out / subject_id
         if returncode == 0 and finished.is_dir():
             self.keep(record, finished)
         else:
             self.fail(record, engine_log, returncode)
 
+    @staticmethod
+    def failed_in_a_tool(engine_log: Path) -> bool:
+        """Whether recon-all itself failed (rather than the engine) in the latest attempt."""
+        text = engine_log.read_text(errors="replace") if engine_log.exists() else ""
+        latest = text.rsplit(engine.ATTEMPT_MARK, 1)[-1]
+        return "exited with ERRORS" in latest
+
     def cores_per_subject(self) -> int:
-        return max(1, (os.cpu_count() or 1) // max(1, self.settings.jobs))
+        # At least the largest coresMin of the stage tools (autorecon2-volume's 2): Toil
+        # refuses a job that asks for more than --maxCores, while the machine is merely
+        # shared when subjects together ask for more cores than it has.
+        return max(STAGE_CORES_MIN, (os.cpu_count() or 1) // max(1, self.settings.jobs))
 
     def follow(self, run: engine.EngineRun, record: state.SubjectRecord, log: Path) -> int:
         """Run the engine, logging its output and following the stages."""
@@ -204,6 +232,7 @@ class LocalBackend:
         ) as process:
             if process.stdout is None:
                 raise RuntimeError("engine output is not captured")
+            out.write(f"{engine.ATTEMPT_MARK} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
             for line in process.stdout:
                 out.write(line)
                 follow_stages(line, run.engine, record, self.changed)
