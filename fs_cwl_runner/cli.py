@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, state
+from fs_cwl_runner.cli_aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cohort import CohortError, CohortSpec, check_output, load_cohort, mark_output
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.local import Layout, LocalBackend, LocalSettings
@@ -24,7 +25,7 @@ from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.report import write_report
 from fs_cwl_runner.settings import SETTINGS, SettingsError, load_config, resolve
 
-COMMANDS = ("run", "validate", "plan", "status")
+COMMANDS = ("run", "validate", "plan", "status", "aws")
 EPILOG = """\
 settings: a flag wins over its FS_CWL_* variable, which wins over the config file
 ($FS_CWL_CONFIG or ~/.config/fs-cwl/config.yml, a YAML mapping of setting: value).
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("run", type=Path, nargs="?", default=Path(),
                         help="the run's output folder (default: current folder)")
     status.add_argument("--json", action="store_true", help="print the run record as JSON")
+    add_aws_commands(sub, add_setting)
     return parser
 
 
@@ -198,7 +200,8 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 1 if failed else 0
 
 
-HANDLERS = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "status": cmd_status}
+HANDLERS = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "status": cmd_status,
+            "aws": cmd_aws}
 
 
 def main(argv: list[str] | None = None) -> int:

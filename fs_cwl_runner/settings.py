@@ -54,7 +54,14 @@ SETTINGS: dict[str, Setting] = {
         Setting("region", "--region", "AWS region"),
         Setting("bucket", "--bucket", "S3 bucket (and prefix) for inputs, outputs, job store"),
         Setting("job_role_arn", "--job-role-arn", "IAM role ARN of the Batch jobs"),
-        Setting("image", "--image", "container image of the Batch jobs"),
+        Setting("image", "--image", "container image of the Batch jobs (Toil's appliance)"),
+        Setting("leader_queue", "--leader-queue",
+                "AWS Batch job queue of a detached Toil leader (on-demand)"),
+        Setting("leader_role_arn", "--leader-role-arn", "IAM role ARN of a detached Toil leader"),
+        Setting("jobstore_prefix", "--jobstore-prefix",
+                "name prefix of Toil's job store buckets (written by aws setup)"),
+        Setting("resource_prefix", "--resource-prefix",
+                "name prefix of the AWS resources aws setup creates", "fs-cwl"),
     )
 }
 
@@ -90,6 +97,21 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
             f"known: {', '.join(sorted(SETTINGS))}"
         )
     return {key: str(value) for key, value in data.items()}
+
+
+def save_config(values: dict[str, str], drop: tuple[str, ...] = (),
+                path: Path | None = None) -> Path:
+    """Merge ``values`` into the config file (dropping ``drop``); returns its path."""
+    path = path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
+    current = load_config(path) if path.exists() else {}
+    data = {k: v for k, v in {**current, **values}.items() if k not in drop}
+    unknown = sorted(set(data) - set(SETTINGS))
+    if unknown:
+        raise ConfigFileError(f"unknown settings {', '.join(unknown)} for {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as stream:
+        YAML().dump(data, stream)
+    return path
 
 
 def resolve(name: str, flag_value: str | None, config: dict[str, Any]) -> str | None:

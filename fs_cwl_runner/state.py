@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,12 +85,17 @@ class RunRecord:
         return cls(**{**data, "subjects": subjects})
 
 
+SAVE_LOCK = threading.Lock()
+
+
 def save(record: RunRecord, path: Path) -> None:
     """Write ``record`` to ``path`` atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record.to_json(), indent=1))
-    tmp.replace(path)
+    # Subjects run in threads that all save the one record: one writer at a time.
+    with SAVE_LOCK:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record.to_json(), indent=1))
+        tmp.replace(path)
 
 
 def load(path: Path) -> RunRecord:

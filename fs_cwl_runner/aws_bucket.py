@@ -1,0 +1,227 @@
+"""Plan the data bucket for setup (create, encrypt, block public access) and for teardown.
+
+A bucket that exists without setup's tag is the user's own: setup uses it as it is and
+teardown leaves it. Teardown deletes a bucket that holds objects only when told to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from fs_cwl_runner.aws_context import (
+    CREATE,
+    DELETE,
+    UPDATE,
+    Action,
+    AwsClients,
+    Target,
+    flag_hint,
+    is_ours,
+    tag_list,
+)
+from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors, error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import (
+        ObjectIdentifierTypeDef,
+        PublicAccessBlockConfigurationTypeDef,
+        ServerSideEncryptionConfigurationTypeDef,
+    )
+
+RESOURCE = "S3 bucket"
+DELETE_FLAG = "--delete-bucket"
+PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+DEFAULT_ENCRYPTION: ServerSideEncryptionConfigurationTypeDef = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+@dataclass
+class BucketPlan:
+    """The bucket's part of a plan."""
+
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def bucket_region(clients: AwsClients, name: str) -> str | None:
+    """The bucket's region ("" if S3 does not say), or None when there is no such bucket."""
+    with aws_errors(f"look up {RESOURCE} {name}"):
+        try:
+            head = clients.s3.head_bucket(Bucket=name)
+        except ClientError as err:
+            if error_code(err) in ("404", "NoSuchBucket"):
+                return None
+            if error_code(err) in ("403", "Forbidden", "AccessDenied"):
+                raise AwsSetupError(
+                    f"{RESOURCE} {name} exists but belongs to another AWS account, or you lack "
+                    f"s3:ListBucket on it: choose another name with {flag_hint('bucket')}"
+                ) from err
+            raise
+    headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return str(head.get("BucketRegion") or headers.get("x-amz-bucket-region") or "")
+
+
+def bucket_tags(clients: AwsClients, name: str) -> dict[str, str]:
+    with aws_errors(f"read the tags of {RESOURCE} {name}"):
+        try:
+            tag_set = clients.s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        except ClientError as err:
+            if error_code(err) == "NoSuchTagSet":
+                return {}
+            raise
+    return {tag["Key"]: tag["Value"] for tag in tag_set}
+
+
+def public_access_blocked(clients: AwsClients, name: str) -> bool:
+    with aws_errors(f"read the public access block of {RESOURCE} {name}"):
+        try:
+            config = clients.s3.get_public_access_block(Bucket=name)
+        except ClientError as err:
+            if error_code(err) == "NoSuchPublicAccessBlockConfiguration":
+                return False
+            raise
+    current = config["PublicAccessBlockConfiguration"]
+    return all(current.get(key) for key in PUBLIC_ACCESS_BLOCK)
+
+
+def default_encryption_on(clients: AwsClients, name: str) -> bool:
+    with aws_errors(f"read the default encryption of {RESOURCE} {name}"):
+        try:
+            config = clients.s3.get_bucket_encryption(Bucket=name)
+        except ClientError as err:
+            if error_code(err) == "ServerSideEncryptionConfigurationNotFoundError":
+                return False
+            raise
+    rules = config["ServerSideEncryptionConfiguration"]["Rules"]
+    return any("ApplyServerSideEncryptionByDefault" in rule for rule in rules)
+
+
+def create_bucket(clients: AwsClients, target: Target) -> None:
+    name = target.bucket.name
+    if target.region == "us-east-1":  # S3 refuses a location constraint naming us-east-1
+        clients.s3.create_bucket(Bucket=name)
+    else:
+        clients.s3.create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": target.region})  # type: ignore[typeddict-item]
+    clients.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(target.tags())})  # type: ignore[typeddict-item]
+    clients.s3.put_public_access_block(
+        Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
+    clients.s3.put_bucket_encryption(
+        Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION)
+
+
+def plan_bucket_setup(clients: AwsClients, target: Target) -> BucketPlan:
+    """Create the bucket, or repair the settings of the one setup created before."""
+    name, plan = target.bucket.name, BucketPlan()
+    region = bucket_region(clients, name)
+    if region is None:
+        plan.actions.append(Action(
+            CREATE, RESOURCE, name,
+            f"inputs, outputs and logs in {target.region}; encrypted at rest (SSE-S3), "
+            "public access blocked", lambda: create_bucket(clients, target)))
+        return plan
+    if region and region != target.region:
+        plan.notes.append(f"{RESOURCE} {name} is in {region}, the jobs run in {target.region}: "
+                          "transfers between regions cost money and time")
+    if not is_ours(bucket_tags(clients, name)):
+        plan.notes.append(f"{RESOURCE} {name} exists and was not created by setup: used as it "
+                          "is; teardown leaves it")
+        return plan
+    if not public_access_blocked(clients, name):
+        plan.actions.append(Action(
+            UPDATE, RESOURCE, name, "block all public access",
+            lambda: clients.s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)))
+    if not default_encryption_on(clients, name):
+        plan.actions.append(Action(
+            UPDATE, RESOURCE, name, "encrypt new objects by default (SSE-S3)",
+            lambda: clients.s3.put_bucket_encryption(
+                Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION)))
+    return plan
+
+
+def object_count(clients: AwsClients, name: str) -> tuple[int, bool]:
+    """How many object versions (up to 1000) the bucket holds, and whether there are more."""
+    with aws_errors(f"list the objects of {RESOURCE} {name}"):
+        page = clients.s3.list_object_versions(Bucket=name, MaxKeys=1000)
+    count = len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+    return count, bool(page.get("IsTruncated"))
+
+
+def empty_bucket(clients: AwsClients, name: str) -> None:
+    """Delete every object version, delete marker and unfinished upload in the bucket."""
+    for page in clients.s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        batch: list[ObjectIdentifierTypeDef] = [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        ]
+        if not batch:
+            continue
+        answer = clients.s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
+        errors = answer.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise AwsSetupError(
+                f"emptying {RESOURCE} {name}: {len(errors)} objects not deleted, e.g. "
+                f"{first.get('Key')}: {first.get('Code')}: {first.get('Message')}")
+    for uploads in clients.s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for upload in uploads.get("Uploads", []):
+            clients.s3.abort_multipart_upload(
+                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
+def delete_bucket(clients: AwsClients, name: str, with_objects: bool) -> None:
+    if with_objects:
+        empty_bucket(clients, name)
+    try:
+        clients.s3.delete_bucket(Bucket=name)
+    except ClientError as err:
+        if error_code(err) == "BucketNotEmpty":
+            raise AwsSetupError(
+                f"{RESOURCE} {name} received objects since the plan was made: kept; pass "
+                f"{DELETE_FLAG} to delete it with everything in it") from err
+        raise
+
+
+def plan_bucket_teardown(clients: AwsClients, target: Target, delete_objects: bool) -> BucketPlan:
+    """Delete the bucket if setup created it and it is empty, or if ``delete_objects``."""
+    name, plan = target.bucket.name, BucketPlan()
+    if bucket_region(clients, name) is None:
+        return plan
+    if not is_ours(bucket_tags(clients, name)):
+        plan.notes.append(f"{RESOURCE} {name} was not created by setup: left alone")
+        return plan
+    count, more = object_count(clients, name)
+    objects = f"{count}{'+' if more else ''} object{'' if count == 1 and not more else 's'}"
+    if count and not delete_objects:
+        plan.kept.append(f"{RESOURCE} {name}")
+        plan.notes.append(
+            f"{RESOURCE} {name} holds {objects}: kept. Pass {DELETE_FLAG} to delete it with "
+            "everything in it (outputs included)")
+        return plan
+    description = f"with its {objects} (outputs included)" if count else "empty"
+    plan.actions.append(Action(DELETE, RESOURCE, name, description,
+                               lambda: delete_bucket(clients, name, with_objects=delete_objects)))
+    return plan
+
+
+def leftover_jobstores(clients: AwsClients, target: Target) -> list[str]:
+    """Toil job store buckets of this setup's runs (kept by failed or killed runs)."""
+    try:
+        with aws_errors("list S3 buckets"):
+            buckets = clients.s3.list_buckets().get("Buckets", [])
+    except AwsSetupError:
+        return []  # only used for a hint; listing all buckets may well be denied
+    return sorted(b["Name"] for b in buckets
+                  if b.get("Name", "").startswith(target.jobstore_prefix)
+                  and b.get("Name", "").endswith("--toil"))
+

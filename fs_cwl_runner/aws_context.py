@@ -1,0 +1,289 @@
+"""What ``aws setup`` and ``aws teardown`` work on: options, account, names, clients, actions.
+
+Every resource setup creates is named from one resource prefix (default ``fs-cwl``) and carries
+the tag ``fs-cwl:created-by=setup``; teardown removes only resources that carry it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import boto3
+
+from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
+from fs_cwl_runner.settings import SETTINGS
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch import BatchClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
+
+DEFAULT_PREFIX = "fs-cwl"
+CREATED_BY_KEY = "fs-cwl:created-by"
+CREATED_BY_VALUE = "setup"
+# IAM is global: the region tag stops a second region's setup from taking over the roles.
+REGION_KEY = "fs-cwl:region"
+PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Sizes up to 4xlarge (16 vCPUs): the root volume is sized for that many jobs per instance.
+DEFAULT_INSTANCE_TYPES = tuple(
+    f"{family}.{size}"
+    for family in ("m6i", "m6a", "m5", "c6i", "c6a", "c5", "r6i", "r5")
+    for size in ("xlarge", "2xlarge", "4xlarge")
+)
+
+CREATE, UPDATE, DELETE = "create", "update", "delete"
+
+
+def flag_hint(name: str) -> str:
+    """``--flag / FS_CWL_NAME`` for a setting, also for settings not yet declared."""
+    setting = SETTINGS.get(name)
+    if setting is not None:
+        return f"{setting.flag} / {setting.env}"
+    return f"--{name.replace('_', '-')} / FS_CWL_{name.upper()}"
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    """Sizes, network and waiting of ``aws setup`` (defaults fit a first-time user)."""
+
+    max_vcpus: int = 256
+    root_volume_gib: int = 100
+    instance_types: tuple[str, ...] = DEFAULT_INSTANCE_TYPES
+    subnets: tuple[str, ...] = ()  # empty: the default subnets of the default VPC
+    iam_settle_seconds: float = 15.0
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 900.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+
+
+# The ECS-optimised Amazon Linux AMIs ship a 30 GiB root snapshot; EBS cannot shrink it.
+MIN_ROOT_VOLUME_GIB = 30
+
+
+def check_options(options: SetupOptions) -> None:
+    """Refuse sizes AWS would refuse, naming the flag to change."""
+    if options.root_volume_gib < MIN_ROOT_VOLUME_GIB:
+        raise AwsSetupError(f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
+                            f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that")
+    if options.max_vcpus < 1:
+        raise AwsSetupError(f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
+                            "no machine at all; give at least 1 (default 256)")
+    if not options.instance_types:
+        raise AwsSetupError("--instance-types: give at least one EC2 instance type")
+
+
+@dataclass(frozen=True)
+class DataBucket:
+    """The S3 bucket for inputs and outputs and the key prefix ("" or ending in "/") in it."""
+
+    name: str
+    key_prefix: str
+
+    @property
+    def setting(self) -> str:
+        return self.name + ("/" + self.key_prefix.rstrip("/") if self.key_prefix else "")
+
+
+def parse_bucket(value: str) -> DataBucket:
+    """``my-bucket`` or ``my-bucket/some/prefix`` (an ``s3://`` in front is accepted)."""
+    text = value.removeprefix("s3://").strip("/")
+    name, _, prefix = text.partition("/")
+    if not BUCKET_PATTERN.match(name) or ".." in name:
+        raise AwsSetupError(
+            f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
+            "letters, digits, dots and hyphens, starting and ending with a letter or digit)")
+    return DataBucket(name, prefix.strip("/") + "/" if prefix.strip("/") else "")
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    """The AWS clients of one region, with credentials from the standard AWS chain."""
+
+    region: str
+    s3: S3Client
+    iam: IAMClient
+    ec2: EC2Client
+    batch: BatchClient
+    sts: STSClient
+
+    @classmethod
+    def for_region(cls, region: str) -> AwsClients:
+        session = boto3.Session(region_name=region)
+        return cls(region, session.client("s3"), session.client("iam"), session.client("ec2"),
+                   session.client("batch"), session.client("sts"))
+
+
+def region_of(settings: Mapping[str, str | None]) -> str:
+    """The region setting; missing is an error naming the flag and the variable."""
+    region = settings.get("region")
+    if not region:
+        raise AwsSetupError(f"missing setting: AWS region; pass {flag_hint('region')} "
+                            "(for example us-east-1)")
+    return region
+
+
+def prefix_of(settings: Mapping[str, str | None]) -> str:
+    prefix = settings.get("resource_prefix") or DEFAULT_PREFIX
+    if not PREFIX_PATTERN.match(prefix) or "--" in prefix:
+        raise AwsSetupError(
+            f"{flag_hint('resource_prefix')}: {prefix!r} must be 3-20 lower-case letters, "
+            "digits and single hyphens, starting with a letter")
+    return prefix
+
+
+@dataclass(frozen=True)
+class Target:
+    """One setup: account, region, resource prefix and data bucket, and the names they give."""
+
+    account_id: str
+    partition: str
+    region: str
+    prefix: str
+    bucket: DataBucket
+
+    def name(self, suffix: str) -> str:
+        return f"{self.prefix}-{suffix}"
+
+    # IAM roles (the instance role's instance profile has the same name)
+    @property
+    def job_role(self) -> str:
+        return self.name("batch-job")
+
+    @property
+    def leader_role(self) -> str:
+        return self.name("batch-leader")
+
+    @property
+    def service_role(self) -> str:
+        return self.name("batch-service")
+
+    @property
+    def instance_role(self) -> str:
+        return self.name("batch-instance")
+
+    # EC2 and Batch
+    @property
+    def security_group(self) -> str:
+        return self.name("batch")
+
+    @property
+    def launch_template(self) -> str:
+        return self.name("batch-disk")
+
+    @property
+    def spot_environment(self) -> str:
+        return self.name("spot")
+
+    @property
+    def ondemand_environment(self) -> str:
+        return self.name("ondemand")
+
+    @property
+    def queue(self) -> str:
+        return self.name("jobs")
+
+    @property
+    def leader_queue(self) -> str:
+        return self.name("leader")
+
+    def role_arn(self, role_name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:role/{role_name}"
+
+    def instance_profile_arn(self, profile_name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:instance-profile/{profile_name}"
+
+    @property
+    def jobstore_prefix(self) -> str:
+        """Start of Toil job store names: ``aws:<region>:<jobstore_prefix><run id>``."""
+        return f"{self.prefix}-{self.account_id}-"
+
+    def tags(self) -> dict[str, str]:
+        return {CREATED_BY_KEY: CREATED_BY_VALUE}
+
+    def iam_tags(self) -> dict[str, str]:
+        return {CREATED_BY_KEY: CREATED_BY_VALUE, REGION_KEY: self.region}
+
+
+def resolve_target(settings: Mapping[str, str | None], clients: AwsClients) -> Target:
+    """Ask AWS who we are (a read-only call) and name everything from the settings."""
+    prefix = prefix_of(settings)
+    with aws_errors("identify the AWS account (sts:GetCallerIdentity)"):
+        identity = clients.sts.get_caller_identity()
+    account_id, arn = identity["Account"], identity["Arn"]
+    partition = arn.split(":")[1]
+    bucket_value = settings.get("bucket") or f"{prefix}-{account_id}-{clients.region}"
+    return Target(account_id, partition, clients.region, prefix, parse_bucket(bucket_value))
+
+
+def is_ours(tags: Mapping[str, str] | None) -> bool:
+    return tags is not None and tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE
+
+
+def require_ours(resource: str, name: str, tags: Mapping[str, str], target: Target) -> None:
+    """Refuse to adopt a resource that setup did not create, or that another region's setup did."""
+    if not is_ours(tags):
+        raise AwsSetupError(
+            f"{resource} {name} exists but was not created by fs-cwl setup (it lacks the tag "
+            f"{CREATED_BY_KEY}={CREATED_BY_VALUE}): choose another resource prefix with "
+            f"{flag_hint('resource_prefix')}, or remove the {resource}")
+    region = tags.get(REGION_KEY)
+    if region is not None and region != target.region:
+        raise AwsSetupError(
+            f"{resource} {name} belongs to the fs-cwl setup of region {region}: IAM names are "
+            f"global, so give this region its own prefix with {flag_hint('resource_prefix')}")
+
+
+def left_alone_note(resource: str, name: str, tags: Mapping[str, str],
+                    target: Target) -> str | None:
+    """Why teardown must leave this resource alone, or None when this setup created it."""
+    if not is_ours(tags):
+        return f"{resource} {name} was not created by setup: left alone"
+    region = tags.get(REGION_KEY)
+    if region is not None and region != target.region:
+        return f"{resource} {name} belongs to the setup of region {region}: left alone"
+    return None
+
+
+def tag_dict(tags: Iterable[Mapping[str, object]] | None) -> dict[str, str]:
+    """``[{"Key": k, "Value": v}]`` (the IAM, EC2 and S3 form) as a dict."""
+    return {str(tag["Key"]): str(tag["Value"]) for tag in tags or []}
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One change to make: its kind (create/update/delete), what it touches, and how."""
+
+    kind: str
+    resource: str
+    name: str
+    description: str
+    run: Callable[[], object] = field(compare=False, repr=False)
+    # IAM changes take seconds to reach Batch; a compute environment created against a
+    # role or instance profile that Batch cannot see yet ends INVALID.
+    changes_iam: bool = False
+    needs_iam: bool = False
+
+    def __str__(self) -> str:
+        sign = {CREATE: "+", UPDATE: "~", DELETE: "-"}.get(self.kind, "*")
+        return f"{sign} {self.kind} {self.resource} {self.name}: {self.description}"
+
+
+def wait_until(what: str, probe: Callable[[], bool], options: SetupOptions) -> None:
+    """Poll ``probe`` until it is true; an :class:`AwsSetupError` after the timeout."""
+    deadline = time.monotonic() + options.timeout_seconds
+    while not probe():
+        if time.monotonic() > deadline:
+            raise AwsSetupError(f"timed out after {options.timeout_seconds:.0f} s waiting for "
+                                f"{what}; run the command again to continue")
+        options.sleep(options.poll_seconds)

@@ -1,0 +1,103 @@
+"""``fs-cwl-run aws setup`` and ``aws teardown``: the command-line side of :mod:`aws_setup`.
+
+Both print their plan; ``--dry-run`` stops there. Setup writes the resulting settings to the
+config file, teardown removes the ones that name what it deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from fs_cwl_runner import aws_setup
+from fs_cwl_runner.aws_context import AwsClients, SetupOptions
+from fs_cwl_runner.aws_errors import AwsSetupError
+from fs_cwl_runner.settings import SETTINGS, resolve, save_config
+
+AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")
+
+
+def add_aws_commands(sub: Any, add_setting: Any) -> None:
+    """Add ``aws setup`` and ``aws teardown`` to the subcommands ``sub``."""
+    aws = sub.add_parser("aws", help="create or remove the AWS resources of --backend aws")
+    aws_sub = aws.add_subparsers(dest="aws_command", metavar="ACTION", required=True)
+    setup = aws_sub.add_parser(
+        "setup", help="create bucket, IAM roles, Batch compute environments and queues "
+                      "(idempotent); writes the settings to the config file")
+    teardown = aws_sub.add_parser("teardown", help="remove what aws setup created")
+    for parser in (setup, teardown):
+        for name in AWS_SETTINGS:
+            add_setting(parser, name)
+        parser.add_argument("--dry-run", action="store_true",
+                            help="print the plan and change nothing")
+    setup.add_argument("--max-vcpus", type=int, default=SetupOptions.max_vcpus,
+                       help="most vCPUs each compute environment may run (default %(default)s)")
+    setup.add_argument("--root-volume-gib", type=int, default=SetupOptions.root_volume_gib,
+                       help="root disk of each machine in GiB (default %(default)s)")
+    setup.add_argument("--instance-types", default=None,
+                       help="comma list of EC2 instance types (default: m6i, m6a, m5, c6i, "
+                            "c6a, c5 and r6i sizes xlarge to 4xlarge)")
+    setup.add_argument("--subnets", default=None,
+                       help="comma list of subnet ids (default: the default VPC's subnets)")
+    teardown.add_argument("--delete-bucket", action="store_true",
+                          help="also delete the bucket, results included")
+
+
+def comma_list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def setup_options(args: argparse.Namespace) -> SetupOptions:
+    defaults = SetupOptions()
+    split = comma_list
+    return SetupOptions(
+        max_vcpus=args.max_vcpus, root_volume_gib=args.root_volume_gib,
+        instance_types=split(args.instance_types) if args.instance_types
+        else defaults.instance_types,
+        subnets=split(args.subnets) if args.subnets else ())
+
+
+def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    settings = {name: resolve(name, getattr(args, name, None), config) for name in SETTINGS}
+    try:
+        clients = aws_setup.connect(settings)
+        if args.aws_command == "setup":
+            return run_setup(args, settings, clients)
+        return run_teardown(args, settings, clients)
+    except AwsSetupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def run_setup(args: argparse.Namespace, settings: dict[str, str | None],
+              clients: AwsClients) -> int:
+    plan = aws_setup.plan_setup(settings, clients, setup_options(args))
+    say(aws_setup.format_plan(plan, "setup"))
+    if args.dry_run:
+        print(json.dumps({"dry_run": True, "actions": [str(a) for a in plan.actions]}))
+        return 0
+    result = aws_setup.apply_setup(plan, say)
+    path = save_config(result.settings)
+    say(f"settings written to {path}")
+    print(json.dumps({"settings": result.settings, "done": list(result.done)}))
+    return 0
+
+
+def run_teardown(args: argparse.Namespace, settings: dict[str, str | None],
+                 clients: AwsClients) -> int:
+    plan = aws_setup.plan_teardown(settings, clients, delete_bucket=args.delete_bucket)
+    say(aws_setup.format_plan(plan, "teardown"))
+    if args.dry_run:
+        print(json.dumps({"dry_run": True, "actions": [str(a) for a in plan.actions]}))
+        return 0
+    result = aws_setup.apply_teardown(plan, say)
+    path = save_config({}, drop=tuple(result.clear_settings))
+    say(f"settings of removed resources dropped from {path}")
+    print(json.dumps({"done": list(result.done), "kept": list(result.kept)}))
+    return 0

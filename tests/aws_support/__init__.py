@@ -1,0 +1,1 @@
+"""Test support for the local AWS: Batch jobs run on this machine, S3 compatibility hooks."""
