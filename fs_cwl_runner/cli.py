@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        config = load_config()
+        # aws setup writes the config file, so it need not exist yet.
+        config = load_config(creating=args.command == "aws")
         return HANDLERS[args.command](args, config)
     except (UsageError, SettingsError) as err:
         print(f"error: {err}", file=sys.stderr)

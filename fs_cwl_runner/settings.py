@@ -74,9 +74,12 @@ class ConfigFileError(SettingsError):
     """The config file cannot be read."""
 
 
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    """The config file's settings (an empty dict when there is none)."""
-    explicit = path is not None or CONFIG_ENV in os.environ
+def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str, Any]:
+    """The config file's settings (an empty dict when there is none).
+
+    A config file named explicitly must exist, unless the command is ``creating`` it.
+    """
+    explicit = (path is not None or CONFIG_ENV in os.environ) and not creating
     path = path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
     if not path.exists():
         if explicit:
