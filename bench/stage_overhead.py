@@ -127,7 +127,8 @@ def main() -> None:
                                  FS_CWL_DOUBLE_SCALE=str(args.scale))
         subject = {**cohort_job(license_file)["subjects"][0],
                    "fs_license": cohort_job(license_file)["fs_license"], "three_tesla": True}
-        base_seconds, staged, final_bytes = yardstick(env, work, subject)
+        base_seconds, staged, final_bytes = yardstick(
+            {**env, "FS_LICENSE": str(license_file)}, work, subject)
         job = write_job(subject, work / "job.yml")
         print(f"double at scale {args.scale}: finished subject folder {final_bytes / 1e6:.1f} MB")
         print(f"yardstick (double, stage after stage, one folder): "

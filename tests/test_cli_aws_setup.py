@@ -30,9 +30,11 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
 
 
 def cli_env(moto: MotoServer, config: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FS_CWL_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "FS_CWL_"))}
     env.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=moto.endpoint_url,
-               AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                FS_CWL_CONFIG=str(config), FS_CWL_REGION=REGION)
     return env
 
