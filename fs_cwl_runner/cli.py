@@ -18,6 +18,7 @@ from typing import Any
 from fs_cwl_runner import __version__, state
 from fs_cwl_runner.cli_aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cohort import CohortError, CohortSpec, check_output, load_cohort, mark_output
+from fs_cwl_runner.derivatives import write_description
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.local import Layout, LocalBackend, LocalSettings
 from fs_cwl_runner.plan import job_order, write_job_order
@@ -191,6 +192,8 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     qc_table = backend_run.run_group(order)
     run.finished = time.time()
     state.save(run, layout.run_state)
+    if cohort.bids_root is not None:
+        write_description(layout.output, cohort.bids_root)
     report = write_report(run, layout.output, qc_table)
     progress.say(f"report: {report}")
     print_failures(run)
