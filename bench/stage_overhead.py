@@ -52,8 +52,10 @@ def written_bytes() -> int:
 
 def yardstick(
     env: dict[str, str], work: Path, job: dict
-) -> tuple[dict[str, float], dict[str, int], int]:
-    """Stage times of the double in one folder; bytes each stage would get as input."""
+) -> tuple[dict[str, float], dict[str, int], int, int]:
+    """Stage times of the double in one folder, bytes each stage would get as input, the
+    finished folder's size and the bytes the double itself wrote."""
+    before = written_bytes()
     sd = work / "yardstick"
     sd.mkdir()
     t1 = [f["location"].removeprefix("file://") for f in job["t1w"]]
@@ -74,7 +76,7 @@ def yardstick(
         seconds[stage] = time.perf_counter() - started
     # The last stage's input is the lh folder plus the rh files: about the whole folder.
     staged["autorecon3"] = folder_bytes(sd / "s")
-    return seconds, staged, folder_bytes(sd / "s")
+    return seconds, staged, folder_bytes(sd / "s"), written_bytes() - before
 
 
 HEMI_NO = ["-nocurvstats", "-nocortparc2", "-nocortparc3", "-nopctsurfcon", "-nohyporelabel",
@@ -127,7 +129,7 @@ def main() -> None:
                                  FS_CWL_DOUBLE_SCALE=str(args.scale))
         subject = {**cohort_job(license_file)["subjects"][0],
                    "fs_license": cohort_job(license_file)["fs_license"], "three_tesla": True}
-        base_seconds, staged, final_bytes = yardstick(
+        base_seconds, staged, final_bytes, own_bytes = yardstick(
             {**env, "FS_LICENSE": str(license_file)}, work, subject)
         job = write_job(subject, work / "job.yml")
         print(f"double at scale {args.scale}: finished subject folder {final_bytes / 1e6:.1f} MB")
@@ -136,9 +138,11 @@ def main() -> None:
         for name in ("cwltool", "toil"):
             stage_seconds, total, written = engine_run(name, env, work / name, job)
             overhead = total - sum(base_seconds.values())
+            moved = written - own_bytes  # what the engine copied, beyond the double's writes
             print(f"\n{name}: {total:.1f} s in all, overhead {overhead:.1f} s"
-                  f" per subject (target < 30 s); bytes written {written / 1e6:.1f} MB ="
-                  f" {written / final_bytes:.2f}x the subject folder (target < 3x)")
+                  f" per subject (target < 30 s); bytes written {written / 1e6:.1f} MB,"
+                  f" of which moved by the engine {moved / 1e6:.1f} MB ="
+                  f" {moved / final_bytes:.2f}x the subject folder (target < 3x)")
             print(f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}"
                   f"{'copied MB':>11}")
             for stage in STAGES:

@@ -88,13 +88,6 @@ def jobstore(run: EngineRun) -> Path:
     return run.workdir / "jobstore"
 
 
-def resumes(run: EngineRun) -> bool:
-    """Whether ``run`` picks up what an interrupted run left."""
-    if run.engine == "toil":
-        return jobstore(run).exists()
-    return (run.workdir / "cache").exists()
-
-
 def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     work = run.workdir
     jobstore = work / "jobstore"

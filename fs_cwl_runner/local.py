@@ -194,7 +194,7 @@ class LocalBackend:
         run = engine.EngineRun(self.settings.engine, engine.cwl_dir() / "workflows" / "subject.cwl",
                                job, out, work, self.settings.container,
                                cores=self.cores_per_subject())
-        resumed = engine.resumes(run)
+        resumed = run.engine == "toil" and engine.jobstore(run).exists()
         returncode = self.follow(run, record, engine_log)
         if returncode != 0 and resumed and not self.failed_in_a_tool(engine_log):
             # A leader killed at a bad moment can leave a job store Toil cannot resume;

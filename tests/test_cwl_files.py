@@ -103,3 +103,11 @@ def test_no_machine_paths_in_cwl() -> None:
     for path in CWL_FILES:
         text = path.read_text()
         assert str(REPO) not in text and "/tmp/" not in text, path
+
+
+def test_local_backend_gives_toil_the_largest_cores_min() -> None:
+    from fs_cwl_runner.local import STAGE_CORES_MIN
+
+    cores = [load(path)["hints"]["ResourceRequirement"]["coresMin"]
+             for path in sorted((CWL / "tools").glob("*.cwl"))]
+    assert max(cores) == STAGE_CORES_MIN
