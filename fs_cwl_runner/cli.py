@@ -18,6 +18,7 @@ from typing import Any
 from fs_cwl_runner import __version__, state
 from fs_cwl_runner.cli_aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cohort import CohortError, CohortSpec, check_output, load_cohort, mark_output
+from fs_cwl_runner.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.derivatives import write_description
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.local import Layout, LocalBackend, LocalSettings
@@ -137,6 +138,11 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 
 def local_settings(args: argparse.Namespace, config: dict[str, Any]) -> LocalSettings:
     container = resolve("container", args.container, config) or "none"
+    if container != "none":
+        try:
+            check_engine(container)
+        except ContainerEngineError as err:
+            raise UsageError(str(err)) from err
     freesurfer = None
     if container == "none":
         try:
