@@ -1,4 +1,4 @@
-"""``--container`` with no reachable container engine: a clear error before any work."""
+"""Problems ``fs-cwl-run`` reports before any work: exit 2, a clear message, nothing written."""
 
 from __future__ import annotations
 
@@ -48,3 +48,19 @@ def test_engine_not_installed(tmp_path: Path, dummy_license: Path) -> None:
         result.stderr)
     assert "use --container none" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_example_cohort_without_a_license_stops_before_work(tmp_path: Path) -> None:
+    """The README's main command on a machine without a FreeSurfer license."""
+    env = {k: v for k, v in os.environ.items() if k != "FS_LICENSE"}
+    env.update(FS_CWL_CONFIG=os.devnull, HOME=str(tmp_path))
+    results = REPO / "results" / "example"
+    before = sorted(results.rglob("*")) if results.exists() else None
+    result = subprocess.run([str(RUNNER), str(COHORT)], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "no FreeSurfer license found" in result.stderr
+    assert "https://surfer.nmr.mgh.harvard.edu/registration.html" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = sorted(results.rglob("*")) if results.exists() else None
+    assert after == before
