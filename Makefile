@@ -14,6 +14,7 @@ example: setup
 test: setup
 	$(VENV)/ruff check .
 	$(VENV)/mypy
+	$(VENV)/hadolint docker/Dockerfile
 	$(VENV)/pytest -m "not e2e"
 	$(VENV)/pytest -m e2e
 

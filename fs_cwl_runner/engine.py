@@ -17,6 +17,8 @@ from pathlib import Path
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES, FreeSurfer
 
 REPO_CWL = Path(__file__).resolve().parent.parent / "cwl"
+# Where a wheel installs them (pyproject.toml: data-files), e.g. in the container image.
+INSTALLED_CWL = Path(sys.prefix) / "share" / "fs-cwl" / "cwl"
 ENGINES = ("toil", "cwltool")
 CONTAINERS = ("none", "docker", "podman")
 
@@ -41,10 +43,12 @@ class EngineRun:
 
 
 def cwl_dir() -> Path:
-    """The project's ``cwl/`` folder."""
-    if not (REPO_CWL / "workflows" / "cohort.cwl").is_file():
-        raise EngineError(f"the CWL files are missing from {REPO_CWL}; reinstall fs-cwl")
-    return REPO_CWL
+    """The project's ``cwl/`` folder: the checkout's, else the installed copy."""
+    for folder in (REPO_CWL, INSTALLED_CWL):
+        if (folder / "workflows" / "cohort.cwl").is_file():
+            return folder
+    raise EngineError(f"the CWL files are missing from {REPO_CWL} and {INSTALLED_CWL}; "
+                      "reinstall fs-cwl")
 
 
 def executable(name: str) -> str:
