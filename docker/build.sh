@@ -80,6 +80,7 @@ build_fs_cwl_wheel() {
     rm -f "$house"/fs_cwl-*.whl
     source=$(mktemp -d)
     cp -r "$repo/pyproject.toml" "$repo/README.md" "$repo/fs_cwl_runner" "$repo/cwl" "$source/"
+    mkdir -p "$source/docker" && cp -r "$repo/docker/rootful-podman" "$source/docker/"
     find "$source" -name __pycache__ -prune -exec rm -rf {} +
     SOURCE_DATE_EPOCH=315532800 "$python" -m pip wheel -qq --no-deps --wheel-dir "$house" \
         "$source"

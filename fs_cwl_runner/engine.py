@@ -8,6 +8,7 @@ pass through (they hand tools a clean environment otherwise).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -16,9 +17,13 @@ from pathlib import Path
 
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES, FreeSurfer
 
-REPO_CWL = Path(__file__).resolve().parent.parent / "cwl"
+REPO = Path(__file__).resolve().parent.parent
+REPO_CWL = REPO / "cwl"
 # Where a wheel installs them (pyproject.toml: data-files), e.g. in the container image.
 INSTALLED_CWL = Path(sys.prefix) / "share" / "fs-cwl" / "cwl"
+# The podman wrapper for runners started as root (see the script), checkout or installed.
+ROOTFUL_PODMAN = (REPO / "docker" / "rootful-podman",
+                  Path(sys.prefix) / "share" / "fs-cwl" / "rootful-podman")
 ENGINES = ("toil", "cwltool")
 CONTAINERS = ("none", "docker", "podman")
 
@@ -40,6 +45,7 @@ class EngineRun:
     cores: int | None = None
     preserve: tuple[str, ...] = ()  # further variables passed through to the tools
     extra_args: tuple[str, ...] = field(default_factory=tuple)
+    image: str | None = None  # with a container: this image instead of the tools' hint
 
 
 def cwl_dir() -> Path:
@@ -77,7 +83,7 @@ def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
         "--cachedir", str(work / "cache"),
         "--tmpdir-prefix", f"{work / 'tmp'}/",
     ]
-    args += container_args("cwltool", run.container)
+    args += container_args("cwltool", run.container) + image_overrides(run)
     for name in preserved_variables(run, freesurfer):
         args += ["--preserve-environment", name]
     return [*args, *run.extra_args, str(run.workflow), str(run.job_order)]
@@ -110,7 +116,7 @@ def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     # A job store left by an interrupted run is resumed rather than started again.
     if jobstore.exists():
         args.append("--restart")
-    args += container_args("toil", run.container)
+    args += container_args("toil", run.container) + image_overrides(run)
     if preserved_variables(run, freesurfer):
         # Toil 9.6's workers replace --preserve-environment with the tool's EnvVarRequirement
         # names, so the tools would lose FreeSurfer's variables; they get the whole
@@ -129,6 +135,19 @@ def container_args(engine: str, container: str) -> list[str]:
     raise EngineError(f"--container / FS_CWL_CONTAINER: unknown engine {container!r}")
 
 
+def image_overrides(run: EngineRun) -> list[str]:
+    """``--overrides`` naming ``run.image`` as every tool's container (a file in workdir)."""
+    if run.container == "none" or not run.image:
+        return []
+    tools = sorted((cwl_dir() / "tools").glob("*.cwl"))
+    overrides = {"cwltool:overrides": {
+        tool.as_uri(): {"requirements": {"DockerRequirement": {"dockerPull": run.image}}}
+        for tool in tools}}
+    path = run.workdir / "image-overrides.json"
+    path.write_text(json.dumps(overrides, indent=1))
+    return ["--overrides", str(path)]
+
+
 def command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     """The command line that runs ``run`` with its engine (its work folders are made)."""
     # Both engines expect the folders they are given (Toil: the job store's parent).
@@ -141,13 +160,17 @@ def command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     raise EngineError(f"--engine / FS_CWL_ENGINE: unknown engine {run.engine!r}")
 
 
-def environment(freesurfer: FreeSurfer | None, base: dict[str, str]) -> dict[str, str]:
+def environment(freesurfer: FreeSurfer | None, base: dict[str, str],
+                container: str = "none") -> dict[str, str]:
     """The engines' environment: FreeSurfer's variables when tools run without containers."""
     env = freesurfer.environment(base) if freesurfer is not None else dict(base)
     # Toil's workers start `_toil_worker` by name: it lives beside this Python.
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in env.get("PATH", "").split(os.pathsep):
-        env["PATH"] = os.pathsep.join([scripts, env.get("PATH", os.defpath)])
+    folders = [str(Path(sys.executable).parent)]
+    if container == "podman" and os.geteuid() == 0:
+        # Both runners ask podman for --userns=keep-id, which rootful podman refuses.
+        folders += [str(f) for f in ROOTFUL_PODMAN if (f / "podman").is_file()][:1]
+    path = env.get("PATH", os.defpath).split(os.pathsep)
+    env["PATH"] = os.pathsep.join([f for f in folders if f not in path] + path)
     # Tools get the license as a CWL File input only; the runner never passes it on.
     env.pop("FS_LICENSE", None)
     env.pop("DEBUG", None)

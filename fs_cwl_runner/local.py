@@ -54,6 +54,7 @@ class LocalSettings:
     container: str
     jobs: int
     freesurfer: FreeSurfer | None
+    image: str | None = None  # the tools' image in container mode (else the CWL hint's)
 
 
 class Layout:
@@ -159,7 +160,8 @@ class LocalBackend:
         self.layout = layout
         self.run = run
         self.progress = progress
-        self.env = engine.environment(settings.freesurfer, dict(os.environ))
+        self.env = engine.environment(settings.freesurfer, dict(os.environ),
+                                      settings.container)
 
     def changed(self, message: str) -> None:
         self.progress.say(message)
@@ -193,7 +195,7 @@ class LocalBackend:
         shutil.rmtree(out, ignore_errors=True)
         run = engine.EngineRun(self.settings.engine, engine.cwl_dir() / "workflows" / "subject.cwl",
                                job, out, work, self.settings.container,
-                               cores=self.cores_per_subject())
+                               cores=self.cores_per_subject(), image=self.settings.image)
         resumed = run.engine == "toil" and engine.jobstore(run).exists()
         returncode = self.follow(run, record, engine_log)
         if returncode != 0 and resumed and not self.failed_in_a_tool(engine_log):
@@ -277,7 +279,7 @@ class LocalBackend:
         run = engine.EngineRun(self.settings.engine,
                                engine.cwl_dir() / "tools" / "stats-tables.cwl",
                                write_yaml(job, work / "job.yml"), work / "out", work,
-                               self.settings.container)
+                               self.settings.container, image=self.settings.image)
         log = self.layout.logs / "group.engine.log"
         record = state.SubjectRecord("group")
         if self.follow(run, record, log) != 0 or not (work / "out" / "group").is_dir():

@@ -54,7 +54,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("region", "--region", "AWS region"),
         Setting("bucket", "--bucket", "S3 bucket (and prefix) for inputs, outputs, job store"),
         Setting("job_role_arn", "--job-role-arn", "IAM role ARN of the Batch jobs"),
-        Setting("image", "--image", "container image of the Batch jobs (Toil's appliance)"),
+        Setting("image", "--image", "image of the tools with --container, and of the AWS Batch "
+                "jobs (Toil's appliance); default fs-cwl:<version> from docker/build.sh"),
         Setting("leader_queue", "--leader-queue",
                 "AWS Batch job queue of a detached Toil leader (on-demand)"),
         Setting("leader_role_arn", "--leader-role-arn", "IAM role ARN of a detached Toil leader"),

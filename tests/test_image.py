@@ -278,14 +278,6 @@ def stats_job(double: Double, subjects: list[str]) -> dict[str, Any]:
             "aparc_stats": [files(s, "?h.aparc*.stats") for s in subjects]}
 
 
-def overrides_file(tool: Path, image_ref: str, path: Path) -> Path:
-    """cwltool overrides: the tool's DockerRequirement hint becomes our image."""
-    overrides = {"cwltool:overrides": {tool.as_uri(): {
-        "requirements": {"DockerRequirement": {"dockerPull": image_ref}}}}}
-    path.write_text(json.dumps(overrides, indent=2))
-    return path
-
-
 def test_group_tables_through_cwltool_podman(
     image: Image, freesurfer: FreeSurfer, tmp_path: Path,
 ) -> None:
@@ -296,12 +288,17 @@ def test_group_tables_through_cwltool_podman(
     tool = CWL / "tools" / "stats-tables.cwl"
     (tmp_path / "job.json").write_text(json.dumps(stats_job(double, subjects)))
     out = tmp_path / "out"
-    result = subprocess.run(
-        [engine.executable("cwltool"), "--podman", "--disable-color",
-         "--overrides", str(overrides_file(tool, image.ref, tmp_path / "overrides.json")),
-         "--outdir", str(out), "--tmpdir-prefix", f"{tmp_path / 'tmp'}/",
-         str(tool), str(tmp_path / "job.json")],
-        env=image.env, capture_output=True, text=True, timeout=900, check=False)
+    # The runner's own command line for --container podman with this image.
+    run = engine.EngineRun("cwltool", tool, tmp_path / "job.json", out, tmp_path / "work",
+                           container="podman", image=image.ref)
+    # Without the test's own PATH entry for the wrapper: the runner must add it.
+    wrapper = str(DOCKER / "rootful-podman")
+    base = {**image.env, "PATH": os.pathsep.join(
+        p for p in image.env["PATH"].split(os.pathsep) if p != wrapper)}
+    env = engine.environment(None, base, "podman")
+    assert env["PATH"].split(os.pathsep).count(wrapper) == 1
+    result = subprocess.run(engine.command(run, None), env=env, capture_output=True, text=True,
+                            timeout=900, check=False)
     assert result.returncode == 0, result.stderr[-4000:]
     # The tool ran in our image, through the wrapper (cwltool still asks for keep-id).
     assert "podman \\\n    run" in result.stderr and image.ref in result.stderr
