@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, state
+from fs_cwl_runner.aws_backend import add_aws_run_options, run_aws
 from fs_cwl_runner.cli_aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cohort import CohortError, CohortSpec, check_output, load_cohort, mark_output
 from fs_cwl_runner.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.derivatives import write_description
+from fs_cwl_runner.fetch_command import add_fetch_command, cmd_fetch
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.local import Layout, LocalBackend, LocalSettings
 from fs_cwl_runner.plan import job_order, write_job_order
@@ -27,7 +29,7 @@ from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.report import write_report
 from fs_cwl_runner.settings import SETTINGS, SettingsError, load_config, resolve
 
-COMMANDS = ("run", "validate", "plan", "status", "aws")
+COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch")
 EPILOG = """\
 settings: a flag wins over its FS_CWL_* variable, which wins over the config file
 ($FS_CWL_CONFIG or ~/.config/fs-cwl/config.yml, a YAML mapping of setting: value).
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_setting(run, name)
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_aws_run_options(run, add_setting)
     validate = sub.add_parser("validate", help="check a cohort file; exit 2 listing problems")
     validate.add_argument("cohort", type=Path)
     add_setting(validate, "fs_license")
@@ -70,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the run's output folder (default: current folder)")
     status.add_argument("--json", action="store_true", help="print the run record as JSON")
     add_aws_commands(sub, add_setting)
+    add_fetch_command(sub, add_setting)
     return parser
 
 
@@ -152,8 +156,18 @@ def local_settings(args: argparse.Namespace, config: dict[str, Any]) -> LocalSet
     jobs_text = resolve("jobs", args.jobs, config) or str(max(1, (os.cpu_count() or 2) // 2))
     if not jobs_text.isdigit() or int(jobs_text) < 1:
         raise UsageError(f"--jobs / FS_CWL_JOBS: {jobs_text!r} is not a positive number")
+    # --image comes with the AWS options of the run command.
+    image = resolve("image", getattr(args, "image", None), config) if container != "none" else None
     return LocalSettings(resolve("engine", args.engine, config) or "toil", container,
-                         int(jobs_text), freesurfer)
+                         int(jobs_text), freesurfer, image or default_image(container))
+
+
+def default_image(container: str) -> str | None:
+    """This package's image (docker/build.sh) where the runner runs the tools itself."""
+    if container == "none":
+        return None
+    # podman keeps local builds under localhost/; cwltool only finds them by that name.
+    return f"{'localhost/' if container == 'podman' else ''}fs-cwl:{__version__}"
 
 
 def summary(run: state.RunRecord) -> dict[str, Any]:
@@ -179,9 +193,8 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     backend = resolve("backend", args.backend, config)
     cohort = checked_cohort(args.cohort)
     license_path = license_for(args, config)
-    if backend != "local":
-        raise UsageError("--backend aws / FS_CWL_BACKEND=aws is not available in this version; "
-                         "use --backend local")
+    if backend == "aws":
+        return run_aws(args, config, cohort, license_path)
     if cohort.output.startswith("s3://"):
         raise UsageError(f"output: {cohort.output}: the local backend writes to a local folder")
     settings = local_settings(args, config)
@@ -210,7 +223,7 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 
 HANDLERS = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "status": cmd_status,
-            "aws": cmd_aws}
+            "aws": cmd_aws, "fetch": cmd_fetch}
 
 
 def main(argv: list[str] | None = None) -> int:

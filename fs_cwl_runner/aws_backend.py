@@ -1,0 +1,217 @@
+"""``fs-cwl-run cohort.yml --backend aws``: the cohort on AWS Batch through Toil, led from here.
+
+Steps: resolve and check the settings (nothing is uploaded before they are complete);
+stage the local inputs under ``s3://<bucket>/inputs/<subject>/`` and the license under
+``secrets/`` (:mod:`fs_cwl_runner.staging`); write cohort.cwl's job order with s3://
+locations only; run ``toil-cwl-runner --batchSystem aws_batch`` with the job store
+``aws:<region>:<jobstore_prefix><run id>`` (:mod:`fs_cwl_runner.aws_run`), following its
+log for per-subject progress (:mod:`fs_cwl_runner.aws_progress`); then tidy the results
+in S3 and, for a local ``output:``, download and verify them
+(:mod:`fs_cwl_runner.aws_finish`, :mod:`fs_cwl_runner.aws_results`). The run record and
+report are written as the local backend writes them (:mod:`fs_cwl_runner.aws_record`);
+Batch job ids go to ``logs/batch-jobs.json``.
+
+A rerun of the same command resumes: the run id depends only on the cohort, its output,
+the bucket and the CWL files, so Toil finds its job store (``--restart``) after a failure
+or an interruption, and a run whose results are already in S3 only downloads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fs_cwl_runner import aws_results, engine, state
+from fs_cwl_runner.aws_finish import run_results, write_run_report
+from fs_cwl_runner.aws_leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
+from fs_cwl_runner.aws_progress import ToilLogTracker
+from fs_cwl_runner.aws_record import (
+    AwsRun,
+    AwsUsageError,
+    pause_record,
+    print_failures,
+    resume_record,
+    settle,
+    summary,
+    work_folder,
+    write_batch_jobs,
+)
+from fs_cwl_runner.aws_run import (
+    ToilRun,
+    aws_settings,
+    cwl_digest,
+    input_files,
+    run_id,
+    staged_job_order,
+    toil_command,
+    toil_environment,
+)
+from fs_cwl_runner.cohort import CohortSpec, is_s3, mark_output
+from fs_cwl_runner.local import Layout
+from fs_cwl_runner.plan import job_order, write_job_order
+from fs_cwl_runner.progress import Progress
+from fs_cwl_runner.staging import (
+    StagingError,
+    StderrProgress,
+    describe_error,
+    make_s3_client,
+    stage_inputs,
+    upload_license,
+)
+
+AWS_RUN_SETTINGS = ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix")
+
+
+
+def add_aws_run_options(parser: argparse.ArgumentParser, add_setting: Any) -> None:
+    """The AWS backend's settings and ``--detach`` on the ``run`` command."""
+    for name in AWS_RUN_SETTINGS:
+        add_setting(parser, name)
+    parser.add_argument("--detach", action="store_true",
+                        help="submit the Toil leader itself as a Batch job on --leader-queue "
+                             "(not available yet)")
+
+
+def image_warning(image: str) -> str | None:
+    import toil.version
+
+    if toil.version.currentCommit in image:
+        return None
+    return (f"warning: --image {image} does not name Toil's commit "
+            f"({toil.version.currentCommit[:12]}...), so Toil will ask its registry whether "
+            "it exists; images built by docker/build.sh carry a tag with it")
+
+
+def prepare(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec,
+            license_path: Path) -> tuple[AwsRun, dict[str, Any]]:
+    """Check everything that can be checked before any upload; the run and its job order."""
+    if getattr(args, "detach", False):
+        raise AwsUsageError("--detach is not available yet: run without it (the Toil leader "
+                            "then runs on this machine until the cohort is done)")
+    settings = aws_settings(args, config)
+    try:
+        engine.executable("toil-cwl-runner")
+        cwl = cwl_digest(engine.cwl_dir())
+    except engine.EngineError as err:
+        raise AwsUsageError(str(err)) from err
+    order = job_order(cohort, license_path)
+    run = run_id(cohort, order, settings.bucket, settings.jobstore_prefix, cwl)
+    layout = None if is_s3(cohort.output) else Layout(Path(cohort.output))
+    record = state.RunRecord(str(cohort.path), cohort.output, "aws", "toil",
+                             subjects=[state.SubjectRecord(s.subject_id)
+                                       for s in cohort.subjects])
+    aws = AwsRun(cohort, settings, run, aws_results.destination(cohort, settings.bucket, run),
+                 work_folder(cohort, run), layout, record, Progress(quiet=args.quiet),
+                 make_s3_client(region=settings.region))
+    return aws, order
+
+
+def jobstore_exists(aws: AwsRun) -> bool:
+    name = aws.settings.jobstore_bucket(aws.run)
+    try:
+        aws.client.head_bucket(Bucket=name)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise AwsUsageError(f"cannot check Toil's job store bucket {name}: "
+                            f"{describe_error(err)}; check the AWS credentials") from err
+    except BotoCoreError as err:
+        raise AwsUsageError(f"cannot reach S3 to check the job store bucket {name}: "
+                            f"{describe_error(err)}; check AWS_ENDPOINT_URL_S3 / network") from err
+    return True
+
+
+def stage(aws: AwsRun, order: dict[str, Any], license_path: Path) -> Path:
+    """Upload inputs and license; write the job order with s3:// locations only."""
+    inputs = aws.settings.bucket
+    callback = None if aws.progress.quiet else StderrProgress()
+    try:
+        staged = stage_inputs(input_files(aws.cohort), str(inputs), aws.client,
+                              progress=callback, cache_path=aws.work / "hash-cache.json")
+        license_uri = upload_license(license_path, str(inputs), aws.client)
+    except StagingError as err:
+        raise AwsUsageError(f"{err} (nothing was submitted)") from err
+    path = aws.work / "job.yml"
+    aws.work.mkdir(parents=True, exist_ok=True)
+    write_job_order(staged_job_order(order, staged, license_uri), path)
+    return path
+
+
+def lead(aws: AwsRun, job: Path, restart: bool) -> LeaderOutcome:
+    """Run Toil; on Ctrl-C make sure no Batch job is left, then say how to resume."""
+    env = toil_environment(os.environ, aws.settings.image)
+    messages = aws.work / "toil-messages.tsv"
+    messages.unlink(missing_ok=True)
+    toil = ToilRun(aws.settings, aws.run, aws_results.prefix_uri(aws.dest), job, messages,
+                   restart)
+    tracker = ToilLogTracker(aws.record, aws.progress.say)
+    leader = Leader(toil_command(toil, env), env, aws.logs / "toil.log", tracker, aws.save)
+    what = "resuming" if restart else "starting"
+    aws.progress.say(f"{what} Toil: job store {aws.settings.jobstore(aws.run)}, "
+                     f"queue {aws.settings.queue}, log {aws.logs / 'toil.log'}")
+    outcome = leader.run()
+    write_batch_jobs(aws, tracker, messages)
+    if outcome.interrupted:
+        stop_leftovers(aws, messages)
+        pause_record(aws.record)
+        aws.save()
+        print(f"interrupted: Toil stopped its Batch jobs and kept its job store "
+              f"{aws.settings.jobstore(aws.run)}; run the same command again to resume "
+              "(finished stages are not run again)", file=sys.stderr)
+        raise KeyboardInterrupt
+    return outcome
+
+
+def stop_leftovers(aws: AwsRun, messages: Path) -> None:
+    ids = sorted(set(batch_job_ids(messages).values()))
+    try:
+        ended = terminate_leftovers(aws.settings.region, ids, "fs-cwl-run interrupted")
+    except RuntimeError as err:
+        print(f"warning: {err}", file=sys.stderr)
+        return
+    if ended:
+        aws.progress.say(f"terminated {len(ended)} Batch jobs Toil left: {', '.join(ended)}")
+
+
+def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutcome | None:
+    """Run Toil unless this run's results are in S3 already (then None)."""
+    restart = jobstore_exists(aws)
+    try:
+        finished = not restart and aws_results.read_outputs_record(
+            aws.client, aws.dest, aws.run) is not None
+    except aws_results.ResultsError as err:
+        raise AwsUsageError(f"{err}; check the AWS credentials") from err
+    if finished:
+        aws.progress.say(f"run {aws.run} finished before: its results are in {aws.dest}/")
+        return None
+    if restart:
+        resume_record(aws)
+    return lead(aws, stage(aws, order, license_path), restart)
+
+
+def run_aws(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec,
+            license_path: Path) -> int:
+    """``fs-cwl-run run --backend aws``: exit 0 all done, 1 something failed."""
+    aws, order = prepare(args, config, cohort, license_path)
+    if warning := image_warning(aws.settings.image):
+        print(warning, file=sys.stderr)
+    if aws.layout is not None:
+        mark_output(cohort)
+    aws.progress.say(f"{len(cohort.subjects)} subjects -> {cohort.output} on AWS Batch "
+                     f"(queue {aws.settings.queue}, {aws.settings.region}), run {aws.run}")
+    outcome = start(aws, order, license_path)
+    settle(aws, outcome)
+    fetched = run_results(aws, outcome)
+    write_run_report(aws)
+    print_failures(aws, outcome)
+    if args.json:
+        print(json.dumps(summary(aws, outcome, fetched)))
+    failed = (outcome is not None and outcome.returncode != 0) or \
+        (fetched is not None and bool(fetched.get("errors")))
+    return 1 if failed or aws.record.group_status != state.DONE else 0

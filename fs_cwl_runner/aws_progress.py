@@ -1,0 +1,280 @@
+"""Follow a Toil leader's log (``--logInfo``) of cohort.cwl: stages per subject, retries, failures.
+
+What Toil 9.6 logs, and what it tells:
+
+* ``Issued job 'CWLJob' subject.cwl.<step>.<tool>.cwl <job id> v1 with job batch system
+  ID: <n>``: a stage was submitted as a Batch job. The name carries the step, not the
+  subject: the scatter index shows only in the leader-side job ``cohort.cwl.<i>.subject.cwl``.
+  The subject is therefore inferred: the subject whose previous stage finished first and
+  that still waits for this step (recon-all's stages depend on each other, so the choice is
+  exact whenever one subject is eligible, and corrected when the stage ends).
+* ``CWL step complete: <name>`` followed by a ``<name>.stdout follows:`` block: the stage
+  ended; recon-all's last line in the block (``recon-all -s <subject> finished without
+  error``) names the subject.
+* ``Job failed with exit value <code>: 'CWLJob' <name> <job id> v<k>`` (an attempt failed; a
+  retry follows while tries are left), a ``Log from job "<job id>" follows:`` block (naming
+  the subject in ``recon-all -s <subject> exited with ERRORS``) and ``Job 'CWLJob' <name>
+  <job id> v<k> is completely failed`` (no tries left).
+* ``cohort.cwl.group_tables.stats-tables.cwl``: the group tables step.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fs_cwl_runner import state
+
+GROUP = "group"
+SUBJECT_STAGE = re.compile(r"^subject\.cwl\.(\w+)\.[\w.-]+\.cwl$")
+GROUP_STAGE = re.compile(r"^cohort\.cwl\.group_tables\.[\w.-]+\.cwl$")
+ISSUED = re.compile(r"Issued job 'CWLJob' (\S+) (\S+) v\d+ with job batch system ID: (\d+)")
+STEP_COMPLETE = re.compile(r"CWL step complete: (\S+)")
+BLOCK_START = re.compile(r"(?:(\S+)\.std(?:out|err) follows:|Log from job \"(.+?)\" follows:)")
+JOB_IN_DESCRIPTION = re.compile(r"(\S+) v\d+$")
+BLOCK_END = "<========="
+VERDICT = re.compile(r"recon-all -s (\S+) (finished without error|exited with ERRORS)")
+ATTEMPT_FAILED = re.compile(r"Job failed with exit value (-?\d+): 'CWLJob' (\S+) (\S+) v\d+")
+COMPLETELY_FAILED = re.compile(r"Job 'CWLJob' (\S+) (\S+) v\d+ is completely failed")
+#: Stages that must be done before a stage can start.
+NEEDS = {
+    "autorecon1": (),
+    "autorecon2_volume": ("autorecon1",),
+    "autorecon_lh": ("autorecon2_volume",),
+    "autorecon_rh": ("autorecon2_volume",),
+    "autorecon3": ("autorecon_lh", "autorecon_rh"),
+}
+TAIL_LINES = 20
+
+
+def stage_of(name: str) -> str | None:
+    """The run record's stage (or ``group``) of a Toil job name, or None."""
+    if match := SUBJECT_STAGE.match(name):
+        return match.group(1) if match.group(1) in state.STAGES else None
+    return GROUP if GROUP_STAGE.match(name) else None
+
+
+def job_id_of(text: str | None) -> str | None:
+    """The Toil job id in ``<id>`` or ``'CWLJob' <name> <id> v<k>``."""
+    if text is None:
+        return None
+    match = JOB_IN_DESCRIPTION.search(text)
+    return match.group(1) if match else text
+
+
+def verdict_tail(lines: list[str]) -> list[str]:
+    """The lines of recon-all's output that end with its verdict, else the last lines."""
+    ends = [i for i, line in enumerate(lines) if VERDICT.search(line)]
+    end = ends[-1] + 1 if ends else len(lines)
+    return lines[max(0, end - TAIL_LINES):end]
+
+
+@dataclass
+class TrackedJob:
+    """One Toil job of a stage: its Batch system ids over attempts, and its subject."""
+
+    stage: str
+    subject: str | None
+    batch_ids: list[int] = field(default_factory=list)
+    attempts: int = 0
+
+
+@dataclass
+class _Block:
+    name: str | None  # job name of a ".stdout follows" block
+    job_id: str | None  # Toil job id of a "Log from job" block
+    lines: list[str] = field(default_factory=list)
+    verdict: tuple[str, str] | None = None
+
+
+class ToilLogTracker:
+    """Updates a run record from Toil's log lines; ``say`` gets one line per event."""
+
+    def __init__(self, run: state.RunRecord, say: Callable[[str], None]) -> None:
+        self.run = run
+        self.say = say
+        self.jobs: dict[str, TrackedJob] = {}  # by Toil job id
+        self.done_at: dict[tuple[str, str], float] = {}
+        self.block: _Block | None = None
+        self.completed: list[str] = []  # stages whose "step complete" awaits its block
+        self.failed_lines: dict[str, list[str]] = {}
+
+    # --- inference --------------------------------------------------------------------
+
+    def _eligible(self, stage: str) -> list[state.SubjectRecord]:
+        ready = [s for s in self.run.subjects if s.stage(stage).status == state.PENDING
+                 and all(s.stage(n).status == state.DONE for n in NEEDS[stage])]
+        return sorted(ready, key=lambda s: max([self.done_at.get((s.subject_id, n), 0.0)
+                                                for n in NEEDS[stage]], default=0.0))
+
+    def _guess(self, stage: str) -> state.SubjectRecord | None:
+        ready = self._eligible(stage)
+        if ready:
+            return ready[0]
+        waiting = [s for s in self.run.subjects if s.stage(stage).status == state.PENDING]
+        return waiting[0] if waiting else None
+
+    # --- events -----------------------------------------------------------------------
+
+    def _issued(self, name: str, job_id: str, batch_id: int) -> None:
+        stage = stage_of(name)
+        if stage is None:
+            return
+        job = self.jobs.get(job_id)
+        if job is None:
+            subject = None if stage == GROUP else self._guess(stage)
+            job = TrackedJob(stage, subject.subject_id if subject else None)
+            self.jobs[job_id] = job
+        job.batch_ids.append(batch_id)
+        job.attempts += 1
+        retry = f" (attempt {job.attempts})" if job.attempts > 1 else ""
+        if stage == GROUP:
+            self.run.group_status = state.RUNNING
+            self.say(f"group tables: submitted{retry}")
+            return
+        if job.subject is not None:
+            self._mark(job.subject, stage, state.RUNNING)
+        self.say(f"{self._who(stage, job)}: {stage} submitted{retry}")
+
+    def _who(self, stage: str, job: TrackedJob) -> str:
+        exact = len(self._eligible(stage)) == 0 and job.subject is not None
+        return job.subject if exact and job.subject else f"{job.subject or '?'} (inferred)"
+
+    def _mark(self, subject_id: str, stage: str, status: str) -> None:
+        subject = self.run.subject(subject_id)
+        record = subject.stage(stage)
+        now = time.time()
+        if status == state.RUNNING:
+            record.status, record.started, record.finished = state.RUNNING, now, None
+            if subject.status == state.PENDING:
+                subject.status = state.RUNNING
+            return
+        record.status, record.finished = status, now
+        record.started = record.started or now
+        if status == state.DONE:
+            self.done_at[(subject_id, stage)] = now
+            if all(s.status == state.DONE for s in subject.stages):
+                subject.status = state.DONE
+        elif status == state.FAILED:
+            subject.status, subject.failed_stage = state.FAILED, stage
+
+    def _stage_done(self, stage: str, subject_id: str | None) -> None:
+        if stage == GROUP:
+            self.run.group_status = state.DONE
+            self.say("group tables: done")
+            return
+        if subject_id is None or subject_id not in {s.subject_id for s in self.run.subjects}:
+            guess = next((s for s in self.run.subjects
+                          if s.stage(stage).status == state.RUNNING), None)
+            subject_id = guess.subject_id if guess else None
+        if subject_id is None:
+            return
+        self._correct_guess(stage, subject_id)
+        self._mark(subject_id, stage, state.DONE)
+        self.say(f"{subject_id}: {stage} done")
+
+    def _correct_guess(self, stage: str, subject_id: str) -> None:
+        """A stage ended for a subject the submission was not attributed to: swap them."""
+        if self.run.subject(subject_id).stage(stage).status == state.RUNNING:
+            return
+        for job in self.jobs.values():
+            if job.stage == stage and job.subject not in (None, subject_id) and \
+                    self.run.subject(str(job.subject)).stage(stage).status == state.RUNNING:
+                other = self.run.subject(str(job.subject)).stage(stage)
+                mine = self.run.subject(subject_id).stage(stage)
+                mine.started, other.status, other.started = other.started, state.PENDING, None
+                job.subject = subject_id
+                return
+
+    def _attempt_failed(self, code: str, name: str, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        stage = stage_of(name)
+        if job is None or stage is None:
+            return
+        who = "group tables" if stage == GROUP else f"{job.subject or '?'}: {stage}"
+        self.say(f"{who}: Batch job failed (exit {code})")
+
+    def _completely_failed(self, name: str, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        stage = stage_of(name)
+        if job is None or stage is None:
+            return
+        if stage == GROUP:
+            self.run.group_status = state.FAILED
+            self.say("group tables: failed")
+            return
+        if job.subject is not None:
+            self._correct_guess(stage, job.subject)
+            self._mark(job.subject, stage, state.FAILED)
+            subject = self.run.subject(job.subject)
+            subject.log_tail = verdict_tail(self.failed_lines.get(job_id, []))
+        self.say(f"{job.subject or '?'}: {stage} failed, no tries left")
+
+    # --- log lines --------------------------------------------------------------------
+
+    def _end_block(self, block: _Block) -> None:
+        if block.job_id is not None:
+            self.failed_lines[block.job_id] = block.lines
+            job = self.jobs.get(block.job_id)
+            if job is not None and block.verdict is not None and job.stage != GROUP:
+                self._correct_guess(job.stage, block.verdict[0])
+                job.subject = block.verdict[0]
+            return
+        stage = stage_of(block.name or "")
+        if stage is not None and stage in self.completed:
+            self.completed.remove(stage)
+            ok = block.verdict is None or block.verdict[1].startswith("finished")
+            if ok:
+                self._stage_done(stage, block.verdict[0] if block.verdict else None)
+
+    def _in_block(self, line: str) -> bool:
+        block = self.block
+        if block is None:
+            return False
+        if line.strip() == BLOCK_END:
+            self.block = None
+            self._end_block(block)
+            return True
+        block.lines.append(line.rstrip("\n").strip())
+        if match := VERDICT.search(line):
+            block.verdict = (match.group(1), match.group(2))
+        return True
+
+    def _flush_completed(self) -> None:
+        """A "step complete" line without an output block: the stage ended all the same."""
+        while self.completed:
+            self._stage_done(self.completed.pop(0), None)
+
+    def feed(self, line: str) -> None:
+        """Take one line of Toil's log."""
+        if self._in_block(line):
+            return
+        if match := BLOCK_START.search(line):
+            self.block = _Block(match.group(1), job_id_of(match.group(2)))
+            return
+        if match := ISSUED.search(line):
+            self._issued(match.group(1), match.group(2), int(match.group(3)))
+        elif match := STEP_COMPLETE.search(line):
+            stage = stage_of(match.group(1))
+            if stage is not None:
+                # Only the thread that wrote this line writes the stage's output block next.
+                self._flush_completed()
+                self.completed.append(stage)
+        elif match := ATTEMPT_FAILED.search(line):
+            self._attempt_failed(*match.groups())
+        elif match := COMPLETELY_FAILED.search(line):
+            self._completely_failed(*match.groups())
+
+    def finish(self) -> None:
+        """The log ended: settle what is still open."""
+        if self.block is not None:
+            block, self.block = self.block, None
+            self._end_block(block)
+        self._flush_completed()
+
+    def batch_ids(self) -> dict[int, tuple[str, str | None]]:
+        """``{Toil batch system id: (stage, subject)}`` of every submitted attempt."""
+        return {batch_id: (job.stage, job.subject) for job in self.jobs.values()
+                for batch_id in job.batch_ids}

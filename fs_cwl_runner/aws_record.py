@@ -1,0 +1,167 @@
+"""The state of an AWS run: what it works with, its run record, its summary and failures.
+
+:class:`AwsRun` gathers one run's settings, names and folders. The run record is the local
+backend's (``logs/run.json``): it follows Toil's log while the run goes
+(:mod:`fs_cwl_runner.aws_progress`), is settled when Toil ends (everything done on
+success; else what the log showed), and keeps a resumed run's finished stages done.
+``logs/batch-jobs.json`` lists every Batch job: subject, stage, Toil's and Batch's ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fs_cwl_runner import state
+from fs_cwl_runner.aws_leader import LeaderOutcome, batch_job_ids
+from fs_cwl_runner.aws_progress import ToilLogTracker
+from fs_cwl_runner.aws_run import AwsRunSettings
+from fs_cwl_runner.cohort import CohortSpec, is_s3
+from fs_cwl_runner.local import Layout
+from fs_cwl_runner.progress import Progress
+from fs_cwl_runner.s3uri import S3Uri
+from fs_cwl_runner.settings import SettingsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+class AwsUsageError(SettingsError):
+    """Bad settings or inputs for the AWS backend, found before anything was submitted."""
+
+
+@dataclass
+class AwsRun:
+    """Everything one AWS run works with."""
+
+    cohort: CohortSpec
+    settings: AwsRunSettings
+    run: str
+    dest: S3Uri
+    work: Path  # job order, Toil's messages, logs
+    layout: Layout | None  # the local output folder, if output: is local
+    record: state.RunRecord
+    progress: Progress
+    client: S3Client
+
+    @property
+    def logs(self) -> Path:
+        return self.layout.logs if self.layout else self.work / "logs"
+
+    def save(self) -> None:
+        state.save(self.record, self.logs / "run.json")
+
+
+def work_folder(cohort: CohortSpec, run: str) -> Path:
+    """``<output>/.fs-cwl/aws`` for a local output, else a cache folder of this machine."""
+    if not is_s3(cohort.output):
+        return Path(cohort.output) / ".fs-cwl" / "aws"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "fs-cwl" / "runs" / run
+
+
+def pause_record(record: state.RunRecord) -> None:
+    """After an interruption nothing runs: running stages are pending again."""
+    for subject in record.subjects:
+        for stage in subject.stages:
+            if stage.status == state.RUNNING:
+                stage.status, stage.started = state.PENDING, None
+        if subject.status == state.RUNNING:
+            subject.status = state.PENDING
+    if record.group_status == state.RUNNING:
+        record.group_status = state.PENDING
+
+
+def resume_record(aws: AwsRun) -> None:
+    """Stages an interrupted run finished stay done in the record (Toil skips them)."""
+    path = aws.logs / "run.json"
+    try:
+        before = state.load(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if before.cohort != aws.record.cohort:
+        return
+    for subject in aws.record.subjects:
+        try:
+            old = before.subject(subject.subject_id)
+        except KeyError:
+            continue
+        for stage in subject.stages:
+            if old.stage(stage.name).status == state.DONE:
+                stage.status = state.DONE
+                stage.started, stage.finished = old.stage(stage.name).started, \
+                    old.stage(stage.name).finished
+
+
+def settle(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
+    """The record after Toil: everything done on success; else what the log showed."""
+    record = aws.record
+    ok = outcome is None or outcome.returncode == 0
+    for subject in record.subjects:
+        for stage in subject.stages:
+            if ok:
+                stage.status = state.DONE
+            elif stage.status == state.RUNNING:
+                stage.status = state.PENDING
+        if ok or all(s.status == state.DONE for s in subject.stages):
+            subject.status = state.DONE
+        elif subject.status != state.FAILED:
+            subject.status = state.PENDING
+        if subject.status == state.FAILED:
+            subject.error = (f"stage {subject.failed_stage} failed on AWS Batch; see "
+                             f"{aws.logs / 'toil.log'} and {aws.logs / 'batch-jobs.json'}")
+    if ok:
+        record.group_status = state.DONE
+    elif record.group_status != state.DONE:
+        record.group_status = state.FAILED
+    record.finished = time.time()
+
+
+def write_batch_jobs(aws: AwsRun, tracker: ToilLogTracker, messages: Path) -> None:
+    external = batch_job_ids(messages)
+    jobs = [{"subject": subject, "stage": stage, "toil_batch_id": bsid,
+             "batch_job_id": external.get(bsid)}
+            for bsid, (stage, subject) in sorted(tracker.batch_ids().items())]
+    path = aws.logs / "batch-jobs.json"
+    earlier = json.loads(path.read_text()) if path.exists() else []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([*earlier, *jobs], indent=1))
+
+
+def summary(aws: AwsRun, outcome: LeaderOutcome | None,
+            fetched: dict[str, Any] | None) -> dict[str, Any]:
+    record = aws.record
+    batch_jobs = aws.logs / "batch-jobs.json"
+    return {
+        "output": record.output,
+        "backend": "aws",
+        "run": aws.run,
+        "job_store": aws.settings.jobstore(aws.run),
+        "results": f"{aws.dest}/",
+        "toil_exit_code": None if outcome is None else outcome.returncode,
+        "counts": record.counts(),
+        "group": record.group_status,
+        "failed": [{"subject": s.subject_id, "stage": s.failed_stage, "error": s.error}
+                   for s in record.subjects if s.status == state.FAILED],
+        "batch_jobs": json.loads(batch_jobs.read_text()) if batch_jobs.exists() else [],
+        "download": fetched,
+    }
+
+
+def print_failures(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
+    for subject in aws.record.subjects:
+        if subject.status == state.FAILED:
+            print(f"\nFAILED {subject.subject_id} at stage {subject.failed_stage}: "
+                  f"{subject.error}", file=sys.stderr)
+            for line in subject.log_tail:
+                print(f"    {line}", file=sys.stderr)
+    if outcome is not None and outcome.returncode != 0:
+        print(f"\nToil exited with status {outcome.returncode}: no results were exported "
+              "(Toil exports only when the whole cohort succeeds). The job store "
+              f"{aws.settings.jobstore(aws.run)} is kept: fix the cause and run the same "
+              "command again to resume.", file=sys.stderr)

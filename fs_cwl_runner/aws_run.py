@@ -1,0 +1,278 @@
+"""What ``fs-cwl-run --backend aws`` hands to Toil: settings, run identity, job order, command.
+
+* :func:`aws_settings` resolves the settings the AWS backend needs (flag > ``FS_CWL_*``
+  variable > config file) and reports every missing one at once, naming flag and variable.
+* :func:`run_id` names a run after its cohort: the same cohort, options, output and CWL
+  files give the same id, so running the same command again resumes the same Toil job
+  store (``aws:<region>:<jobstore_prefix><run id>``).
+* :func:`staged_job_order` swaps every local location of cohort.cwl's job order for the
+  ``s3://`` URI it was staged to; the license is only ever a CWL File there.
+* :func:`toil_environment` and :func:`toil_command` build Toil's environment and command
+  line. The leader's whole environment reaches the workers through the job store, so
+  FreeSurfer's variables and the license path of this machine are left out (the image has
+  its own), and endpoints and keys go to the Batch jobs by name only (``--setEnv NAME``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fs_cwl_runner import __version__, engine
+from fs_cwl_runner.cohort import CohortSpec
+from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
+from fs_cwl_runner.s3uri import S3Uri, S3UriError
+from fs_cwl_runner.settings import SETTINGS, SettingsError, resolve
+
+REQUIRED = ("region", "queue", "job_role_arn", "bucket")
+DEFAULT_JOBSTORE_PREFIX = "fs-cwl-"
+#: Toil's job store bucket is ``<name>--toil``; names are kept short enough for any prefix.
+MAX_JOBSTORE_NAME = 36
+DIGEST_LENGTH = 10
+#: Attempts after the first of each Batch job: a Spot interruption costs one.
+DEFAULT_RETRY_COUNT = 3
+#: Every Batch container on a host mounts /var/lib/toil from the host (Toil's job
+#: definition), so Toil's lock files there are shared; /run/lock is private to each
+#: container, and workers on one host then delete each other's work folders.
+WORKER_COORDINATION_DIR = "/var/lib/toil/coordination"
+COORDINATION_OVERRIDE = "TOIL_COORDINATION_DIR_OVERRIDE"
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
+JOBSTORE_PREFIX_PATTERN = re.compile(r"([a-z0-9][a-z0-9-]*)?\Z")
+#: Sent to the Batch jobs when set here: where AWS is, and which zone/region.
+ALWAYS_FORWARDED = ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EC2_METADATA_DISABLED",
+                    "TOIL_AWS_ZONE")
+#: Keys go to the jobs only for endpoints other than AWS's own (an S3-compatible store):
+#: on AWS the jobs get their credentials from the job role.
+CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+#: Never passed to Toil: the image brings its own FreeSurfer; the license is a File input.
+LEADER_ONLY = (*ENVIRONMENT_VARIABLES, "FREESURFER", "SUBJECTS_DIR", "FS_LICENSE", "DEBUG")
+EXPERT_GROUP = "_cohort"  # staging folder of cohort-wide inputs (the expert options file)
+
+
+@dataclass(frozen=True)
+class AwsRunSettings:
+    """The resolved settings of one AWS run."""
+
+    region: str
+    queue: str
+    job_role_arn: str
+    bucket: S3Uri  # bucket and prefix for inputs and outputs
+    image: str
+    jobstore_prefix: str
+    retry_count: int = DEFAULT_RETRY_COUNT
+
+    def jobstore_name(self, run: str) -> str:
+        return self.jobstore_prefix + run
+
+    def jobstore(self, run: str) -> str:
+        return f"aws:{self.region}:{self.jobstore_name(run)}"
+
+    def jobstore_bucket(self, run: str) -> str:
+        return f"{self.jobstore_name(run)}--toil"
+
+
+def _missing_text(names: list[str]) -> str:
+    parts = [f"pass {SETTINGS[n].flag} or set {SETTINGS[n].env} ({SETTINGS[n].help})"
+             for n in names]
+    return "missing settings for --backend aws:\n  " + "\n  ".join(parts) + \
+        "\n(`fs-cwl-run aws setup` writes them to the config file)"
+
+
+def parse_bucket(text: str) -> S3Uri:
+    """``name/prefix`` or ``s3://name/prefix`` of the --bucket setting."""
+    try:
+        return S3Uri.parse(text if text.startswith("s3://") else f"s3://{text}")
+    except S3UriError as err:
+        raise SettingsError(f"--bucket / FS_CWL_BUCKET: {err}") from err
+
+
+def check_settings(values: Mapping[str, str]) -> None:
+    """Format checks that catch typos before anything is uploaded."""
+    if not REGION_PATTERN.match(values["region"]):
+        raise SettingsError(f"--region / FS_CWL_REGION: {values['region']!r} is not an AWS "
+                            "region name such as us-east-1")
+    arn = values["job_role_arn"]
+    if not (arn.startswith("arn:") and ":role/" in arn):
+        raise SettingsError(f"--job-role-arn / FS_CWL_JOB_ROLE_ARN: {arn!r} is not an IAM role "
+                            "ARN (arn:aws:iam::<account>:role/<name>)")
+    prefix = values["jobstore_prefix"]
+    if not JOBSTORE_PREFIX_PATTERN.match(prefix) or \
+            len(prefix) > MAX_JOBSTORE_NAME - DIGEST_LENGTH:
+        raise SettingsError(
+            f"--jobstore-prefix / FS_CWL_JOBSTORE_PREFIX: {prefix!r} must be at most "
+            f"{MAX_JOBSTORE_NAME - DIGEST_LENGTH} lower-case letters, digits and hyphens, "
+            "starting with a letter or digit")
+
+
+def default_image() -> str:
+    """This package's image as docker/build.sh tags it (push it to ECR; see the README)."""
+    from toil.version import currentCommit
+
+    # With Toil's commit in the tag, Toil does not ask the registry whether it exists.
+    return f"fs-cwl:{__version__}-toil-{currentCommit}"
+
+
+def aws_settings(args: Any, config: Mapping[str, Any]) -> AwsRunSettings:
+    """The AWS backend's settings; SettingsError naming every missing flag and variable."""
+    values = {name: resolve(name, getattr(args, name, None), dict(config)) for name in REQUIRED}
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        raise SettingsError(_missing_text(missing))
+    given = {name: str(value) for name, value in values.items()}
+    given["image"] = resolve("image", getattr(args, "image", None), dict(config)) or default_image()
+    given["jobstore_prefix"] = resolve("jobstore_prefix", getattr(args, "jobstore_prefix", None),
+                                       dict(config)) or DEFAULT_JOBSTORE_PREFIX
+    check_settings(given)
+    return AwsRunSettings(region=given["region"], queue=given["queue"],
+                          job_role_arn=given["job_role_arn"],
+                          bucket=parse_bucket(given["bucket"]), image=given["image"],
+                          jobstore_prefix=given["jobstore_prefix"])
+
+
+def cwl_digest(folder: Path) -> str:
+    """SHA-256 over the CWL files (names and contents): a new fs-cwl means a new run."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", text.lower())).strip("-")
+
+
+def run_id(cohort: CohortSpec, order: Mapping[str, Any], bucket: S3Uri, jobstore_prefix: str,
+           cwl: str) -> str:
+    """``<cohort file name>-<digest>``, lower case, digits and hyphens.
+
+    The digest covers the job order (with local locations; the license as a placeholder,
+    so moving the license file changes nothing), the output, the bucket and the CWL files.
+    With ``jobstore_prefix`` in front it is at most :data:`MAX_JOBSTORE_NAME` long.
+    """
+    order_for_id = {**order, "fs_license": "license"}
+    text = json.dumps({"order": order_for_id, "output": cohort.output, "bucket": str(bucket),
+                       "cwl": cwl}, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
+    room = MAX_JOBSTORE_NAME - len(jobstore_prefix) - DIGEST_LENGTH - 1
+    slug = _slug(cohort.path.stem)[:max(0, room)].strip("-")
+    return f"{slug}-{digest}" if slug else digest
+
+
+def input_files(cohort: CohortSpec) -> dict[str, list[str]]:
+    """``{subject: [image, ...]}`` for staging; the expert options file under ``_cohort``."""
+    files: dict[str, list[str]] = {}
+    for subject in cohort.subjects:
+        images = [*subject.t1w, *(p for p in (subject.t2w, subject.flair) if p)]
+        files[subject.subject_id] = images
+    if cohort.freesurfer.expert:
+        files[EXPERT_GROUP] = [cohort.freesurfer.expert]
+    return files
+
+
+def _location_map(sources: Mapping[str, str]) -> dict[str, str]:
+    """``{location in the local job order: staged s3:// URI}`` of one subject's inputs."""
+    return {source if source.startswith("s3://") else Path(source).absolute().as_uri(): uri
+            for source, uri in sources.items()}
+
+
+def _swap(value: Any, mapping: Mapping[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_swap(item, mapping) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value.get("class") == "File" and "location" in value:
+        location = str(value["location"])
+        if location not in mapping:
+            raise KeyError(f"input {location} was not staged")
+        return {**value, "location": mapping[location]}
+    return {key: _swap(item, mapping) for key, item in value.items()}
+
+
+def staged_job_order(order: Mapping[str, Any], staged: Mapping[str, Mapping[str, str]],
+                     license_uri: str) -> dict[str, Any]:
+    """cohort.cwl's job order with s3:// locations only (the license as a File in S3).
+
+    Each subject's files come from that subject's staging folder, even when subjects
+    share a local file.
+    """
+    options = {key: value for key, value in order.items()
+               if key not in ("fs_license", "subjects")}
+    result: dict[str, Any] = _swap(options, _location_map(staged.get(EXPERT_GROUP, {})))
+    result["fs_license"] = {"class": "File", "location": license_uri}
+    result["subjects"] = [_swap(record, _location_map(staged[record["subject_id"]]))
+                          for record in order["subjects"]]
+    return result
+
+
+def toil_environment(base: Mapping[str, str], image: str) -> dict[str, str]:
+    """Toil's environment: ``base`` without FreeSurfer's variables, the image named."""
+    env = {name: value for name, value in base.items() if name not in LEADER_ONLY}
+    home = base.get("FREESURFER_HOME")
+    path = [entry for entry in env.get("PATH", os.defpath).split(os.pathsep)
+            if entry and not (home and entry.startswith(home))]
+    env["PATH"] = os.pathsep.join(path)
+    env["TOIL_APPLIANCE_SELF"] = image
+    return engine.environment(None, env)
+
+
+def worker_variables(env: Mapping[str, str]) -> list[str]:
+    """``--setEnv`` arguments: endpoints, region, keys (for non-AWS endpoints), lock folder."""
+    endpoints = sorted(name for name in env if name.startswith("AWS_ENDPOINT_URL"))
+    names = [*endpoints, *(name for name in ALWAYS_FORWARDED if name in env)]
+    if endpoints:
+        names += [name for name in CREDENTIAL_VARIABLES if name in env]
+    args: list[str] = []
+    for name in names:
+        args += ["--setEnv", name]  # the value is copied from Toil's own environment
+    if COORDINATION_OVERRIDE in env:
+        args += ["--setEnv", COORDINATION_OVERRIDE]
+    else:
+        args += ["--setEnv", f"{COORDINATION_OVERRIDE}={WORKER_COORDINATION_DIR}"]
+    return args
+
+
+@dataclass(frozen=True)
+class ToilRun:
+    """One invocation of toil-cwl-runner for a run."""
+
+    settings: AwsRunSettings
+    run: str
+    destination: str  # s3://... prefix of the results, ending in "/"
+    job_order: Path
+    messages: Path  # Toil's message bus file (Batch job ids)
+    restart: bool
+
+
+def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
+    """``toil-cwl-runner`` on cohort.cwl with the aws_batch batch system."""
+    settings = toil.settings
+    args = [
+        engine.executable("toil-cwl-runner"),
+        "--batchSystem", "aws_batch",
+        "--awsBatchRegion", settings.region,
+        "--awsBatchQueue", settings.queue,
+        "--awsBatchJobRoleArn", settings.job_role_arn,
+        "--jobStore", settings.jobstore(toil.run),
+        "--destBucket", toil.destination,
+        "--retryCount", str(settings.retry_count),
+        "--clean", "onSuccess",
+        "--logInfo",
+        # The image is the tools' container: FreeSurfer is on its PATH.
+        "--no-container",
+        # Toil 9.6 workers would otherwise hand the tools only EnvVarRequirement's names.
+        "--preserve-entire-environment",
+        # Each stage reads its own subject's files: a cache gains nothing, its locks cost.
+        "--disableCaching",
+        "--writeMessages", str(toil.messages),
+    ]
+    if toil.restart:
+        args.append("--restart")
+    args += worker_variables(env)
+    return [*args, str(engine.cwl_dir() / "workflows" / "cohort.cwl"), str(toil.job_order)]
