@@ -1,0 +1,68 @@
+"""Settings: a flag, else an FS_CWL_* variable, else the config file, else the default."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fs_cwl_runner.settings import (
+    SETTINGS,
+    ConfigFileError,
+    SettingsError,
+    load_config,
+    require,
+    resolve,
+    save_config,
+)
+
+RUNNER = Path(sys.executable).parent / "fs-cwl-run"
+
+
+def test_flag_then_variable_then_config_then_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FS_CWL_ENGINE", raising=False)
+    assert resolve("engine", None, {}) == "toil"
+    assert resolve("engine", None, {"engine": "cwltool"}) == "cwltool"
+    monkeypatch.setenv("FS_CWL_ENGINE", "toil")
+    assert resolve("engine", None, {"engine": "cwltool"}) == "toil"
+    assert resolve("engine", "cwltool", {"engine": "toil"}) == "cwltool"
+
+
+def test_errors_name_flag_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FS_CWL_QUEUE", raising=False)
+    with pytest.raises(SettingsError, match="pass --queue or set FS_CWL_QUEUE"):
+        require("queue", None, {})
+    monkeypatch.setenv("FS_CWL_ENGINE", "snakemake")
+    with pytest.raises(SettingsError, match="--engine / FS_CWL_ENGINE: 'snakemake' is not one"):
+        resolve("engine", None, {})
+
+
+def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.yml"
+    monkeypatch.setenv("FS_CWL_CONFIG", str(path))
+    with pytest.raises(ConfigFileError, match="does not exist"):
+        load_config()
+    assert load_config(creating=True) == {}
+    save_config({"region": "eu-west-1", "queue": "q"})
+    save_config({"bucket": "b"}, drop=("queue",))
+    assert load_config() == {"region": "eu-west-1", "bucket": "b"}
+    path.write_text("regoin: eu-west-1\n")
+    with pytest.raises(ConfigFileError, match="unknown settings regoin"):
+        load_config()
+
+
+@pytest.mark.parametrize("command", [["run"], ["validate"], ["plan"], ["aws", "setup"],
+                                     ["aws", "teardown"], ["fetch"]])
+def test_help_names_the_variable_of_every_setting_flag(command: list[str]) -> None:
+    result = subprocess.run([str(RUNNER), *command, "--help"], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    flags = {s.flag: s.env for s in SETTINGS.values()}
+    shown = set(re.findall(r"(--[a-z-]+) (?:[A-Z_]+|\{[^}]*\})", text)) & set(flags)
+    assert shown, text
+    for flag in shown:
+        assert f"env {flags[flag]}" in text, (command, flag)
