@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -559,3 +560,25 @@ output: out/
     assert [s["subject_id"] for s in accepted["subjects"]] == ["s1", "s2"]
     assert accepted["subjects"][0]["t1w"][1]["basename"] == "b.mgz"
     assert accepted["extra_steps"] == ["-qcache"]
+
+
+@pytest.mark.parametrize(("text", "files", "expected"),
+                         [row[1:] for row in BAD_COHORTS], ids=[row[0] for row in BAD_COHORTS])
+def test_bad_cohort_through_the_command(
+    tmp_path: Path, text: str, files: dict[str, str], expected: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`fs-cwl-run validate` and the run command: exit 2 naming the problem, nothing written."""
+    from fs_cwl_runner.cli import main
+
+    path = write_cohort(tmp_path, text, files)
+    license_file = tmp_path / "license-for-test-double.txt"
+    license_file.write_text("not a FreeSurfer license\n")
+    monkeypatch.setenv("FS_LICENSE", str(license_file))
+    monkeypatch.setenv("FS_CWL_CONFIG", os.devnull)
+    before = snapshot(tmp_path / "results")
+    for command in (["validate", str(path)], [str(path)]):
+        assert main(command) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert " ".join(expected.split()) in err, err
+    assert snapshot(tmp_path / "results") == before
