@@ -51,10 +51,10 @@ def write_cohort(folder: Path, output: Path) -> Path:
     return path
 
 
-def runner_env(freesurfer: FreeSurfer, calls: Path, license_file: Path,
+def runner_env(freesurfer: FreeSurfer, calls: Path, dummy_license: Path,
                **extra: str) -> dict[str, str]:
     env = double_environment(freesurfer, calls, **extra)
-    env["FS_LICENSE"] = str(license_file)
+    env["FS_LICENSE"] = str(dummy_license)
     env["FS_CWL_CONFIG"] = os.devnull  # no user config file
     return env
 
@@ -87,18 +87,11 @@ def check_finished(output: Path, subjects: list[str]) -> None:
     assert (output / "report.html").read_text().count("sub-0") >= len(subjects)
 
 
-@pytest.fixture
-def license_file(tmp_path: Path) -> Path:
-    path = tmp_path / "license-for-test-double.txt"
-    path.write_text("not-a-freesurfer-license: read only by the recon-all test double\n")
-    return path
-
-
-def test_three_subjects(freesurfer: FreeSurfer, tmp_path: Path, license_file: Path) -> None:
+def test_three_subjects(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path) -> None:
     output, calls = tmp_path / "results", tmp_path / "calls.jsonl"
     cohort = write_cohort(tmp_path, output)
     result = run_runner([str(cohort), "--json", "--jobs", "3"],
-                        runner_env(freesurfer, calls, license_file))
+                        runner_env(freesurfer, calls, dummy_license))
     assert result.returncode == 0, result.stderr[-4000:]
     summary = json.loads(result.stdout)
     assert summary["counts"]["done"] == 3 and summary["failed"] == []
@@ -111,21 +104,21 @@ def test_three_subjects(freesurfer: FreeSurfer, tmp_path: Path, license_file: Pa
     record = run_record(output)
     assert all(stage["status"] == "done" for s in record["subjects"] for stage in s["stages"])
     # The license's content is nowhere in the results or logs.
-    secret = license_file.read_text().strip()
+    secret = dummy_license.read_text().strip()
     for path in output.rglob("*"):
         if path.is_file() and path.stat().st_size < 5_000_000:
             assert secret not in path.read_text(errors="replace"), path
     # A second run finds every subject finished and runs nothing.
-    again = run_runner([str(cohort), "--json"], runner_env(freesurfer, calls, license_file))
+    again = run_runner([str(cohort), "--json"], runner_env(freesurfer, calls, dummy_license))
     assert again.returncode == 0, again.stderr[-4000:]
     assert "sub-01: finished before, skipped" in again.stderr
     assert len(read_calls(calls)) == 15
 
 
-def test_failing_subject(freesurfer: FreeSurfer, tmp_path: Path, license_file: Path) -> None:
+def test_failing_subject(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path) -> None:
     output, calls = tmp_path / "results", tmp_path / "calls.jsonl"
     cohort = write_cohort(tmp_path, output)
-    env = runner_env(freesurfer, calls, license_file, FS_CWL_DOUBLE_FAIL="sub-02:hemi-lh")
+    env = runner_env(freesurfer, calls, dummy_license, FS_CWL_DOUBLE_FAIL="sub-02:hemi-lh")
     result = run_runner([str(cohort), "--json", "--jobs", "3"], env)
     assert result.returncode == 1, result.stderr[-4000:]
     summary = json.loads(result.stdout)
@@ -169,10 +162,10 @@ def done_stages(output: Path) -> set[tuple[str, str]]:
             for st in s["stages"] if st["status"] == "done"}
 
 
-def test_killed_run_resumes(freesurfer: FreeSurfer, tmp_path: Path, license_file: Path) -> None:
+def test_killed_run_resumes(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path) -> None:
     output, calls = tmp_path / "results", tmp_path / "calls.jsonl"
     cohort = write_cohort(tmp_path, output)
-    slow = runner_env(freesurfer, calls, license_file, FS_CWL_DOUBLE_SLEEP="3")
+    slow = runner_env(freesurfer, calls, dummy_license, FS_CWL_DOUBLE_SLEEP="3")
     with subprocess.Popen([str(RUNNER), str(cohort), "--jobs", "3"], env=slow,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
                           start_new_session=True) as process:
@@ -184,7 +177,7 @@ def test_killed_run_resumes(freesurfer: FreeSurfer, tmp_path: Path, license_file
     finished_before = done_stages(output)
     assert len(finished_before) < 15
     result = run_runner([str(cohort), "--json", "--jobs", "3"],
-                        runner_env(freesurfer, calls, license_file))
+                        runner_env(freesurfer, calls, dummy_license))
     assert result.returncode == 0, result.stderr[-4000:]
     check_finished(output, SUBJECTS)
     counts = stage_calls(calls)
@@ -194,16 +187,16 @@ def test_killed_run_resumes(freesurfer: FreeSurfer, tmp_path: Path, license_file
 
 
 def test_plan_runs_with_plain_cwltool(
-    freesurfer: FreeSurfer, tmp_path: Path, license_file: Path
+    freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path
 ) -> None:
     output, calls = tmp_path / "results", tmp_path / "calls.jsonl"
     cohort = write_cohort(tmp_path, output)
-    env = runner_env(freesurfer, calls, license_file)
+    env = runner_env(freesurfer, calls, dummy_license)
     planned = run_runner(["plan", str(cohort), "-o", str(tmp_path / "job.yml")], env)
     assert planned.returncode == 0, planned.stderr
     assert json.loads(planned.stdout)["subjects"] == 3
-    assert str(license_file) in (tmp_path / "job.yml").read_text()  # a path, not the content
-    assert license_file.read_text().strip() not in (tmp_path / "job.yml").read_text()
+    assert str(dummy_license) in (tmp_path / "job.yml").read_text()  # a path, not the content
+    assert dummy_license.read_text().strip() not in (tmp_path / "job.yml").read_text()
     cwltool = Path(sys.executable).parent / "cwltool"
     result = subprocess.run(
         [str(cwltool), "--no-container", "--preserve-entire-environment", "--outdir",
