@@ -220,11 +220,13 @@ def test_start_up_hook_skips_bucket_settings_calls(
 
 # --- Toil's aws_batch batch system end to end ---------------------------------------------
 
+# The stamp sleeps so that a Spot interruption injected a second after the job starts
+# always lands while the tool runs, never after its results are already saved.
 STAMP_TOOL = """\
 cwlVersion: v1.2
 class: CommandLineTool
 baseCommand: [sh, -c]
-arguments: ['printf "%s:" "$0" > "$0.txt" && cat "$1" >> "$0.txt"', $(inputs.label),
+arguments: ['sleep 3 && printf "%s:" "$0" > "$0.txt" && cat "$1" >> "$0.txt"', $(inputs.label),
             $(inputs.source.path)]
 inputs:
   label: string
