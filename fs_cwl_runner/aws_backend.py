@@ -65,8 +65,8 @@ from fs_cwl_runner.staging import (
     upload_license,
 )
 
-AWS_RUN_SETTINGS = ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix")
-
+AWS_RUN_SETTINGS = ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix",
+                    "retries")
 
 
 def add_aws_run_options(parser: argparse.ArgumentParser, add_setting: Any) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws_leader import LeaderOutcome, batch_job_ids
-from fs_cwl_runner.aws_progress import ToilLogTracker
+from fs_cwl_runner.aws_progress import GROUP, ToilLogTracker
 from fs_cwl_runner.aws_run import AwsRunSettings
 from fs_cwl_runner.cohort import CohortSpec, is_s3
 from fs_cwl_runner.local import Layout
@@ -131,6 +131,25 @@ def write_batch_jobs(aws: AwsRun, tracker: ToilLogTracker, messages: Path) -> No
     earlier = json.loads(path.read_text()) if path.exists() else []
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([*earlier, *jobs], indent=1))
+    record_batch_jobs(aws.record, jobs)
+    aws.save()
+
+
+def record_batch_jobs(record: state.RunRecord, jobs: list[dict[str, Any]]) -> None:
+    """Add each attempt's Batch job id to its stage in the run record (for the report)."""
+    for job in jobs:
+        batch_job_id = job["batch_job_id"]
+        if batch_job_id is None:
+            continue
+        if job["stage"] == GROUP:
+            known = record.group_batch_jobs
+        else:
+            try:
+                known = record.subject(job["subject"]).stage(job["stage"]).batch_jobs
+            except KeyError:  # an attempt Toil's log did not tie to a subject
+                continue
+        if batch_job_id not in known:
+            known.append(batch_job_id)
 
 
 def summary(aws: AwsRun, outcome: LeaderOutcome | None,

@@ -37,6 +37,8 @@ MAX_JOBSTORE_NAME = 36
 DIGEST_LENGTH = 10
 #: Attempts after the first of each Batch job: a Spot interruption costs one.
 DEFAULT_RETRY_COUNT = 3
+#: More than this many tries of one stage is a fault to look at, not bad luck with Spot.
+MAX_RETRY_COUNT = 10
 #: Every Batch container on a host mounts /var/lib/toil from the host (Toil's job
 #: definition), so Toil's lock files there are shared; /run/lock is private to each
 #: container, and workers on one host then delete each other's work folders.
@@ -132,7 +134,23 @@ def aws_settings(args: Any, config: Mapping[str, Any]) -> AwsRunSettings:
     return AwsRunSettings(region=given["region"], queue=given["queue"],
                           job_role_arn=given["job_role_arn"],
                           bucket=parse_bucket(given["bucket"]), image=given["image"],
-                          jobstore_prefix=given["jobstore_prefix"])
+                          jobstore_prefix=given["jobstore_prefix"],
+                          retry_count=parse_retries(
+                              resolve("retries", getattr(args, "retries", None), dict(config))))
+
+
+def parse_retries(text: str | None) -> int:
+    """The --retries setting: a whole number from 0 to MAX_RETRY_COUNT."""
+    if text is None:
+        return DEFAULT_RETRY_COUNT
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if not 0 <= count <= MAX_RETRY_COUNT:
+        raise SettingsError(f"--retries / FS_CWL_RETRIES: {text!r} is not a whole number from 0 "
+                            f"to {MAX_RETRY_COUNT}")
+    return count
 
 
 def cwl_digest(folder: Path) -> str:

@@ -74,6 +74,7 @@ td.failed { color: #cf222e; font-weight: 600; } td.running { color: #0969da; }
 details pre { white-space: pre-wrap; background: #f6f8fa; padding: .5em; max-width: 60em;
               font-size: .85em; }
 summary { cursor: pointer; white-space: pre-wrap; }
+code.batch-job { font-size: .75em; color: #57606a; }
 svg { max-width: 100%; height: auto; font-size: 12px; }
 svg text { fill: #1f2328; } svg .axis line { stroke: #57606a; }
 svg .axis line.grid { stroke: #eaeef2; } svg .now { stroke: #1f2328; stroke-dasharray: 2 2; }
@@ -241,6 +242,9 @@ def _header(run: RunRecord, now: float) -> str:
     rows = "".join(
         f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>" for key, value in facts
     )
+    if run.group_batch_jobs:
+        rows += (f"<tr><th>Group tables Batch job</th>"
+                 f"<td>{_batch_job_ids(run.group_batch_jobs).removeprefix('<br>')}</td></tr>")
     counts = run.counts()
     tiles = "".join(
         f'<div class="count" style="background:{STATUS_COLOURS[status]}">'
@@ -286,7 +290,12 @@ def _stage_cell(record: StageRecord | None, now: float) -> str:
     else:
         text = escape(record.status)
     css = record.status if record.status in (FAILED, RUNNING) else ""
-    return f'<td class="num {css}">{text}</td>'
+    return f'<td class="num {css}">{text}{_batch_job_ids(record.batch_jobs)}</td>'
+
+
+def _batch_job_ids(job_ids: Sequence[str]) -> str:
+    """AWS Batch job ids under a stage, one line per attempt (none on the local backend)."""
+    return "".join(f'<br><code class="batch-job">{escape(job_id)}</code>' for job_id in job_ids)
 
 
 def _error_cell(subject: SubjectRecord) -> str:

@@ -56,6 +56,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("job_role_arn", "--job-role-arn", "IAM role ARN of the Batch jobs"),
         Setting("image", "--image", "image of the tools with --container, and of the AWS Batch "
                 "jobs (Toil's appliance); default fs-cwl:<version> from docker/build.sh"),
+        Setting("retries", "--retries",
+                "times a failed AWS Batch job is tried again (a Spot interruption costs one)",
+                "3"),
         Setting("leader_queue", "--leader-queue",
                 "AWS Batch job queue of a detached Toil leader (on-demand)"),
         Setting("leader_role_arn", "--leader-role-arn", "IAM role ARN of a detached Toil leader"),

@@ -24,6 +24,7 @@ class StageRecord:
     status: str = PENDING
     started: float | None = None
     finished: float | None = None
+    batch_jobs: list[str] = field(default_factory=list)  # AWS Batch job ids, one per attempt
 
     @property
     def seconds(self) -> float | None:
@@ -58,6 +59,7 @@ class RunRecord:
     finished: float | None = None
     subjects: list[SubjectRecord] = field(default_factory=list)
     group_status: str = PENDING
+    group_batch_jobs: list[str] = field(default_factory=list)
 
     def subject(self, subject_id: str) -> SubjectRecord:
         for record in self.subjects:

@@ -231,6 +231,22 @@ def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> N
     assert client.describe_job_definitions(status="ACTIVE")["jobDefinitions"] == []
 
 
+def check_report_lists_batch_jobs(report: Path, record: dict[str, Any],
+                                  summary: dict[str, Any]) -> None:
+    """Each stage's Batch job id is in the run record and in its cell of the report."""
+    page = report.read_text()
+    for job in summary["batch_jobs"]:
+        assert f'<code class="batch-job">{job["batch_job_id"]}</code>' in page, job
+        if job["stage"] == "group":
+            assert record["group_batch_jobs"] == [job["batch_job_id"]]
+            continue
+        [subject] = [s for s in record["subjects"] if s["subject_id"] == job["subject"]]
+        [stage] = [st for st in subject["stages"] if st["name"] == job["stage"]]
+        assert stage["batch_jobs"] == [job["batch_job_id"]]
+        row = re.search(rf'<tr id="subject-{job["subject"]}">.*?</tr>', page, re.DOTALL)
+        assert row and job["batch_job_id"] in row.group()
+
+
 def check_results(s3: S3Client, summary: dict[str, Any], local: Path, results: Path) -> None:
     """S3 and the downloaded folder hold what the local backend wrote."""
     prefix = summary["results"].removeprefix(f"s3://{BUCKET}/")
@@ -270,6 +286,7 @@ def test_cohort_on_local_batch(freesurfer: FreeSurfer, batch: LocalBatch, seawee
     check_finished(results, SUBJECTS)
     record = json.loads((results / "logs" / "run.json").read_text())
     assert all(st["status"] == "done" for s in record["subjects"] for st in s["stages"])
+    check_report_lists_batch_jobs(results / "report.html", record, summary)
     finish_local_run(local_run)
     check_results(s3, summary, local_results, results)
     # fetch reproduces the results; --stats-only takes stats/ and group/ only.
@@ -425,3 +442,27 @@ def test_default_image_is_this_package_tagged_with_toils_commit(
     settings = aws_settings(args, {})
     assert settings.image == f"fs-cwl:{__version__}-toil-{toil.version.currentCommit}"
     assert aws_settings(SimpleNamespace(**{**vars(args), "image": "x/y:1"}), {}).image == "x/y:1"
+
+
+def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from fs_cwl_runner.aws_run import ToilRun, aws_settings, toil_command
+    from fs_cwl_runner.settings import SettingsError
+
+    monkeypatch.delenv("FS_CWL_RETRIES", raising=False)
+    args = SimpleNamespace(region=REGION, queue="q", bucket="my-bucket/p", image="x/y:1",
+                           job_role_arn="arn:aws:iam::123456789012:role/job", retries=None)
+    assert aws_settings(args, {}).retry_count == 3
+    assert aws_settings(args, {"retries": "5"}).retry_count == 5
+    monkeypatch.setenv("FS_CWL_RETRIES", "0")
+    assert aws_settings(args, {"retries": "5"}).retry_count == 0
+    settings = aws_settings(SimpleNamespace(**{**vars(args), "retries": "7"}), {})
+    assert settings.retry_count == 7
+    toil = ToilRun(settings, "run", "s3://my-bucket/p/outputs/run/", Path("job.yml"),
+                   Path("messages.tsv"), restart=False)
+    command = toil_command(toil, {})
+    assert command[command.index("--retryCount") + 1] == "7"
+    for bad in ("-1", "11", "two", "1.5"):
+        with pytest.raises(SettingsError, match=r"--retries / FS_CWL_RETRIES: .* from 0 to 10"):
+            aws_settings(SimpleNamespace(**{**vars(args), "retries": bad}), {})

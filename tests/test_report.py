@@ -313,3 +313,20 @@ def test_non_numeric_and_missing_cells_are_skipped() -> None:
     del rows[0]["eTIV"]
     assert qc_outliers(rows) == []
     assert qc_outliers([]) == []
+
+
+def test_batch_job_ids_are_shown_under_their_stage(tmp_path: Path) -> None:
+    run = example_run()
+    run.subjects[0].stage("autorecon_lh").batch_jobs = ["job-lost-to-spot", "job-retried"]
+    run.group_batch_jobs = ["job-group<1>"]
+    page = write_report(run, tmp_path, None).read_text()
+    row = re.search(r'<tr id="subject-sub-001">.*?</tr>', page, re.DOTALL)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(), re.DOTALL)
+    lh = cells[2 + STAGES.index("autorecon_lh")]
+    assert lh == ('1 h 00 min<br><code class="batch-job">job-lost-to-spot</code>'
+                  '<br><code class="batch-job">job-retried</code>')
+    assert "batch-job" not in cells[2 + STAGES.index("autorecon1")]
+    assert ('<th>Group tables Batch job</th><td><code class="batch-job">job-group&lt;1&gt;</code>'
+            in page)
+    assert "Group tables Batch job" not in render_report(example_run(), None, now=T0)
