@@ -28,6 +28,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import aws_results, engine, state
+from fs_cwl_runner.aws_detach import leader_settings, running_leader, submit_leader
+from fs_cwl_runner.aws_errors import AwsSetupError
 from fs_cwl_runner.aws_finish import run_results, write_run_report
 from fs_cwl_runner.aws_leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws_progress import ToilLogTracker
@@ -73,9 +75,12 @@ def add_aws_run_options(parser: argparse.ArgumentParser, add_setting: Any) -> No
     """The AWS backend's settings and ``--detach`` on the ``run`` command."""
     for name in AWS_RUN_SETTINGS:
         add_setting(parser, name)
+    for name in ("leader_queue", "leader_role_arn"):
+        add_setting(parser, name)
     parser.add_argument("--detach", action="store_true",
-                        help="submit the Toil leader itself as a Batch job on --leader-queue "
-                             "(not available yet)")
+                        help="stage the inputs, submit the Toil leader itself as a Batch job "
+                             "on --leader-queue and return; follow with `fs-cwl-run status "
+                             "s3://…` and download with `fs-cwl-run fetch`")
 
 
 def image_warning(image: str) -> str | None:
@@ -91,10 +96,9 @@ def image_warning(image: str) -> str | None:
 def prepare(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec,
             license_path: Path) -> tuple[AwsRun, dict[str, Any]]:
     """Check everything that can be checked before any upload; the run and its job order."""
-    if getattr(args, "detach", False):
-        raise AwsUsageError("--detach is not available yet: run without it (the Toil leader "
-                            "then runs on this machine until the cohort is done)")
     settings = aws_settings(args, config)
+    if args.detach:
+        leader_settings(args, config)  # missing ones are reported before any upload
     try:
         engine.executable("toil-cwl-runner")
         cwl = cwl_digest(engine.cwl_dir())
@@ -131,6 +135,8 @@ def stage(aws: AwsRun, order: dict[str, Any], license_path: Path) -> Path:
     """Upload inputs and license; write the job order with s3:// locations only."""
     inputs = aws.settings.bucket
     callback = None if aws.progress.quiet else StderrProgress()
+    if aws.cohort is None:
+        raise AwsUsageError("a detached leader's inputs are staged before it starts")
     try:
         staged = stage_inputs(input_files(aws.cohort), str(inputs), aws.client,
                               progress=callback, cache_path=aws.work / "hash-cache.json")
@@ -203,6 +209,8 @@ def run_aws(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec
         print(warning, file=sys.stderr)
     if aws.layout is not None:
         mark_output(cohort)
+    if args.detach:
+        return run_detached(aws, order, license_path, leader_settings(args, config), args.json)
     aws.progress.say(f"{len(cohort.subjects)} subjects -> {cohort.output} on AWS Batch "
                      f"(queue {aws.settings.queue}, {aws.settings.region}), run {aws.run}")
     outcome = start(aws, order, license_path)
@@ -215,3 +223,32 @@ def run_aws(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec
     failed = (outcome is not None and outcome.returncode != 0) or \
         (fetched is not None and bool(fetched.get("errors")))
     return 1 if failed or aws.record.group_status != state.DONE else 0
+
+
+def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,
+                 leader: tuple[str, str], as_json: bool) -> int:
+    """``--detach``: stage, submit the leader, say how to follow the run; exit 0."""
+    queue, role_arn = leader
+    results = f"{aws.dest}/"
+    try:
+        running = running_leader(aws)
+        if running is not None:
+            job_id, status = running
+            aws.progress.say(f"run {aws.run} is already {status} as Batch job {job_id}: "
+                             "nothing submitted")
+        elif aws_results.read_outputs_record(aws.client, aws.dest, aws.run) is not None:
+            job_id = None
+            aws.progress.say(f"run {aws.run} finished before: its results are in {results}")
+        else:
+            job_id = submit_leader(aws, stage(aws, order, license_path), queue, role_arn,
+                                   os.environ)
+            aws.progress.say(f"submitted the Toil leader as Batch job {job_id} on {queue}")
+    except (AwsSetupError, aws_results.ResultsError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    aws.progress.say(f"follow it with: fs-cwl-run status {results}")
+    aws.progress.say(f"download the results with: fs-cwl-run fetch {results} DEST")
+    if as_json:
+        print(json.dumps({"backend": "aws", "run": aws.run, "detached": True,
+                          "leader_job_id": job_id, "results": results}))
+    return 0

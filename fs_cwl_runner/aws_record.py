@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from fs_cwl_runner import state
 from fs_cwl_runner.aws_leader import LeaderOutcome, batch_job_ids
 from fs_cwl_runner.aws_progress import GROUP, ToilLogTracker
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
+#: How often a detached leader uploads its changing run record, at most.
+PUBLISH_INTERVAL_S = 5.0
+
+
 class AwsUsageError(SettingsError):
     """Bad settings or inputs for the AWS backend, found before anything was submitted."""
 
@@ -39,7 +45,7 @@ class AwsUsageError(SettingsError):
 class AwsRun:
     """Everything one AWS run works with."""
 
-    cohort: CohortSpec
+    cohort: CohortSpec | None  # None in a detached leader, which gets its job order staged
     settings: AwsRunSettings
     run: str
     dest: S3Uri
@@ -53,8 +59,25 @@ class AwsRun:
     def logs(self) -> Path:
         return self.layout.logs if self.layout else self.work / "logs"
 
-    def save(self) -> None:
-        state.save(self.record, self.logs / "run.json")
+    #: A detached leader publishes the record here (``<results>/logs/run.json``) for status.
+    live: S3Uri | None = None
+    published: float = 0.0
+
+    def save(self, *, publish: bool = False) -> None:
+        """Write the run record; a detached leader also uploads it, at most every few s."""
+        path = self.logs / "run.json"
+        state.save(self.record, path)
+        if self.live is None:
+            return
+        if not publish and time.monotonic() - self.published < PUBLISH_INTERVAL_S:
+            return
+        self.published = time.monotonic()
+        target = self.live.join("logs", "run.json")
+        try:
+            self.client.upload_file(str(path), target.bucket, target.key)
+        except (ClientError, BotoCoreError) as err:
+            print(f"warning: could not publish the run record to {target}: {err}",
+                  file=sys.stderr)
 
 
 def work_folder(cohort: CohortSpec, run: str) -> Path:

@@ -17,8 +17,16 @@ from typing import Any
 
 from fs_cwl_runner import __version__, state
 from fs_cwl_runner.aws_backend import add_aws_run_options, run_aws
+from fs_cwl_runner.aws_detach import detached_status
 from fs_cwl_runner.cli_aws import add_aws_commands, cmd_aws
-from fs_cwl_runner.cohort import CohortError, CohortSpec, check_output, load_cohort, mark_output
+from fs_cwl_runner.cohort import (
+    CohortError,
+    CohortSpec,
+    check_output,
+    is_s3,
+    load_cohort,
+    mark_output,
+)
 from fs_cwl_runner.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.derivatives import write_description
 from fs_cwl_runner.fetch_command import add_fetch_command, cmd_fetch
@@ -69,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("-o", "--output", type=Path, required=True, help="job order file to write")
     add_setting(plan, "fs_license")
     status = sub.add_parser("status", help="per subject and stage: pending/running/done/failed")
-    status.add_argument("run", type=Path, nargs="?", default=Path(),
-                        help="the run's output folder (default: current folder)")
+    status.add_argument("run", nargs="?", default=".",
+                        help="the run's output folder (default: current folder), or the "
+                             "s3:// results of a detached run, as --detach printed them")
     status.add_argument("--json", action="store_true", help="print the run record as JSON")
     add_aws_commands(sub, add_setting)
     add_fetch_command(sub, add_setting)
@@ -125,13 +134,24 @@ def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 
 def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
-    path = Layout(args.run.resolve()).run_state
-    if not path.exists():
-        raise UsageError(f"no run found in {args.run} (expected {path})")
-    run = state.load(path)
+    leader = None
+    if is_s3(args.run):
+        found, leader = detached_status(args.run)
+        if found is None:
+            raise UsageError(f"no run record under {args.run} yet"
+                             + (f" ({leader})" if leader else ""))
+        run = found
+    else:
+        path = Layout(Path(args.run).resolve()).run_state
+        if not path.exists():
+            raise UsageError(f"no run found in {args.run} (expected {path})")
+        run = state.load(path)
     if args.json:
-        print(json.dumps(run.to_json(), indent=1))
+        print(json.dumps({**run.to_json(), "leader": leader} if leader else run.to_json(),
+                         indent=1))
         return 0
+    if leader:
+        print(leader)
     print(f"{'subject':<16}{'status':<9}" + "".join(f"{s:<19}" for s in state.STAGES))
     for subject in run.subjects:
         print(f"{subject.subject_id:<16}{subject.status:<9}"

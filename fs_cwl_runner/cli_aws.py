@@ -1,7 +1,7 @@
-"""``fs-cwl-run aws setup`` and ``aws teardown``: the command-line side of :mod:`aws_setup`.
+"""``fs-cwl-run aws setup``, ``aws teardown`` and ``aws lead`` (the detached leader).
 
-Both print their plan; ``--dry-run`` stops there. Setup writes the resulting settings to the
-config file, teardown removes the ones that name what it deleted.
+Setup and teardown print their plan; ``--dry-run`` stops there. Setup writes the resulting
+settings to the config file, teardown removes the ones that name what it deleted.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from fs_cwl_runner import aws_setup
 from fs_cwl_runner.aws_context import AwsClients, SetupOptions
 from fs_cwl_runner.aws_errors import AwsSetupError
+from fs_cwl_runner.aws_leader_job import run_leader
 from fs_cwl_runner.settings import SETTINGS, resolve, save_config
 
 AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")
@@ -43,6 +44,10 @@ def add_aws_commands(sub: Any, add_setting: Any) -> None:
                        help="comma list of subnet ids (default: the default VPC's subnets)")
     teardown.add_argument("--delete-bucket", action="store_true",
                           help="also delete the bucket, results included")
+    lead = aws_sub.add_parser(
+        "lead", help="run a detached Toil leader (what `fs-cwl-run --detach` submits as a "
+                     "Batch job; not for direct use)")
+    lead.add_argument("results", help="s3:// URI of the run's results (holds logs/leader.json)")
 
 
 def comma_list(text: str) -> tuple[str, ...]:
@@ -60,6 +65,8 @@ def setup_options(args: argparse.Namespace) -> SetupOptions:
 
 
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    if args.aws_command == "lead":
+        return run_leader(args.results)
     settings = {name: resolve(name, getattr(args, name, None), config) for name in SETTINGS}
     try:
         clients = aws_setup.connect(settings)

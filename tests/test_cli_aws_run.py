@@ -1,4 +1,4 @@
-"""``fs-cwl-run --backend aws`` and ``fs-cwl-run fetch`` against the local AWS.
+"""``fs-cwl-run --backend aws`` (attached and --detach) and ``fs-cwl-run fetch`` on a local AWS.
 
 S3 is SeaweedFS, Batch and IAM are moto, and each Batch job runs as a local process whose
 starting environment plays the fs-cwl image: Toil on PATH, FreeSurfer's variables, and the
@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,12 @@ from test_cli_local import (
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws_progress import ToilLogTracker
-from fs_cwl_runner.aws_run import run_id, toil_environment, worker_variables
+from fs_cwl_runner.aws_run import (
+    DEFAULT_JOBSTORE_PREFIX,
+    run_id,
+    toil_environment,
+    worker_variables,
+)
 from fs_cwl_runner.cohort import load_cohort
 from fs_cwl_runner.fetch import FetchError, RemoteFile, check
 from fs_cwl_runner.freesurfer import FreeSurfer
@@ -45,7 +51,14 @@ from fs_cwl_runner.s3uri import S3Uri
 from aws_support.job_runners import LocalProcessRunner, kill_session
 from conftest import DOUBLE_BIN
 from cwl_runs import read_calls
-from local_aws import REGION, LocalBatch, batch_client, job_image_environment, local_batch
+from local_aws import (
+    REGION,
+    LocalBatch,
+    batch_client,
+    create_batch_queue,
+    job_image_environment,
+    local_batch,
+)
 from local_aws import toil_environment as local_toil_environment
 from s3_server import S3Server, s3_client, start_seaweedfs
 
@@ -330,6 +343,122 @@ def test_missing_queue_is_reported_before_any_upload(
     assert "--queue" in result.stderr and "FS_CWL_QUEUE" in result.stderr
     assert keys(s3_client(seaweedfs.endpoint_url), "missing-queue/") == {}
     assert not results.exists()
+
+
+# --- --detach: the leader as a Batch job, followed from anywhere ------------------------
+
+LEADER_TIMEOUT_S = 480
+
+
+def detach_args(batch: LocalBatch, leader_queue: str, leader_role: str) -> list[str]:
+    return [*aws_args(batch), "--detach", "--leader-queue", leader_queue,
+            "--leader-role-arn", leader_role, "--json"]
+
+
+def wait_for_leader(batch: LocalBatch, job_id: str, env: dict[str, str],
+                    results: str) -> list[str]:
+    """Poll ``status`` until the leader job stops; the status lines seen on the way."""
+    client = batch_client(batch.moto.endpoint_url)
+    deadline, seen = time.monotonic() + LEADER_TIMEOUT_S, []
+    while time.monotonic() < deadline:
+        status = run_cli(["status", results], env, 60)
+        if status.returncode == 0:
+            seen.append(status.stdout)
+        job = client.describe_jobs(jobs=[job_id])["jobs"][0]
+        if job["status"] in ("SUCCEEDED", "FAILED"):
+            return seen
+        time.sleep(3)
+    pytest.fail(f"the detached leader {job_id} did not stop within {LEADER_TIMEOUT_S} s")
+
+
+@pytest.mark.aws
+@pytest.mark.e2e
+def test_detached_run_is_followed_and_fetched_from_anywhere(
+        batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+    leader_queue = create_batch_queue(batch.moto.endpoint_url, "fs-cwl-test-leader")
+    results = tmp_path / "results"
+    cohort = write_cohort(tmp_path, results)
+    env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
+                             license_file)
+    args = [str(cohort), *detach_args(batch, leader_queue.name, leader_queue.role_arn)]
+    submitted = run_cli(args, env, 120)
+    assert submitted.returncode == 0, submitted.stderr[-4000:]
+    summary = json.loads(submitted.stdout)
+    job_id, uri = summary["leader_job_id"], summary["results"]
+    assert summary["detached"] and uri == f"s3://{BUCKET}/{PREFIX}/outputs/{summary['run']}/"
+    assert f"submitted the Toil leader as Batch job {job_id}" in submitted.stderr
+    assert f"fs-cwl-run status {uri}" in submitted.stderr
+    # The same command again while the leader runs submits nothing.
+    again = run_cli(args, env, 120)
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert json.loads(again.stdout)["leader_job_id"] == job_id
+    assert f"as Batch job {job_id}: nothing submitted" in again.stderr
+    seen = wait_for_leader(batch, job_id, env, uri)
+    client = batch_client(batch.moto.endpoint_url)
+    [leader] = client.describe_jobs(jobs=[job_id])["jobs"]
+    assert leader["status"] == "SUCCEEDED", leader.get("statusReason")
+    assert leader["jobQueue"].endswith(f"/{leader_queue.name}")
+    [definition] = client.describe_job_definitions(
+        jobDefinitionName=f"fs-cwl-leader-{summary['run']}")["jobDefinitions"]
+    assert definition["containerProperties"]["jobRoleArn"] == leader_queue.role_arn
+    assert definition["status"] == "INACTIVE"  # the leader deregistered it
+    assert [launch.command for launch in batch.docker.launches
+            if launch.container_name.startswith("fs-cwl-leader-")] == [
+        ("fs-cwl-run", "aws", "lead", uri.rstrip("/"))]
+    # status read the published record while the leader ran, and reads the final one now.
+    assert any("leader Batch job" in text for text in seen), seen
+    final = run_cli(["status", uri, "--json"], env, 60)
+    assert final.returncode == 0, final.stderr
+    record = json.loads(final.stdout)
+    assert record["leader"] == f"leader Batch job {job_id}: SUCCEEDED"
+    assert record["group_status"] == "done"
+    assert all(st["status"] == "done" and st["batch_jobs"]
+               for s in record["subjects"] for st in s["stages"])
+    # Results and report in S3, fetched from anywhere; nothing left behind on Batch.
+    prefix = uri.removeprefix(f"s3://{BUCKET}/")
+    remote = keys(s3_client(seaweedfs.endpoint_url), prefix)
+    assert {"report.html", "logs/run.json", "logs/toil.log", "logs/batch-jobs.json",
+            "group/qc.tsv"} <= set(remote)
+    fetched = run_cli(["fetch", uri, str(tmp_path / "fetched")], env, 120)
+    assert fetched.returncode == 0, fetched.stderr[-3000:]
+    check_finished(tmp_path / "fetched", SUBJECTS)
+    assert client.describe_job_definitions(status="ACTIVE")["jobDefinitions"] == []
+    s3 = s3_client(seaweedfs.endpoint_url)
+    assert not bucket_exists(s3, f"{DEFAULT_JOBSTORE_PREFIX}{summary['run']}--toil")
+    assert SECRET not in batch_requests(batch)
+    assert files_with(SECRET, [tmp_path / "fetched", tmp_path / "batch-jobs"]) == []
+
+
+@pytest.mark.aws
+def test_detach_without_leader_queue_fails_before_any_upload(
+        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+    results = tmp_path / "results"
+    cohort = write_cohort(tmp_path, results)
+    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path,
+                             license_file)
+    args = [str(cohort), "--backend", "aws", "--region", REGION, "--bucket",
+            f"{BUCKET}/no-leader", "--job-role-arn", "arn:aws:iam::123456789012:role/x",
+            "--queue", "q", "--image", IMAGE, "--detach"]
+    result = run_cli(args, env, 60)
+    assert result.returncode == 2, result.stderr
+    assert "--leader-queue" in result.stderr and "FS_CWL_LEADER_QUEUE" in result.stderr
+    bad_role = run_cli([*args, "--leader-queue", "lq", "--leader-role-arn", "leader"], env, 60)
+    assert bad_role.returncode == 2, bad_role.stderr
+    assert "--leader-role-arn / FS_CWL_LEADER_ROLE_ARN: 'leader' is not an IAM role ARN" in \
+        bad_role.stderr
+    assert keys(s3_client(seaweedfs.endpoint_url), "no-leader/") == {}
+    assert not results.exists()
+
+
+@pytest.mark.aws
+def test_status_of_results_without_a_record_exits_2(
+        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path,
+                             license_file)
+    result = run_cli(["status", f"s3://{BUCKET}/{PREFIX}/outputs/nothing-here/"], env, 60)
+    assert result.returncode == 2, result.stderr
+    assert f"no run record under s3://{BUCKET}/{PREFIX}/outputs/nothing-here/ yet" in \
+        result.stderr
 
 
 # --- the pieces, without servers ---------------------------------------------------------

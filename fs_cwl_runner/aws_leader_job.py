@@ -1,0 +1,78 @@
+"""``fs-cwl-run aws lead s3://…``: the detached Toil leader, inside its AWS Batch job.
+
+It reads the spec and job order that ``--detach`` put under ``<results>/logs/``, runs Toil
+as an attached run does (resuming from the job store if an earlier leader left one),
+publishes the run record to ``<results>/logs/run.json`` as it changes, writes the report
+and logs next to the results, and deregisters its own job definition.
+Exit codes: 0 every subject done; 1 something failed; 2 no leader spec at that URI.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fs_cwl_runner import state
+from fs_cwl_runner.aws_backend import jobstore_exists, lead
+from fs_cwl_runner.aws_detach import LEADER_JOB_ORDER, deregister, read_spec, settings_of
+from fs_cwl_runner.aws_errors import aws_errors
+from fs_cwl_runner.aws_finish import run_results, write_run_report
+from fs_cwl_runner.aws_record import AwsRun, AwsUsageError, resume_record, settle
+from fs_cwl_runner.progress import Progress
+from fs_cwl_runner.s3uri import S3Uri, S3UriError
+from fs_cwl_runner.staging import make_s3_client
+
+
+def leader_run(results: str) -> tuple[AwsRun, Path, str]:
+    """The run as ``--detach`` described it, its job order downloaded; and its job definition."""
+    try:
+        dest = S3Uri.parse(results)
+    except S3UriError as err:
+        raise AwsUsageError(f"aws lead: {err}") from err
+    client = make_s3_client()
+    spec = read_spec(client, dest)
+    if spec is None:
+        raise AwsUsageError(f"aws lead: no leader spec under {dest}/ (fs-cwl-run --detach "
+                            "writes it before it submits the leader)")
+    work = Path(tempfile.mkdtemp(prefix="fs-cwl-leader-"))
+    job_order, previous = work / "job.yml", work / "logs" / "run.json"
+    order_uri, record_uri = dest.join(LEADER_JOB_ORDER), dest.join("logs", "run.json")
+    with aws_errors(f"download of {order_uri}"):
+        client.download_file(order_uri.bucket, order_uri.key, str(job_order))
+    previous.parent.mkdir(parents=True)
+    try:  # a record an earlier leader of this run published: its finished stages stay done
+        client.download_file(record_uri.bucket, record_uri.key, str(previous))
+    except (ClientError, BotoCoreError):  # none is the usual case
+        previous.unlink(missing_ok=True)
+    record = state.RunRecord(spec["cohort"], spec["output"], "aws", "toil",
+                             subjects=[state.SubjectRecord(s) for s in spec["subjects"]])
+    # The job's stderr is its Batch log: progress lines, which the bar-less Progress gives.
+    aws = AwsRun(None, settings_of(spec), spec["run"], dest, work, None, record,
+                 Progress(quiet=False), client, live=dest)
+    return aws, job_order, spec["job_definition"]
+
+
+def run_leader(results: str) -> int:
+    """Lead the run whose results go to ``results``; exit 0 all done, 1 something failed."""
+    aws, job_order, definition = leader_run(results)
+    aws.progress.say(f"detached leader of run {aws.run}: {len(aws.record.subjects)} subjects, "
+                     f"results to {aws.dest}/")
+    restart = jobstore_exists(aws)
+    if restart:
+        resume_record(aws)
+    try:
+        outcome = lead(aws, job_order, restart)
+        settle(aws, outcome)
+        fetched = run_results(aws, outcome)
+        write_run_report(aws)  # uploads the final run record with the report
+    finally:
+        deregister(aws.settings.region, definition)
+    failed = outcome.returncode != 0 or (fetched is not None and bool(fetched.get("errors")))
+    if failed or aws.record.group_status != state.DONE:
+        print(f"run {aws.run} did not finish; its job store is kept: rerun the same "
+              "fs-cwl-run --detach command to resume", file=sys.stderr)
+        return 1
+    return 0
