@@ -3,9 +3,10 @@
 Yardstick, measured in the same run: the recon-all test double run stage after stage in
 one folder, as a shell loop would. Each engine then runs the subject workflow on the same
 double; per stage we print the engine's wall time minus the yardstick's (the engine and
-staging overhead), the bytes the stage copies in (its writable subject directory), and,
-per run, all bytes written to disk by the engine and its tools (getrusage of children)
-next to the size of the finished subject directory.
+staging overhead) and the size of the stage's layer (the files it creates or changes,
+which is what the stage outputs and the engine stores), and, per run, all bytes written
+to disk by the engine and its tools (getrusage of children) next to the size of the
+finished subject directory.
 
 Targets: under 30 s of overhead per subject; bytes written under 3x the subject folder.
 Run: .venv/bin/python bench/stage_overhead.py [--scale 0.2]
@@ -53,8 +54,8 @@ def written_bytes() -> int:
 def yardstick(
     env: dict[str, str], work: Path, job: dict
 ) -> tuple[dict[str, float], dict[str, int], int, int]:
-    """Stage times of the double in one folder, bytes each stage would get as input, the
-    finished folder's size and the bytes the double itself wrote."""
+    """Stage times of the double in one folder, the size of each stage's layer (files it
+    created or changed), the finished folder's size and the bytes the double itself wrote."""
     before = written_bytes()
     sd = work / "yardstick"
     sd.mkdir()
@@ -67,16 +68,22 @@ def yardstick(
         "autorecon_rh": ["-autorecon-hemi", "rh", *HEMI_NO],
         "autorecon3": FINAL,
     }
-    seconds, staged = {}, {}
+    seconds, layers = {}, {}
     for stage in STAGES:
-        staged[stage] = folder_bytes(sd / "s") if (sd / "s").exists() else 0
+        earlier = file_stamps(sd / "s")
         started = time.perf_counter()
         subprocess.run(["recon-all", "-sd", str(sd), "-s", "s", *stage_args[stage], *common],
                        env=env, check=True, capture_output=True)
         seconds[stage] = time.perf_counter() - started
-    # The last stage's input is the lh folder plus the rh files: about the whole folder.
-    staged["autorecon3"] = folder_bytes(sd / "s")
-    return seconds, staged, folder_bytes(sd / "s"), written_bytes() - before
+        layers[stage] = sum(size for path, (mtime, size) in file_stamps(sd / "s").items()
+                            if earlier.get(path) != (mtime, size))
+    return seconds, layers, folder_bytes(sd / "s"), written_bytes() - before
+
+
+def file_stamps(folder: Path) -> dict[Path, tuple[int, int]]:
+    """(modification time, size) of every file under folder."""
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink()}
 
 
 HEMI_NO = ["-nocurvstats", "-nocortparc2", "-nocortparc3", "-nopctsurfcon", "-nohyporelabel",
@@ -129,7 +136,7 @@ def main() -> None:
                                  FS_CWL_DOUBLE_SCALE=str(args.scale))
         subject = {**cohort_job(license_file)["subjects"][0],
                    "fs_license": cohort_job(license_file)["fs_license"], "three_tesla": True}
-        base_seconds, staged, final_bytes, own_bytes = yardstick(
+        base_seconds, layers, final_bytes, own_bytes = yardstick(
             {**env, "FS_LICENSE": str(license_file)}, work, subject)
         job = write_job(subject, work / "job.yml")
         print(f"double at scale {args.scale}: finished subject folder {final_bytes / 1e6:.1f} MB")
@@ -144,11 +151,11 @@ def main() -> None:
                   f" of which moved by the engine {moved / 1e6:.1f} MB ="
                   f" {moved / final_bytes:.2f}x the subject folder (target < 3x)")
             print(f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}"
-                  f"{'copied MB':>11}")
+                  f"{'layer MB':>11}")
             for stage in STAGES:
                 seconds = stage_seconds.get(stage, float("nan"))
                 print(f"  {stage:<18}{seconds:>10.1f}{base_seconds[stage]:>10.1f}"
-                      f"{seconds - base_seconds[stage]:>12.1f}{staged[stage] / 1e6:>11.1f}")
+                      f"{seconds - base_seconds[stage]:>12.1f}{layers[stage] / 1e6:>11.1f}")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,8 @@ def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
         "--coordinationDir", str(work / "coordination"),
         "--tmp-outdir-prefix", f"{work / 'out'}/",
         "--clean", "onSuccess",
+        # The job store is on this machine: the outputs are moved out of it, not copied.
+        "--moveOutputs", "true",
         "--logInfo",
     ]
     if run.cores:

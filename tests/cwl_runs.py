@@ -15,8 +15,8 @@ from fs_cwl_runner.freesurfer import FreeSurfer
 
 from conftest import DOUBLE_BIN, EXAMPLE_DATA
 
-DOUBLE_VARIABLES = ("FS_CWL_DOUBLE_CALLS", "FS_CWL_DOUBLE_FAIL", "FS_CWL_DOUBLE_SCALE",
-                    "FS_CWL_DOUBLE_SLEEP")
+DOUBLE_VARIABLES = ("FS_CWL_DOUBLE_CALLS", "FS_CWL_DOUBLE_FAIL", "FS_CWL_DOUBLE_REWRITE",
+                    "FS_CWL_DOUBLE_SCALE", "FS_CWL_DOUBLE_SLEEP")
 
 
 def file_obj(path: Path) -> dict[str, str]:

@@ -449,6 +449,21 @@ def test_fault_injection(tmp_path: Path) -> None:
     ok(double.stage("s", "hemi-rh", FS_CWL_DOUBLE_FAIL="s:hemi-lh"))  # other stages run
 
 
+def test_rewrite_in_place_goes_through_a_link(tmp_path: Path) -> None:
+    double = Double(tmp_path)
+    ok(double.stage("s", "autorecon1"))
+    elsewhere = tmp_path / "earlier-layer-orig.mgz"
+    orig = double.subject("s") / "mri" / "orig.mgz"
+    orig.rename(elsewhere)
+    orig.symlink_to(elsewhere)
+    before = elsewhere.read_bytes()
+    ok(double.stage("s", "autorecon2-volume",
+                    FS_CWL_DOUBLE_REWRITE="other:autorecon2-volume:mri/nu.mgz, "
+                                          "s:autorecon2-volume:mri/orig.mgz"))
+    assert orig.is_symlink()
+    assert elsewhere.read_bytes() == before + b"rewritten in place (FS_CWL_DOUBLE_REWRITE)\n"
+
+
 def test_killed_run_leaves_isrunning(tmp_path: Path) -> None:
     """Like recon-all, a killed run leaves scripts/IsRunning.* and blocks the next run."""
     double = Double(tmp_path)

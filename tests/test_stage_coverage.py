@@ -62,10 +62,10 @@ def tool_command(tool_path: Path, job: dict[str, Any]) -> list[str]:
 
 def recon_all_args(command: list[str]) -> list[str]:
     """The recon-all arguments of a stage's command line."""
-    # bash recon-all-stage.sh [--add-files-from OTHER_DIR SUBJECT] <recon-all args>
+    # bash recon-all-stage.sh [--subject ID --layer DIR... [--complete] --] <recon-all args>
     assert command[:2] == ["bash", "recon-all-stage.sh"], command
-    if command[2] == "--add-files-from":
-        return command[5:]
+    if "--" in command:
+        return command[command.index("--") + 1:]
     return command[2:]
 
 
@@ -109,8 +109,11 @@ def workflow_steps(workflow: Path) -> dict[str, dict[str, Any]]:
 
 def upstream_steps(step: dict[str, Any]) -> set[str]:
     """Names of the steps whose outputs ``step`` reads."""
-    sources = [v if isinstance(v, str) else v.get("source") for v in step["in"].values()]
-    return {str(s).split("/")[0] for s in sources if s and "/" in str(s)}
+    sources: list[str] = []
+    for value in step["in"].values():
+        source = value if isinstance(value, str) else value.get("source")
+        sources += source if isinstance(source, list) else [source] if source else []
+    return {s.split("/")[0] for s in sources if "/" in s}
 
 
 def stage_order(steps: dict[str, dict[str, Any]]) -> list[str]:
@@ -132,7 +135,7 @@ def stage_job(step: dict[str, Any], subject: str, pial: str, license_file: Path)
                    "basename": subject}
     job: dict[str, Any] = {
         "subject_id": subject, "t1w": [file_obj(t1)], "fs_license": file_obj(license_file),
-        "subject_dir": subject_dir, "lh_subject_dir": subject_dir, "rh_subject_dir": subject_dir,
+        "layers": [subject_dir],
         "t2pial": pial == "t2w", "flairpial": pial == "flair",
     }
     if pial != "none":

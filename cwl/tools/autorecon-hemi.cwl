@@ -12,6 +12,10 @@ doc: |
   steps that need both hemispheres (T2/FLAIR pial refinement, the cortical ribbon).
   recon-all logs to scripts/recon-all-<hemi>.log here.
 
+  The subject folder is made of links to the files of the earlier layers (autorecon1's and
+  autorecon2-volume's); the output, this stage's layer, holds only the files recon-all
+  created or changed.
+
   Equivalent command:
     recon-all -sd . -s <subject_id> -autorecon-hemi lh -nocurvstats -nocortparc2
               -nocortparc3 -nopctsurfcon -nohyporelabel -noparcstats -noparcstats2
@@ -20,8 +24,6 @@ doc: |
 requirements:
   InitialWorkDirRequirement:
     listing:
-      - entry: $(inputs.subject_dir)
-        writable: true
       - entryname: recon-all-stage.sh
         entry:
           $include: recon-all-stage.sh
@@ -44,12 +46,14 @@ hints:
     outdirMin: 2048
     tmpdirMin: 1024
 
-# recon-all-stage.sh runs recon-all without DEBUG in the environment and keeps empty
-# folders (see the script).
+# recon-all-stage.sh links the layers into a subject folder, runs recon-all without DEBUG
+# in the environment, then keeps only the new and changed files (see the script).
 baseCommand: [bash, recon-all-stage.sh]
 arguments:
+  - {position: -3, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -1, valueFrom: "--"}
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
-  - {prefix: -s, valueFrom: $(inputs.subject_dir.basename)}
+  - {prefix: -s, valueFrom: "$(inputs.layers[0].basename)"}
   - {prefix: -autorecon-hemi, valueFrom: $(inputs.hemi)}
   # Stop after T1PialSurf: -all runs the rest only after steps that need both hemispheres.
   - -nocurvstats
@@ -64,10 +68,14 @@ arguments:
   - {prefix: -openmp, valueFrom: $(runtime.cores)}
 
 inputs:
-  subject_dir:
-    type: Directory
-    label: The subject directory from the previous stage (copied, then updated)
-    doc: "SUBJECTS_DIR=. recon-all -s <subject_dir basename> ..."
+  layers:
+    type:
+      type: array
+      items: Directory
+      inputBinding: {prefix: --layer}
+    inputBinding: {position: -2}
+    label: The layers of the earlier stages, in stage order (autorecon1, autorecon2-volume), read only
+    doc: "SUBJECTS_DIR=. recon-all -s <layer basename> ... (in a folder of links to their files)"
   hemi:
     type:
       type: enum
@@ -104,7 +112,7 @@ inputs:
     doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
 
 outputs:
-  updated_subject_dir:
+  layer:
     type: Directory
-    label: The subject directory after this stage
-    outputBinding: {glob: $(inputs.subject_dir.basename)}
+    label: This stage's layer, the subject's files it created or changed
+    outputBinding: {glob: "$(inputs.layers[0].basename)"}

@@ -104,9 +104,9 @@ inputs:
     doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
 
 outputs:
-  subject_dir:
+  layer:
     type: Directory
-    label: The subject directory after autorecon1
+    label: The subject directory after autorecon1 (the first layer of the subject)
     outputBinding: {glob: $(inputs.subject_id)}
   recon_all_log:
     type: File

@@ -8,6 +8,9 @@ doc: |
   registration (the longest single step, multi-threaded) to the subcortical segmentation,
   white-matter segmentation and Fill. Surfaces are made per hemisphere by autorecon-hemi.cwl.
 
+  The subject folder is made of links to the files of the earlier layers (autorecon1's);
+  the output, this stage's layer, holds only the files recon-all created or changed.
+
   Equivalent command:
     recon-all -sd . -s <subject_id> -autorecon2-volonly -gcareg -openmp <cores>
               [-3T] [-hires] [-expert opts.txt -xopts-overwrite]
@@ -15,8 +18,6 @@ doc: |
 requirements:
   InitialWorkDirRequirement:
     listing:
-      - entry: $(inputs.subject_dir)
-        writable: true
       - entryname: recon-all-stage.sh
         entry:
           $include: recon-all-stage.sh
@@ -39,22 +40,28 @@ hints:
     outdirMin: 2048
     tmpdirMin: 1024
 
-# recon-all-stage.sh runs recon-all without DEBUG in the environment and keeps empty
-# folders (see the script).
+# recon-all-stage.sh links the layers into a subject folder, runs recon-all without DEBUG
+# in the environment, then keeps only the new and changed files (see the script).
 baseCommand: [bash, recon-all-stage.sh]
 arguments:
+  - {position: -3, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -1, valueFrom: "--"}
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
-  - {prefix: -s, valueFrom: $(inputs.subject_dir.basename)}
+  - {prefix: -s, valueFrom: "$(inputs.layers[0].basename)"}
   - -autorecon2-volonly
   # -autorecon2-volonly leaves out EM Registration; -gcareg puts it back.
   - -gcareg
   - {prefix: -openmp, valueFrom: $(runtime.cores)}
 
 inputs:
-  subject_dir:
-    type: Directory
-    label: The subject directory from the previous stage (copied, then updated)
-    doc: "SUBJECTS_DIR=. recon-all -s <subject_dir basename> ..."
+  layers:
+    type:
+      type: array
+      items: Directory
+      inputBinding: {prefix: --layer}
+    inputBinding: {position: -2}
+    label: The layers of the earlier stages, in stage order (autorecon1's), read only
+    doc: "SUBJECTS_DIR=. recon-all -s <layer basename> ... (in a folder of links to their files)"
   three_tesla:
     type: boolean
     default: false
@@ -85,7 +92,7 @@ inputs:
     doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
 
 outputs:
-  updated_subject_dir:
+  layer:
     type: Directory
-    label: The subject directory after this stage
-    outputBinding: {glob: $(inputs.subject_dir.basename)}
+    label: This stage's layer, the subject's files it created or changed
+    outputBinding: {glob: "$(inputs.layers[0].basename)"}

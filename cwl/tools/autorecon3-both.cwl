@@ -2,17 +2,18 @@
 cwlVersion: v1.2
 class: CommandLineTool
 
-label: "recon-all autorecon3, both hemispheres: merge lh and rh, then ribbon, parcellations, stats"
+label: "recon-all autorecon3, both hemispheres: join the layers, then ribbon, parcellations, stats"
 doc: |
-  Last recon-all stage. First the rh stage's files are added to the lh stage's subject
-  directory (the hemisphere stages share everything else). Then it runs, in the order of
-  recon-all -all: T2/FLAIR pial refinement (when asked), Curvature Stats, Cortical ribbon
+  Last recon-all stage. The subject folder is made of links to the files of the earlier
+  layers, in stage order (autorecon1, autorecon2-volume, lh, rh; a later layer's file
+  replaces an earlier one's). Then it runs, in the order of recon-all -all: T2/FLAIR pial refinement (when asked), Curvature Stats, Cortical ribbon
   mask, Cortical Parc 2 and 3, WM/GM Contrast, Relabel Hypointensities, APas-to-ASeg,
-  AParc-to-ASeg, WMParc, Parcellation Stats 1-3, ASeg Stats and BA_exvivo Labels.
+  AParc-to-ASeg, WMParc, Parcellation Stats 1-3, ASeg Stats and BA_exvivo Labels. Its
+  output is the complete, finished subject folder (the links replaced by copies).
 
   Equivalent commands:
-    cp -P --parents <every file of rh that lh lacks> lh/<subject_id>/
-    recon-all -sd lh -s <subject_id> [-T2pial | -FLAIRpial] -curvstats -cortribbon
+    cp -Rp autorecon1/<subject_id> autorecon2/<subject_id> lh/<subject_id> rh/<subject_id> .
+    recon-all -sd . -s <subject_id> [-T2pial | -FLAIRpial] -curvstats -cortribbon
               -cortparc2 -cortparc3 -pctsurfcon -hyporelabel -apas2aseg -aparc2aseg
               -wmparc -parcstats -parcstats2 -parcstats3 -segstats -balabels
               -openmp <cores> [-3T] [-hires] [-expert ...] [-qcache]
@@ -24,8 +25,6 @@ requirements:
       FS_LICENSE: $(inputs.fs_license.path)
   InitialWorkDirRequirement:
     listing:
-      - entry: $(inputs.lh_subject_dir)
-        writable: true
       - entryname: recon-all-stage.sh
         entry:
           $include: recon-all-stage.sh
@@ -44,15 +43,15 @@ hints:
     outdirMin: 4096
     tmpdirMin: 1024
 
-# recon-all-stage.sh first adds the rh stage's files, then runs recon-all without DEBUG in
-# the environment and keeps empty folders (see the script).
+# recon-all-stage.sh links the layers into a subject folder, runs recon-all without DEBUG
+# in the environment, then copies in the files still linked (see the script).
 baseCommand: [bash, recon-all-stage.sh]
 arguments:
-  - {position: -4, valueFrom: --add-files-from}
-  - {position: -3, valueFrom: $(inputs.rh_subject_dir.path)}
-  - {position: -2, valueFrom: $(inputs.lh_subject_dir.basename)}
-  - {position: -1, prefix: -sd, valueFrom: $(runtime.outdir)}
-  - {position: -1, prefix: -s, valueFrom: $(inputs.lh_subject_dir.basename)}
+  - {position: -4, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -2, valueFrom: --complete}
+  - {position: -1, valueFrom: "--"}
+  - {prefix: -sd, valueFrom: $(runtime.outdir)}
+  - {prefix: -s, valueFrom: "$(inputs.layers[0].basename)"}
   - -curvstats
   - -cortribbon
   - -cortparc2
@@ -70,14 +69,14 @@ arguments:
   - {prefix: -openmp, valueFrom: $(runtime.cores)}
 
 inputs:
-  lh_subject_dir:
-    type: Directory
-    label: The subject directory from the lh hemisphere stage (copied, then updated)
-    doc: "SUBJECTS_DIR=lh recon-all -s <subject_id> ..."
-  rh_subject_dir:
-    type: Directory
-    label: The subject directory from the rh hemisphere stage (its rh files are added)
-    doc: "cp -P --parents <rh files> lh/<subject_id>/"
+  layers:
+    type:
+      type: array
+      items: Directory
+      inputBinding: {prefix: --layer}
+    inputBinding: {position: -3}
+    label: The layers of the earlier stages, in stage order (autorecon1, autorecon2-volume, lh, rh), read only
+    doc: "cp -Rp <each layer> . (later layers replace earlier files); recon-all -s <layer basename>"
   t2pial:
     type: boolean
     default: false
@@ -129,20 +128,20 @@ outputs:
   subject_dir:
     type: Directory
     label: The finished subject directory
-    outputBinding: {glob: $(inputs.lh_subject_dir.basename)}
+    outputBinding: {glob: "$(inputs.layers[0].basename)"}
   aseg_stats:
     type: File
     label: stats/aseg.stats
-    outputBinding: {glob: $(inputs.lh_subject_dir.basename)/stats/aseg.stats}
+    outputBinding: {glob: "$(inputs.layers[0].basename)/stats/aseg.stats"}
   wmparc_stats:
     type: File
     label: stats/wmparc.stats
-    outputBinding: {glob: $(inputs.lh_subject_dir.basename)/stats/wmparc.stats}
+    outputBinding: {glob: "$(inputs.layers[0].basename)/stats/wmparc.stats"}
   aparc_stats:
     type: File[]
     label: stats/?h.aparc*.stats (aparc, aparc.pial, aparc.a2009s, aparc.DKTatlas)
-    outputBinding: {glob: "$(inputs.lh_subject_dir.basename)/stats/?h.aparc*.stats"}
+    outputBinding: {glob: "$(inputs.layers[0].basename)/stats/?h.aparc*.stats"}
   recon_all_log:
     type: File
     label: scripts/recon-all.log
-    outputBinding: {glob: $(inputs.lh_subject_dir.basename)/scripts/recon-all.log}
+    outputBinding: {glob: "$(inputs.layers[0].basename)/scripts/recon-all.log"}

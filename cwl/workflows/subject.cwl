@@ -5,9 +5,10 @@ class: Workflow
 label: "FreeSurfer recon-all for one subject, in stages, both hemispheres in parallel"
 doc: |
   Runs every step of recon-all -all for one subject as four stages; each stage receives
-  the subject directory made by the one before, so the order comes from the data flow:
-  autorecon1 -> autorecon2 (volume) -> autorecon-hemi lh | autorecon-hemi rh (in
-  parallel) -> autorecon3 (both hemispheres merged, then ribbon, parcellations, stats).
+  the layers made by the ones before (each layer holds the files its stage created or
+  changed), so the order comes from the data flow: autorecon1 -> autorecon2 (volume) ->
+  autorecon-hemi lh | autorecon-hemi rh (in parallel) -> autorecon3 (all layers joined,
+  then ribbon, parcellations, stats; its output is the complete subject folder).
 
   Equivalent commands:
     recon-all -s <subject_id> -i T1.nii.gz [-T2 T2.nii.gz -noT2pial] -autorecon1
@@ -18,6 +19,7 @@ doc: |
 requirements:
   InlineJavascriptRequirement: {}
   StepInputExpressionRequirement: {}
+  MultipleInputFeatureRequirement: {}
 
 inputs:
   subject_id:
@@ -78,48 +80,55 @@ steps:
       expert: expert
       extra_flags: extra_flags
       fs_license: fs_license
-    out: [subject_dir]
+    out: [layer]
 
   autorecon2_volume:
     run: ../tools/autorecon2-volume.cwl
     in:
-      subject_dir: autorecon1/subject_dir
+      layers:
+        source: [autorecon1/layer]
+        linkMerge: merge_flattened
       three_tesla: three_tesla
       hires: hires
       expert: expert
       extra_flags: extra_flags
       fs_license: fs_license
-    out: [updated_subject_dir]
+    out: [layer]
 
   autorecon_lh:
     run: ../tools/autorecon-hemi.cwl
     in:
-      subject_dir: autorecon2_volume/updated_subject_dir
+      layers:
+        source: [autorecon1/layer, autorecon2_volume/layer]
+        linkMerge: merge_flattened
       hemi: {default: lh}
       three_tesla: three_tesla
       hires: hires
       expert: expert
       extra_flags: extra_flags
       fs_license: fs_license
-    out: [updated_subject_dir]
+    out: [layer]
 
   autorecon_rh:
     run: ../tools/autorecon-hemi.cwl
     in:
-      subject_dir: autorecon2_volume/updated_subject_dir
+      layers:
+        source: [autorecon1/layer, autorecon2_volume/layer]
+        linkMerge: merge_flattened
       hemi: {default: rh}
       three_tesla: three_tesla
       hires: hires
       expert: expert
       extra_flags: extra_flags
       fs_license: fs_license
-    out: [updated_subject_dir]
+    out: [layer]
 
   autorecon3:
     run: ../tools/autorecon3-both.cwl
     in:
-      lh_subject_dir: autorecon_lh/updated_subject_dir
-      rh_subject_dir: autorecon_rh/updated_subject_dir
+      layers:
+        source: [autorecon1/layer, autorecon2_volume/layer, autorecon_lh/layer, autorecon_rh/layer]
+        linkMerge: merge_flattened
       t2pial: {source: t2w, valueFrom: "$(self ? true : false)"}
       flairpial: {source: flair, valueFrom: "$(self ? true : false)"}
       extra_steps: extra_steps
