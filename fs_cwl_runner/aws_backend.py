@@ -9,7 +9,8 @@ log for per-subject progress (:mod:`fs_cwl_runner.aws_progress`); then tidy the 
 in S3 and, for a local ``output:``, download and verify them
 (:mod:`fs_cwl_runner.aws_finish`, :mod:`fs_cwl_runner.aws_results`). The run record and
 report are written as the local backend writes them (:mod:`fs_cwl_runner.aws_record`);
-Batch job ids go to ``logs/batch-jobs.json``.
+Batch job ids go to ``logs/batch-jobs.json`` and the report. With ``--detach`` the leader
+is submitted as a Batch job instead, after staging (:mod:`fs_cwl_runner.aws_detach`).
 
 A rerun of the same command resumes: the run id depends only on the cohort, its output,
 the bucket and the CWL files, so Toil finds its job store (``--restart``) after a failure
