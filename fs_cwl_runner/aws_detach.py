@@ -14,7 +14,6 @@ end, and the leader deregisters its own job definition.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,15 +22,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner import state
+from fs_cwl_runner import aws_results, state
 from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
 from fs_cwl_runner.aws_record import AwsRun, AwsUsageError
-from fs_cwl_runner.aws_run import (
-    ALWAYS_FORWARDED,
-    COORDINATION_OVERRIDE,
-    CREDENTIAL_VARIABLES,
-    AwsRunSettings,
-)
+from fs_cwl_runner.aws_run import COORDINATION_OVERRIDE, AwsRunSettings, forwarded_variables
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
 from fs_cwl_runner.settings import require
 from fs_cwl_runner.staging import describe_error, make_s3_client
@@ -67,28 +61,21 @@ def batch_client(region: str) -> BatchClient:
 
 
 def leader_environment(env: Mapping[str, str]) -> list[KeyValuePairTypeDef]:
-    """What the leader job needs of this environment: region and, for S3-compatible
-    endpoints other than AWS's, the endpoints and keys (on AWS the leader role signs)."""
-    endpoints = sorted(name for name in env if name.startswith("AWS_ENDPOINT_URL"))
-    names = [*endpoints, *(name for name in ALWAYS_FORWARDED if name in env)]
-    if endpoints:
-        names += [name for name in (*CREDENTIAL_VARIABLES, COORDINATION_OVERRIDE) if name in env]
+    """What the leader job needs of this environment: the workers' forwarded variables and,
+    with endpoints other than AWS's (a local test AWS), the workers' lock folder."""
+    names = forwarded_variables(env)
+    if COORDINATION_OVERRIDE in env and any(n.startswith("AWS_ENDPOINT_URL") for n in names):
+        names.append(COORDINATION_OVERRIDE)
     return [{"name": name, "value": env[name]} for name in names]
 
 
 def get_json(client: S3Client, target: S3Uri) -> dict[str, Any] | None:
-    """The JSON object at ``target``, or None when there is none."""
+    """The JSON object at ``target``, or None; unreadable is a usage error (exit 2)."""
     try:
-        body = client.get_object(Bucket=target.bucket, Key=target.key)["Body"].read()
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-            return None
-        raise AwsUsageError(f"cannot read {target}: {describe_error(err)}") from err
-    except BotoCoreError as err:
-        raise AwsUsageError(f"cannot read {target}: {describe_error(err)}; check "
-                            "AWS_ENDPOINT_URL_S3 / network") from err
-    data: dict[str, Any] = json.loads(body)
-    return data
+        return aws_results.read_json(client, target)
+    except aws_results.ResultsError as err:
+        raise AwsUsageError(f"{err}; check the AWS credentials and AWS_ENDPOINT_URL_S3") \
+            from err
 
 
 def read_spec(client: S3Client, dest: S3Uri) -> dict[str, Any] | None:
@@ -135,12 +122,6 @@ def settings_of(spec: Mapping[str, Any]) -> AwsRunSettings:
     return AwsRunSettings(**values)
 
 
-def put_json(client: S3Client, target: S3Uri, data: Mapping[str, Any]) -> None:
-    with aws_errors(f"PutObject {target}"):
-        client.put_object(Bucket=target.bucket, Key=target.key,
-                          Body=json.dumps(data, indent=1).encode())
-
-
 def submit_leader(aws: AwsRun, job_order: Path, queue: str, role_arn: str,
                   env: Mapping[str, str]) -> str:
     """Put the job order and spec next to the results, submit the leader; its job id."""
@@ -159,13 +140,13 @@ def submit_leader(aws: AwsRun, job_order: Path, queue: str, role_arn: str,
                                          {"type": "MEMORY", "value": LEADER_MEMORY_MIB}]},
         )["jobDefinitionArn"]
     spec = leader_spec(aws, definition)
-    put_json(aws.client, aws.dest.join(LEADER_SPEC), spec)
+    aws_results.write_json(aws.client, aws.dest.join(LEADER_SPEC), spec)
     with aws_errors(f"SubmitJob of the Toil leader on queue {queue}"):
         job_id = batch.submit_job(
             jobName=f"fs-cwl-leader-{aws.run}", jobQueue=queue, jobDefinition=definition,
             containerOverrides={"environment": leader_environment(env)})["jobId"]
-    put_json(aws.client, aws.dest.join(LEADER_SPEC),
-             {**spec, "leader_job_id": job_id, "submitted": time.time()})
+    aws_results.write_json(aws.client, aws.dest.join(LEADER_SPEC),
+                           {**spec, "leader_job_id": job_id, "submitted": time.time()})
     return job_id
 
 

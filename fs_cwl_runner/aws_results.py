@@ -63,30 +63,39 @@ def prefix_uri(uri: S3Uri) -> str:
     return f"{uri}/"
 
 
-def read_outputs_record(client: S3Client, dest: S3Uri, run: str) -> dict[str, Any] | None:
-    """The record of this run's success under ``dest``, or None."""
-    target = dest.join(OUTPUTS_RECORD)
+def read_json(client: S3Client, target: S3Uri) -> dict[str, Any] | None:
+    """The JSON object at ``target``, or None when there is none."""
     try:
         body = client.get_object(Bucket=target.bucket, Key=target.key)["Body"].read()
-        record: dict[str, Any] = json.loads(body)
+        data: dict[str, Any] = json.loads(body)
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise ResultsError(f"cannot read {target} ({describe_error(err)})") from err
     except (BotoCoreError, ValueError) as err:
         raise ResultsError(f"cannot read {target} ({err})") from err
-    return record if record.get("run") == run else None
+    return data
 
 
-def write_outputs_record(client: S3Client, dest: S3Uri, run: str,
-                         outputs: Mapping[str, Any]) -> None:
-    target = dest.join(OUTPUTS_RECORD)
-    body = json.dumps({"run": run, "finished": time.time(), "outputs": outputs}, indent=1)
+def write_json(client: S3Client, target: S3Uri, data: Mapping[str, Any]) -> None:
+    body = json.dumps(data, indent=1)
     try:
         client.put_object(Bucket=target.bucket, Key=target.key, Body=body.encode(),
                           ContentType="application/json")
     except (ClientError, BotoCoreError) as err:
         raise ResultsError(f"cannot write {target} ({describe_error(err)})") from err
+
+
+def read_outputs_record(client: S3Client, dest: S3Uri, run: str) -> dict[str, Any] | None:
+    """The record of this run's success under ``dest``, or None."""
+    record = read_json(client, dest.join(OUTPUTS_RECORD))
+    return record if record is not None and record.get("run") == run else None
+
+
+def write_outputs_record(client: S3Client, dest: S3Uri, run: str,
+                         outputs: Mapping[str, Any]) -> None:
+    write_json(client, dest.join(OUTPUTS_RECORD),
+               {"run": run, "finished": time.time(), "outputs": outputs})
 
 
 def remove_top_level_logs(client: S3Client, dest: S3Uri, outputs: Mapping[str, Any]) -> int:

@@ -240,14 +240,20 @@ def toil_environment(base: Mapping[str, str], image: str) -> dict[str, str]:
     return engine.environment(None, env)
 
 
-def worker_variables(env: Mapping[str, str]) -> list[str]:
-    """``--setEnv`` arguments: endpoints, region, keys (for non-AWS endpoints), lock folder."""
+def forwarded_variables(env: Mapping[str, str]) -> list[str]:
+    """Names of ``env`` a Batch job gets from here: endpoints and region, and the keys only
+    for endpoints other than AWS's (on AWS the job role signs)."""
     endpoints = sorted(name for name in env if name.startswith("AWS_ENDPOINT_URL"))
     names = [*endpoints, *(name for name in ALWAYS_FORWARDED if name in env)]
     if endpoints:
         names += [name for name in CREDENTIAL_VARIABLES if name in env]
+    return names
+
+
+def worker_variables(env: Mapping[str, str]) -> list[str]:
+    """``--setEnv`` arguments: endpoints, region, keys (for non-AWS endpoints), lock folder."""
     args: list[str] = []
-    for name in names:
+    for name in forwarded_variables(env):
         args += ["--setEnv", name]  # the value is copied from Toil's own environment
     if COORDINATION_OVERRIDE in env:
         args += ["--setEnv", COORDINATION_OVERRIDE]
