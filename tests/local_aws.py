@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -28,10 +29,11 @@ from typing import TYPE_CHECKING
 from urllib.request import Request, urlopen
 
 import boto3
+import pytest
 from moto.server import ThreadedMotoServer
 
 from aws_support.batch_docker import BatchDockerClient, InjectedFailure
-from aws_support.job_runners import JobRunner, LocalProcessRunner
+from aws_support.job_runners import JobRunner, LocalProcessRunner, kill_session
 from aws_support.moto_batch import patched_moto_batch
 
 if TYPE_CHECKING:
@@ -233,3 +235,24 @@ def toil_aws_batch_args(queue: BatchQueue, jobstore_name: str, work: Path,
     for name in WORKER_VARIABLES:
         args += ["--setEnv", name]
     return args
+
+
+def run_toil(args: list[str], env: dict[str, str], log: Path,
+             timeout: float) -> subprocess.CompletedProcess[str]:
+    """toil-cwl-runner under a timeout; on expiry its whole process tree is killed.
+
+    Its stderr (the log) is kept in ``log`` either way.
+    """
+    command = [str(Path(sys.executable).parent / "toil-cwl-runner"), *args]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_session(process.pid)
+            stdout, stderr = process.communicate()
+            log.write_text(stderr)
+            pytest.fail(f"Toil did not finish within {timeout} s; log tail:\n"
+                        f"{stderr[-5000:]}")
+    log.write_text(stderr)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

@@ -94,6 +94,17 @@ def s3_client(endpoint_url: str, **config: Any) -> S3Client:
         config=Config(s3={"addressing_style": "path"}, **config))
 
 
+def bucket_exists(s3: S3Client, name: str) -> bool:
+    # HeadBucket, not ListBuckets: SeaweedFS without identities lists no buckets at all.
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchBucket"):
+            return False
+        raise
+    return True
+
+
 class S3Server:
     """A running `weed mini`; restartable on the same port and data directory."""
 

@@ -11,8 +11,6 @@ servers reaches the worker as a read-only mount (test plumbing, not part of the 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,12 +23,13 @@ from ruamel.yaml import YAML
 
 import docker
 
-from aws_support.job_runners import JobSpec, kill_session
+from aws_support.job_runners import JobSpec
 from aws_support.podman_runner import RUNNER_LABEL, Bind, PodmanRunner, podman_service
 from local_aws import (
     S3_COMPAT_SITE,
     S3_SKIPPED_OPERATIONS,
     local_batch,
+    run_toil,
     toil_aws_batch_args,
     toil_environment,
 )
@@ -162,24 +161,6 @@ def leader_environment(moto_url: str, s3_url: str, work: Path, appliance_ref: st
     return env
 
 
-def run_toil(args: list[str], env: dict[str, str], log: Path
-             ) -> subprocess.CompletedProcess[str]:
-    """toil-cwl-runner under a timeout; on expiry its whole process tree is killed."""
-    command = [str(Path(sys.executable).parent / "toil-cwl-runner"), *args]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=TOIL_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            kill_session(process.pid)
-            stdout, stderr = process.communicate()
-            log.write_text(stderr)
-            pytest.fail(f"Toil did not finish within {TOIL_TIMEOUT_S} s; log tail:\n"
-                        f"{stderr[-5000:]}")
-    log.write_text(stderr)
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
 def podman_ps(image: test_image.Image, label: str) -> list[str]:
     """``podman ps -a``: the image of every container with the runner's label."""
     result = image.podman("ps", "--all", "--filter", f"label={RUNNER_LABEL}={label}",
@@ -198,7 +179,7 @@ def test_toil_job_runs_in_a_real_container(
         env = leader_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, ref)
         args = [*toil_aws_batch_args(batch.queue, "containers-store", tmp_path),
                 "--destBucket", "s3://containers/out/", str(tool), str(job)]
-        result = run_toil(args, env, tmp_path / "toil.log")
+        result = run_toil(args, env, tmp_path / "toil.log", TOIL_TIMEOUT_S)
         launches = batch.docker.launches
     assert result.returncode == 0, result.stderr[-5000:]
 

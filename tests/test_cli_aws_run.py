@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import toil.version
-from botocore.exceptions import ClientError
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from ruamel.yaml import YAML
@@ -60,7 +59,7 @@ from local_aws import (
     local_batch,
 )
 from local_aws import toil_environment as local_toil_environment
-from s3_server import S3Server, s3_client, start_seaweedfs
+from s3_server import S3Server, bucket_exists, s3_client, start_seaweedfs
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -159,16 +158,6 @@ def tree(folder: Path, tops: list[str]) -> dict[str, str]:
                 files[path.relative_to(folder).as_posix()] = hashlib.sha256(
                     path.read_bytes()).hexdigest()
     return files
-
-
-def bucket_exists(s3: S3Client, name: str) -> bool:
-    try:
-        s3.head_bucket(Bucket=name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchBucket"):
-            return False
-        raise
-    return True
 
 
 def batch_requests(batch: LocalBatch) -> str:
@@ -328,16 +317,25 @@ def test_cohort_on_local_batch(freesurfer: FreeSurfer, batch: LocalBatch, seawee
     assert len(batch.docker.launches) == launches
 
 
-@pytest.mark.aws
-def test_missing_queue_is_reported_before_any_upload(
-        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+def unreachable_batch_run(seaweedfs: S3Server, tmp_path: Path, license_file: Path,
+                          prefix: str) -> tuple[Path, dict[str, str], list[str]]:
+    """A cohort's results folder, an environment whose Batch answers nothing, and the
+    ``--backend aws`` arguments (bucket ``BUCKET/prefix``) but for the queue settings."""
     results = tmp_path / "results"
     cohort = write_cohort(tmp_path, results)
     env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path,
                              license_file)
     args = [str(cohort), "--backend", "aws", "--region", REGION, "--bucket",
-            f"{BUCKET}/missing-queue", "--job-role-arn", "arn:aws:iam::123456789012:role/x",
+            f"{BUCKET}/{prefix}", "--job-role-arn", "arn:aws:iam::123456789012:role/x",
             "--image", IMAGE]
+    return results, env, args
+
+
+@pytest.mark.aws
+def test_missing_queue_is_reported_before_any_upload(
+        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+    results, env, args = unreachable_batch_run(seaweedfs, tmp_path, license_file,
+                                               "missing-queue")
     result = run_cli(args, env, 60)
     assert result.returncode == 2, result.stderr
     assert "--queue" in result.stderr and "FS_CWL_QUEUE" in result.stderr
@@ -432,13 +430,8 @@ def test_detached_run_is_followed_and_fetched_from_anywhere(
 @pytest.mark.aws
 def test_detach_without_leader_queue_fails_before_any_upload(
         seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
-    results = tmp_path / "results"
-    cohort = write_cohort(tmp_path, results)
-    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path,
-                             license_file)
-    args = [str(cohort), "--backend", "aws", "--region", REGION, "--bucket",
-            f"{BUCKET}/no-leader", "--job-role-arn", "arn:aws:iam::123456789012:role/x",
-            "--queue", "q", "--image", IMAGE, "--detach"]
+    results, env, args = unreachable_batch_run(seaweedfs, tmp_path, license_file, "no-leader")
+    args += ["--queue", "q", "--detach"]
     result = run_cli(args, env, 60)
     assert result.returncode == 2, result.stderr
     assert "--leader-queue" in result.stderr and "FS_CWL_LEADER_QUEUE" in result.stderr

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from botocore.exceptions import ClientError
 from ruamel.yaml import YAML
 
 from aws_support.batch_docker import SPOT_STATUS_REASON, InjectedFailure, Launch
@@ -21,10 +20,11 @@ from local_aws import (
     LocalBatch,
     batch_client,
     local_batch,
+    run_toil,
     toil_aws_batch_args,
     toil_environment,
 )
-from s3_server import S3Server, s3_client, start_seaweedfs
+from s3_server import S3Server, bucket_exists, s3_client, start_seaweedfs
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.type_defs import JobDetailTypeDef
@@ -267,23 +267,6 @@ def write_workflow(folder: Path, source_url: str) -> tuple[Path, Path]:
     return workflow, job
 
 
-def run_toil(args: list[str], env: dict[str, str], log: Path) -> subprocess.CompletedProcess[str]:
-    """toil-cwl-runner under a timeout; on expiry its whole process tree is killed."""
-    command = [str(Path(sys.executable).parent / "toil-cwl-runner"), *args]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=TOIL_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            kill_session(process.pid)
-            stdout, stderr = process.communicate()
-            log.write_text(stderr)
-            pytest.fail(f"Toil did not finish within {TOIL_TIMEOUT_S} s; log tail:\n"
-                        f"{stderr[-5000:]}")
-    log.write_text(stderr)
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
 def run_scatter(batch: LocalBatch, seaweedfs: S3Server, work: Path, name: str
                 ) -> tuple[subprocess.CompletedProcess[str], S3Client]:
     """The 3-way scatter on the local Batch queue; its S3 client and Toil's result."""
@@ -295,18 +278,7 @@ def run_scatter(batch: LocalBatch, seaweedfs: S3Server, work: Path, name: str
                            work / "aws")
     args = [*toil_aws_batch_args(batch.queue, f"{name}-store", work),
             "--destBucket", f"s3://{name}/out/", str(workflow), str(job)]
-    return run_toil(args, env, work / "toil.log"), s3
-
-
-def bucket_exists(s3: S3Client, name: str) -> bool:
-    # HeadBucket, not ListBuckets: SeaweedFS without identities lists no buckets at all.
-    try:
-        s3.head_bucket(Bucket=name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchBucket"):
-            return False
-        raise
-    return True
+    return run_toil(args, env, work / "toil.log", TOIL_TIMEOUT_S), s3
 
 
 def check_outputs(s3: S3Client, name: str) -> None:
