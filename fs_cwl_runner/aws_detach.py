@@ -19,13 +19,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import aws_results, state
 from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws_leader import batch_client
 from fs_cwl_runner.aws_record import AwsRun, AwsUsageError
-from fs_cwl_runner.aws_run import COORDINATION_OVERRIDE, AwsRunSettings, forwarded_variables
+from fs_cwl_runner.aws_run import (
+    COORDINATION_OVERRIDE,
+    AwsRunSettings,
+    check_role_arn,
+    forwarded_variables,
+)
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
 from fs_cwl_runner.settings import require
 from fs_cwl_runner.staging import describe_error, make_s3_client
@@ -33,7 +38,6 @@ from fs_cwl_runner.staging import describe_error, make_s3_client
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mypy_boto3_batch import BatchClient
     from mypy_boto3_batch.type_defs import KeyValuePairTypeDef
     from mypy_boto3_s3 import S3Client
 
@@ -50,14 +54,8 @@ def leader_settings(args: Any, config: Mapping[str, Any]) -> tuple[str, str]:
     """``--leader-queue`` and ``--leader-role-arn``: both needed by ``--detach``."""
     queue = require("leader_queue", getattr(args, "leader_queue", None), dict(config))
     role = require("leader_role_arn", getattr(args, "leader_role_arn", None), dict(config))
-    if not (role.startswith("arn:") and ":role/" in role):
-        raise AwsUsageError(f"--leader-role-arn / FS_CWL_LEADER_ROLE_ARN: {role!r} is not an "
-                            "IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    check_role_arn("leader_role_arn", role)
     return queue, role
-
-
-def batch_client(region: str) -> BatchClient:
-    return boto3.session.Session().client("batch", region_name=region)
 
 
 def leader_environment(env: Mapping[str, str]) -> list[KeyValuePairTypeDef]:

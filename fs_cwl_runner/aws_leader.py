@@ -70,9 +70,14 @@ def batch_job_ids(messages: Path) -> dict[int, str]:
     return ids
 
 
+def batch_client(region: str) -> BatchClient:
+    """A Batch client from the standard credential chain (and AWS_ENDPOINT_URL_BATCH)."""
+    return boto3.session.Session().client("batch", region_name=region)
+
+
 def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> list[str]:
     """Terminate those of ``job_ids`` that are not stopped; returns the ones terminated."""
-    client: BatchClient = boto3.session.Session().client("batch", region_name=region)
+    client = batch_client(region)
     ended = []
     for start in range(0, len(job_ids), DESCRIBE_BATCH):
         chunk = list(job_ids[start:start + DESCRIBE_BATCH])

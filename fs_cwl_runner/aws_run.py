@@ -94,15 +94,20 @@ def parse_bucket(text: str) -> S3Uri:
         raise SettingsError(f"--bucket / FS_CWL_BUCKET: {err}") from err
 
 
+def check_role_arn(name: str, arn: str) -> None:
+    """The role setting ``name`` must hold an IAM role ARN; else the error names it."""
+    if not (arn.startswith("arn:") and ":role/" in arn):
+        setting = SETTINGS[name]
+        raise SettingsError(f"{setting.flag} / {setting.env}: {arn!r} is not an IAM role ARN "
+                            "(arn:aws:iam::<account>:role/<name>)")
+
+
 def check_settings(values: Mapping[str, str]) -> None:
     """Format checks that catch typos before anything is uploaded."""
     if not REGION_PATTERN.match(values["region"]):
         raise SettingsError(f"--region / FS_CWL_REGION: {values['region']!r} is not an AWS "
                             "region name such as us-east-1")
-    arn = values["job_role_arn"]
-    if not (arn.startswith("arn:") and ":role/" in arn):
-        raise SettingsError(f"--job-role-arn / FS_CWL_JOB_ROLE_ARN: {arn!r} is not an IAM role "
-                            "ARN (arn:aws:iam::<account>:role/<name>)")
+    check_role_arn("job_role_arn", values["job_role_arn"])
     prefix = values["jobstore_prefix"]
     if not JOBSTORE_PREFIX_PATTERN.match(prefix) or \
             len(prefix) > MAX_JOBSTORE_NAME - DIGEST_LENGTH:
