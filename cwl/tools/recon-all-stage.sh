@@ -39,9 +39,10 @@ if [ -s "$state/layers" ] && [ -z "$subject" ]; then
   exit 2
 fi
 
-# copy_in FILE: replace the link FILE by a copy of its file (never writing through it).
+# copy_in LINK: replace LINK by a copy of what it points to, file or folder, with its
+# times (never writing through the link).
 copy_in() {
-  cp -pL "$1" "$1.fs-cwl-copy" && mv -f "$1.fs-cwl-copy" "$1"
+  cp -pRL "$1" "$1.fs-cwl-copy" && rm "$1" && mv "$1.fs-cwl-copy" "$1"
 }
 
 : > "$state/ours"
@@ -121,7 +122,7 @@ find . -mindepth 2 -type l -printf '%P\t%l\n' | while IFS=$tab read -r f target;
     continue
   fi
   if [ -e "$f" ]; then
-    cp -pRL "$f" "$f.fs-cwl-copy" && rm "$f" && mv "$f.fs-cwl-copy" "$f"
+    copy_in "$f"
   else
     rm "$f"
   fi
