@@ -60,7 +60,7 @@ def make_cohort(root: Path, count: int) -> Path:
 
 def plan(cohort_path: Path, license_path: Path) -> int:
     """What is timed: load and check the cohort, build and write its job order."""
-    from fs_cwl_runner.cohort import load_cohort
+    from fs_cwl_runner.cohort.load import load_cohort
     from fs_cwl_runner.plan import job_order, write_job_order
 
     cohort, _ = load_cohort(cohort_path)
@@ -71,7 +71,7 @@ def plan(cohort_path: Path, license_path: Path) -> int:
 
 def child(cohort_path: Path, license_path: Path) -> None:
     """Measure one size (in its own process); print the figures as JSON."""
-    import fs_cwl_runner.cohort
+    import fs_cwl_runner.cohort.load
     import fs_cwl_runner.plan  # noqa: F401  (imports are not part of the timing)
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from fs_cwl_runner import engine  # noqa: E402
 from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
-from fs_cwl_runner.local import STAGE_EVENTS  # noqa: E402
+from fs_cwl_runner.local.backend import STAGE_EVENTS  # noqa: E402
 
 from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 

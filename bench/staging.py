@@ -2,7 +2,7 @@
 
 One run starts its own SeaweedFS on 127.0.0.1, writes a large set (default 200 files of
 20 MB) and a small set (default 1,000 files of 8 KB) under a temporary folder, and uploads
-each set with the runner's staging (fs_cwl_runner.staging), with ``s5cmd cp`` (as shipped,
+each set with the runner's staging (fs_cwl_runner.aws.staging), with ``s5cmd cp`` (as shipped,
 and with as many workers as the runner) and with ``aws s3 cp --recursive``, each to its own
 prefix. It prints MB/s and files/s per tool and set, each one's ratio to s5cmd, the client
 CPU time, and the time of a second staging with nothing changed.

@@ -11,7 +11,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from fs_cwl_runner.cohort import CohortSpec, SubjectSpec, is_s3
+from fs_cwl_runner.cohort.load import CohortSpec, SubjectSpec, is_s3
 
 
 def cwl_file(location: str) -> dict[str, str]:

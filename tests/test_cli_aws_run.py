@@ -34,15 +34,15 @@ from test_cli_local import (
 )
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws_progress import ToilLogTracker
-from fs_cwl_runner.aws_run import (
+from fs_cwl_runner.aws.download import FetchError, RemoteFile, check
+from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.toil_run import (
     DEFAULT_JOBSTORE_PREFIX,
     run_id,
     toil_environment,
     worker_variables,
 )
-from fs_cwl_runner.cohort import load_cohort
-from fs_cwl_runner.fetch import FetchError, RemoteFile, check
+from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri
@@ -555,7 +555,7 @@ def test_default_image_is_this_package_tagged_with_toils_commit(
     import toil.version
 
     from fs_cwl_runner import __version__
-    from fs_cwl_runner.aws_run import aws_settings
+    from fs_cwl_runner.aws.toil_run import aws_settings
 
     for name in ("FS_CWL_IMAGE", "FS_CWL_JOBSTORE_PREFIX"):
         monkeypatch.delenv(name, raising=False)
@@ -569,7 +569,7 @@ def test_default_image_is_this_package_tagged_with_toils_commit(
 def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from fs_cwl_runner.aws_run import ToilRun, aws_settings, toil_command
+    from fs_cwl_runner.aws.toil_run import ToilRun, aws_settings, toil_command
     from fs_cwl_runner.settings import SettingsError
 
     monkeypatch.delenv("FS_CWL_RETRIES", raising=False)

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-import fs_cwl_runner.cohort as cohort_module
-from fs_cwl_runner.cohort import (
+import fs_cwl_runner.cohort.load as cohort_module
+from fs_cwl_runner.cohort.images import check_image
+from fs_cwl_runner.cohort.load import (
     MARKER,
     CohortError,
     CohortSpec,
@@ -24,7 +25,6 @@ from fs_cwl_runner.cohort import (
     load_cohort,
     mark_output,
 )
-from fs_cwl_runner.images import check_image
 from fs_cwl_runner.plan import job_order, write_job_order
 
 from conftest import CWL
@@ -569,7 +569,7 @@ def test_bad_cohort_through_the_command(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`fs-cwl-run validate` and the run command: exit 2 naming the problem, nothing written."""
-    from fs_cwl_runner.cli import main
+    from fs_cwl_runner.cli.main import main
 
     path = write_cohort(tmp_path, text, files)
     license_file = tmp_path / "license-for-test-double.txt"

@@ -106,7 +106,7 @@ def test_no_machine_paths_in_cwl() -> None:
 
 
 def test_local_backend_gives_toil_the_largest_cores_min() -> None:
-    from fs_cwl_runner.local import STAGE_CORES_MIN
+    from fs_cwl_runner.local.backend import STAGE_CORES_MIN
 
     cores = [load(path)["hints"]["ResourceRequirement"]["coresMin"]
              for path in sorted((CWL / "tools").glob("*.cwl"))]

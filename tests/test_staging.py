@@ -18,8 +18,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from fs_cwl_runner import staging
-from fs_cwl_runner.staging import StagingError, stage_inputs, upload_license
+from fs_cwl_runner.aws import staging
+from fs_cwl_runner.aws.staging import StagingError, stage_inputs, upload_license
 
 from s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
 

@@ -1,4 +1,4 @@
-"""The IAM policy documents shipped in ``fs_cwl_runner/policies``, filled in for one setup.
+"""The IAM policy documents shipped in ``documents/`` beside this module, filled in for one setup.
 
 Templates hold ``{{Name}}`` placeholders (bucket, key prefix, account id, partition, ...);
 :func:`render` fills them and refuses to return a document with a placeholder left.
@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
-from fs_cwl_runner.aws_context import Target
+from fs_cwl_runner.aws.setup.context import Target
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 JOB_POLICY = "job-role.json"
@@ -27,7 +27,7 @@ BATCH_SERVICE_MANAGED_POLICY = "service-role/AWSBatchServiceRole"
 
 
 def template_text(name: str) -> str:
-    return resources.files("fs_cwl_runner").joinpath("policies", name).read_text()
+    return resources.files("fs_cwl_runner.aws.setup").joinpath("documents", name).read_text()
 
 
 def placeholder_values(target: Target, worker_queue: str, job_role_arn: str) -> dict[str, str]:

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, state
-from fs_cwl_runner.aws_backend import add_aws_run_options, run_aws
-from fs_cwl_runner.aws_detach import detached_status
-from fs_cwl_runner.cli_aws import add_aws_commands, cmd_aws
-from fs_cwl_runner.cohort import (
+from fs_cwl_runner.aws.backend import add_aws_run_options, run_aws
+from fs_cwl_runner.aws.detach import detached_status
+from fs_cwl_runner.cli.aws import add_aws_commands, cmd_aws
+from fs_cwl_runner.cli.fetch import add_fetch_command, cmd_fetch
+from fs_cwl_runner.cohort.load import (
     CohortError,
     CohortSpec,
     check_output,
@@ -27,14 +28,13 @@ from fs_cwl_runner.cohort import (
     load_cohort,
     mark_output,
 )
-from fs_cwl_runner.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.derivatives import write_description
-from fs_cwl_runner.fetch_command import add_fetch_command, cmd_fetch
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
-from fs_cwl_runner.local import Layout, LocalBackend, LocalSettings
+from fs_cwl_runner.local.backend import Layout, LocalBackend, LocalSettings
+from fs_cwl_runner.local.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
-from fs_cwl_runner.report import write_report
+from fs_cwl_runner.report.page import write_report
 from fs_cwl_runner.settings import SETTINGS, SettingsError, load_config, resolve
 
 COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch")

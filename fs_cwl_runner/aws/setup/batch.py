@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from fs_cwl_runner.aws_context import (
+from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     Action,
@@ -23,8 +24,7 @@ from fs_cwl_runner.aws_context import (
     require_ours,
     wait_until,
 )
-from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
-from fs_cwl_runner.aws_network import Network, security_group_id
+from fs_cwl_runner.aws.setup.network import Network, security_group_id
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.type_defs import (

@@ -22,7 +22,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from fs_cwl_runner.images import check_image
+from fs_cwl_runner.cohort.images import check_image
 
 COHORT_KEYS = ("subjects", "bids", "participants", "freesurfer", "output")
 SUBJECT_KEYS = ("id", "t1", "t2", "flair")

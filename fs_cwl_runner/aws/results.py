@@ -8,7 +8,7 @@ Those copies are removed, so the prefix has the local backend's layout. Then
 rerun that finds it, and no job store, goes straight to the download.
 
 A local output folder gets ``<output>/<subject>/`` and ``<output>/group/`` as the local
-backend writes them, each file verified (:mod:`fs_cwl_runner.fetch`), with the same
+backend writes them, each file verified (:mod:`fs_cwl_runner.aws.download`), with the same
 manifests, so a finished subject folder is never overwritten.
 """
 
@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import manifest
-from fs_cwl_runner.cohort import CohortSpec, is_s3
-from fs_cwl_runner.fetch import (
+from fs_cwl_runner.aws.download import (
     FetchError,
     FetchResult,
     RemoteFile,
@@ -35,9 +34,10 @@ from fs_cwl_runner.fetch import (
     fetch_files,
     list_files,
 )
-from fs_cwl_runner.local import Layout, is_finished
+from fs_cwl_runner.aws.staging import describe_error
+from fs_cwl_runner.cohort.load import CohortSpec, is_s3
+from fs_cwl_runner.local.backend import Layout, is_finished
 from fs_cwl_runner.s3uri import S3Uri
-from fs_cwl_runner.staging import describe_error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

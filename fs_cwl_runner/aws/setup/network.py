@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from fs_cwl_runner.aws_context import (
+from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
+from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     Action,
@@ -24,7 +25,6 @@ from fs_cwl_runner.aws_context import (
     tag_dict,
     wait_until,
 )
-from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.literals import ResourceTypeType

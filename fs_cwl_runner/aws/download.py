@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, TextIO
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fs_cwl_runner.aws.staging import describe_error, with_retries
 from fs_cwl_runner.s3uri import S3Uri
-from fs_cwl_runner.staging import describe_error, with_retries
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner.aws_progress import ToilLogTracker
-from fs_cwl_runner.staging import describe_error
+from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.staging import describe_error
 
 if TYPE_CHECKING:
     from mypy_boto3_batch import BatchClient

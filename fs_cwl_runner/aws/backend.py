@@ -2,15 +2,15 @@
 
 Steps: resolve and check the settings (nothing is uploaded before they are complete);
 stage the local inputs under ``s3://<bucket>/inputs/<subject>/`` and the license under
-``secrets/`` (:mod:`fs_cwl_runner.staging`); write cohort.cwl's job order with s3://
+``secrets/`` (:mod:`fs_cwl_runner.aws.staging`); write cohort.cwl's job order with s3://
 locations only; run ``toil-cwl-runner --batchSystem aws_batch`` with the job store
-``aws:<region>:<jobstore_prefix><run id>`` (:mod:`fs_cwl_runner.aws_run`), following its
-log for per-subject progress (:mod:`fs_cwl_runner.aws_progress`); then tidy the results
+``aws:<region>:<jobstore_prefix><run id>`` (:mod:`fs_cwl_runner.aws.toil_run`), following its
+log for per-subject progress (:mod:`fs_cwl_runner.aws.progress`); then tidy the results
 in S3 and, for a local ``output:``, download and verify them
-(:mod:`fs_cwl_runner.aws_finish`, :mod:`fs_cwl_runner.aws_results`). The run record and
-report are written as the local backend writes them (:mod:`fs_cwl_runner.aws_record`);
+(:mod:`fs_cwl_runner.aws.finish`, :mod:`fs_cwl_runner.aws.results`). The run record and
+report are written as the local backend writes them (:mod:`fs_cwl_runner.aws.record`);
 Batch job ids go to ``logs/batch-jobs.json`` and the report. With ``--detach`` the leader
-is submitted as a Batch job instead, after staging (:mod:`fs_cwl_runner.aws_detach`).
+is submitted as a Batch job instead, after staging (:mod:`fs_cwl_runner.aws.detach`).
 
 A rerun of the same command resumes: the run id depends only on the cohort, its output,
 the bucket and the CWL files, so Toil finds its job store (``--restart``) after a failure
@@ -28,13 +28,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner import aws_results, engine, state
-from fs_cwl_runner.aws_detach import leader_settings, running_leader, submit_leader
-from fs_cwl_runner.aws_errors import AwsSetupError
-from fs_cwl_runner.aws_finish import run_results, write_run_report
-from fs_cwl_runner.aws_leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
-from fs_cwl_runner.aws_progress import ToilLogTracker
-from fs_cwl_runner.aws_record import (
+from fs_cwl_runner import engine, state
+from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.detach import leader_settings, running_leader, submit_leader
+from fs_cwl_runner.aws.errors import AwsSetupError
+from fs_cwl_runner.aws.finish import run_results, write_run_report
+from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
+from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.record import (
     AwsRun,
     AwsUsageError,
     pause_record,
@@ -45,7 +46,15 @@ from fs_cwl_runner.aws_record import (
     work_folder,
     write_batch_jobs,
 )
-from fs_cwl_runner.aws_run import (
+from fs_cwl_runner.aws.staging import (
+    StagingError,
+    StderrProgress,
+    describe_error,
+    make_s3_client,
+    stage_inputs,
+    upload_license,
+)
+from fs_cwl_runner.aws.toil_run import (
     ToilRun,
     aws_settings,
     cwl_digest,
@@ -55,18 +64,10 @@ from fs_cwl_runner.aws_run import (
     toil_command,
     toil_environment,
 )
-from fs_cwl_runner.cohort import CohortSpec, is_s3, mark_output
-from fs_cwl_runner.local import Layout
+from fs_cwl_runner.cohort.load import CohortSpec, is_s3, mark_output
+from fs_cwl_runner.local.backend import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
-from fs_cwl_runner.staging import (
-    StagingError,
-    StderrProgress,
-    describe_error,
-    make_s3_client,
-    stage_inputs,
-    upload_license,
-)
 
 AWS_RUN_SETTINGS = ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix",
                     "retries")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
 from fs_cwl_runner.settings import SETTINGS
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ import json
 import sys
 from typing import Any
 
-from fs_cwl_runner import aws_setup
-from fs_cwl_runner.aws_context import AwsClients, SetupOptions
-from fs_cwl_runner.aws_errors import AwsSetupError
-from fs_cwl_runner.aws_leader_job import run_leader
+from fs_cwl_runner.aws.errors import AwsSetupError
+from fs_cwl_runner.aws.leader_job import run_leader
+from fs_cwl_runner.aws.setup import plan as aws_setup
+from fs_cwl_runner.aws.setup.context import AwsClients, SetupOptions
 from fs_cwl_runner.settings import SETTINGS, resolve, save_config
 
 AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")

@@ -16,14 +16,14 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws_backend import jobstore_exists, lead
-from fs_cwl_runner.aws_detach import LEADER_JOB_ORDER, deregister, read_spec, settings_of
-from fs_cwl_runner.aws_errors import aws_errors
-from fs_cwl_runner.aws_finish import run_results, write_run_report
-from fs_cwl_runner.aws_record import AwsRun, AwsUsageError, resume_record, settle
+from fs_cwl_runner.aws.backend import jobstore_exists, lead
+from fs_cwl_runner.aws.detach import LEADER_JOB_ORDER, deregister, read_spec, settings_of
+from fs_cwl_runner.aws.errors import aws_errors
+from fs_cwl_runner.aws.finish import run_results, write_run_report
+from fs_cwl_runner.aws.record import AwsRun, AwsUsageError, resume_record, settle
+from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
-from fs_cwl_runner.staging import make_s3_client
 
 
 def leader_run(results: str) -> tuple[AwsRun, Path, str]:

@@ -11,9 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_cwl_runner.aws_batch_env import plan_batch_teardown, plan_environments, plan_queues
-from fs_cwl_runner.aws_bucket import leftover_jobstores, plan_bucket_setup, plan_bucket_teardown
-from fs_cwl_runner.aws_context import (
+from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.setup.batch import plan_batch_teardown, plan_environments, plan_queues
+from fs_cwl_runner.aws.setup.bucket import (
+    leftover_jobstores,
+    plan_bucket_setup,
+    plan_bucket_teardown,
+)
+from fs_cwl_runner.aws.setup.context import (
     Action,
     AwsClients,
     SetupOptions,
@@ -22,15 +27,14 @@ from fs_cwl_runner.aws_context import (
     region_of,
     resolve_target,
 )
-from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
-from fs_cwl_runner.aws_iam import plan_iam_setup, plan_iam_teardown
-from fs_cwl_runner.aws_network import (
+from fs_cwl_runner.aws.setup.iam import plan_iam_setup, plan_iam_teardown
+from fs_cwl_runner.aws.setup.network import (
     find_network,
     plan_launch_template,
     plan_network_teardown,
     plan_security_group,
 )
-from fs_cwl_runner.aws_policies import OPERATOR_POLICY, placeholder_values, render
+from fs_cwl_runner.aws.setup.policies import OPERATOR_POLICY, placeholder_values, render
 
 Progress = Callable[[str], None]
 # Settings that name what teardown removes; the config should drop them afterwards.

@@ -4,7 +4,7 @@ RUN names the results: an ``s3://bucket/prefix`` URI; a cohort file (its s3:// o
 the run's outputs in ``--bucket``); a local output folder of that cohort (its
 ``logs/run.json`` names the cohort file); or a run id, as ``fs-cwl-run --json`` prints it
 (``s3://<bucket>/outputs/<run id>/``). ``--stats-only`` takes each subject's ``stats/``
-and ``group/`` only. How files are verified: :mod:`fs_cwl_runner.fetch`. A JSON summary
+and ``group/`` only. How files are verified: :mod:`fs_cwl_runner.aws.download`. A JSON summary
 goes to stdout, progress to stderr; exit 1 when some file failed.
 """
 
@@ -18,19 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import engine, state
-from fs_cwl_runner.aws_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
-from fs_cwl_runner.cohort import CohortError, is_s3, load_cohort
-from fs_cwl_runner.fetch import (
+from fs_cwl_runner.aws.download import (
     FetchError,
     StderrCounter,
     fetch_files,
     list_files,
     stats_only,
 )
+from fs_cwl_runner.aws.staging import make_s3_client
+from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
+from fs_cwl_runner.cohort.load import CohortError, is_s3, load_cohort
 from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
 from fs_cwl_runner.settings import SettingsError, require, resolve
-from fs_cwl_runner.staging import make_s3_client
 
 RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from fs_cwl_runner.aws_context import (
+from fs_cwl_runner.aws.errors import aws_errors, error_code
+from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     UPDATE,
@@ -26,8 +27,7 @@ from fs_cwl_runner.aws_context import (
     tag_dict,
     tag_list,
 )
-from fs_cwl_runner.aws_errors import aws_errors, error_code
-from fs_cwl_runner.aws_policies import (
+from fs_cwl_runner.aws.setup.policies import (
     BATCH_SERVICE_MANAGED_POLICY,
     INSTANCE_MANAGED_POLICY,
     LEADER_POLICY,

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from fs_cwl_runner.aws_context import (
+from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
+from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     UPDATE,
@@ -22,7 +23,6 @@ from fs_cwl_runner.aws_context import (
     is_ours,
     tag_list,
 )
-from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import (

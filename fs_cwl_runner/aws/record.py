@@ -2,7 +2,7 @@
 
 :class:`AwsRun` gathers one run's settings, names and folders. The run record is the local
 backend's (``logs/run.json``): it follows Toil's log while the run goes
-(:mod:`fs_cwl_runner.aws_progress`), is settled when Toil ends (everything done on
+(:mod:`fs_cwl_runner.aws.progress`), is settled when Toil ends (everything done on
 success; else what the log showed), and keeps a resumed run's finished stages done.
 ``logs/batch-jobs.json`` lists every Batch job: subject, stage, Toil's and Batch's ids.
 """
@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws_leader import LeaderOutcome, batch_job_ids
-from fs_cwl_runner.aws_progress import GROUP, ToilLogTracker
-from fs_cwl_runner.aws_run import AwsRunSettings
-from fs_cwl_runner.cohort import CohortSpec, is_s3
-from fs_cwl_runner.local import Layout
+from fs_cwl_runner.aws.leader import LeaderOutcome, batch_job_ids
+from fs_cwl_runner.aws.progress import GROUP, ToilLogTracker
+from fs_cwl_runner.aws.toil_run import AwsRunSettings
+from fs_cwl_runner.cohort.load import CohortSpec, is_s3
+from fs_cwl_runner.local.backend import Layout
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri
 from fs_cwl_runner.settings import SettingsError

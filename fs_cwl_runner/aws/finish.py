@@ -1,6 +1,6 @@
 """After Toil on AWS: tidy the results in S3, download them, write the report.
 
-On success the results are tidied and recorded in S3 (:mod:`fs_cwl_runner.aws_results`)
+On success the results are tidied and recorded in S3 (:mod:`fs_cwl_runner.aws.results`)
 and, for a local ``output:``, downloaded and verified into it. The report is written where
 the local backend writes it; for an s3:// output, the report, run record, Batch job list
 and Toil's log go under ``<output>/`` (``report.html``, ``logs/``) next to the results.
@@ -14,11 +14,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner import aws_results
-from fs_cwl_runner.aws_leader import LeaderOutcome
-from fs_cwl_runner.aws_record import AwsRun
-from fs_cwl_runner.report import write_report
-from fs_cwl_runner.staging import describe_error
+from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.leader import LeaderOutcome
+from fs_cwl_runner.aws.record import AwsRun
+from fs_cwl_runner.aws.staging import describe_error
+from fs_cwl_runner.report.page import write_report
 
 
 def tidy_results(aws: AwsRun, outcome: LeaderOutcome | None) -> None:

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner import aws_results, state
-from fs_cwl_runner.aws_errors import AwsSetupError, aws_errors
-from fs_cwl_runner.aws_leader import batch_client
-from fs_cwl_runner.aws_record import AwsRun, AwsUsageError
-from fs_cwl_runner.aws_run import (
+from fs_cwl_runner import state
+from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.leader import batch_client
+from fs_cwl_runner.aws.record import AwsRun, AwsUsageError
+from fs_cwl_runner.aws.staging import describe_error, make_s3_client
+from fs_cwl_runner.aws.toil_run import (
     COORDINATION_OVERRIDE,
     AwsRunSettings,
     check_role_arn,
@@ -33,7 +35,6 @@ from fs_cwl_runner.aws_run import (
 )
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
 from fs_cwl_runner.settings import require
-from fs_cwl_runner.staging import describe_error, make_s3_client
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

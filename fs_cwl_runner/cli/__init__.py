@@ -1,0 +1,1 @@
+"""The ``fs-cwl-run`` command line: flags to settings, errors to exit codes."""

@@ -1,0 +1,1 @@
+"""The cohort file: its subjects, images and options, checked before any work."""

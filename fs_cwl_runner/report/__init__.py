@@ -1,0 +1,1 @@
+"""The HTML report of a run: progress, stage timeline and group QC."""
