@@ -65,7 +65,7 @@ from fs_cwl_runner.aws.toil_run import (
     toil_environment,
 )
 from fs_cwl_runner.cohort.load import CohortSpec, is_s3, mark_output
-from fs_cwl_runner.local.backend import Layout
+from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
 

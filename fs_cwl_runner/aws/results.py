@@ -36,7 +36,7 @@ from fs_cwl_runner.aws.download import (
 )
 from fs_cwl_runner.aws.staging import describe_error
 from fs_cwl_runner.cohort.load import CohortSpec, is_s3
-from fs_cwl_runner.local.backend import Layout, is_finished
+from fs_cwl_runner.layout import Layout, is_finished
 from fs_cwl_runner.s3uri import S3Uri
 
 if TYPE_CHECKING:

@@ -30,7 +30,8 @@ from fs_cwl_runner.cohort.load import (
 )
 from fs_cwl_runner.derivatives import write_description
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
-from fs_cwl_runner.local.backend import Layout, LocalBackend, LocalSettings
+from fs_cwl_runner.layout import Layout
+from fs_cwl_runner.local.backend import LocalBackend, LocalSettings
 from fs_cwl_runner.local.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress

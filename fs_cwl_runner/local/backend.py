@@ -24,6 +24,7 @@ from ruamel.yaml import YAML
 
 from fs_cwl_runner import engine, manifest, state
 from fs_cwl_runner.freesurfer import FreeSurfer
+from fs_cwl_runner.layout import Layout, is_finished
 from fs_cwl_runner.progress import Progress
 
 #: Lines of the engines' logs that mark a stage starting or ending.
@@ -57,29 +58,6 @@ class LocalSettings:
     image: str | None = None  # the tools' image in container mode (else the CWL hint's)
 
 
-class Layout:
-    """Where a run keeps things under its output folder."""
-
-    def __init__(self, output: Path) -> None:
-        self.output = output
-        self.hidden = output / ".fs-cwl"
-        self.logs = output / "logs"
-        self.group = output / "group"
-
-    def work(self, subject_id: str) -> Path:
-        return self.hidden / "work" / subject_id
-
-    def manifest(self, subject_id: str) -> Path:
-        return self.hidden / "manifests" / f"{subject_id}.json"
-
-    def subject(self, subject_id: str) -> Path:
-        return self.output / subject_id
-
-    @property
-    def run_state(self) -> Path:
-        return self.logs / "run.json"
-
-
 def subject_job(order: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     """subject.cwl's job order: one Subject record plus the cohort-wide options."""
     options = {k: v for k, v in order.items() if k != "subjects"}
@@ -91,11 +69,6 @@ def write_yaml(data: dict[str, Any], path: Path) -> Path:
     with path.open("w") as stream:
         YAML().dump(data, stream)
     return path
-
-
-def is_finished(layout: Layout, subject_id: str) -> bool:
-    """Finished: the subject's folder matches its manifest."""
-    return not manifest.verify(layout.subject(subject_id), layout.manifest(subject_id))
 
 
 def follow_stages(

@@ -1,0 +1,40 @@
+"""Where a run keeps things under its output folder, whatever the backend.
+
+``<output>/<subject>/`` holds a finished subject, ``<output>/group/`` the group tables,
+``<output>/logs/`` the run record and the engines' logs, ``<output>/report.html`` the
+report, and ``<output>/.fs-cwl/`` what only the runner reads (engine state, manifests).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fs_cwl_runner import manifest
+
+
+class Layout:
+    """The paths of one run's output folder."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.hidden = output / ".fs-cwl"
+        self.logs = output / "logs"
+        self.group = output / "group"
+
+    def work(self, subject_id: str) -> Path:
+        return self.hidden / "work" / subject_id
+
+    def manifest(self, subject_id: str) -> Path:
+        return self.hidden / "manifests" / f"{subject_id}.json"
+
+    def subject(self, subject_id: str) -> Path:
+        return self.output / subject_id
+
+    @property
+    def run_state(self) -> Path:
+        return self.logs / "run.json"
+
+
+def is_finished(layout: Layout, subject_id: str) -> bool:
+    """Finished: the subject's folder matches its manifest."""
+    return not manifest.verify(layout.subject(subject_id), layout.manifest(subject_id))
