@@ -30,17 +30,13 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from fs_cwl_runner import engine  # noqa: E402
 from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
-from fs_cwl_runner.local.backend import STAGE_EVENTS  # noqa: E402
+from fs_cwl_runner.local.backend import stage_event  # noqa: E402
+from fs_cwl_runner.state import DONE, RUNNING, STAGES  # noqa: E402
 
 from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 
-STAGES = ["autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3"]
-STAMP = r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)"
-# The runner's own stage patterns, behind the log line's time stamp.
-EVENTS = {
-    name: (re.compile(STAMP + ".*" + start.pattern), re.compile(STAMP + ".*" + end.pattern))
-    for name, (start, end) in STAGE_EVENTS.items()
-}
+# The log line's time stamp, before the event the runner's own stage_event reads.
+STAMP = re.compile(r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 
 
 def folder_bytes(folder: Path) -> int:
@@ -111,13 +107,15 @@ def engine_run(
     total, written = time.perf_counter() - started, written_bytes() - before
     if result.returncode != 0:
         sys.exit(f"{name} failed:\n{result.stderr[-4000:]}")
-    start_re, end_re = EVENTS[name]
     starts, ends = {}, {}
     for line in result.stderr.splitlines():
-        if m := start_re.search(line):
-            starts.setdefault(m.group(2), parse_time(m.group(1)))
-        elif m := end_re.search(line):
-            ends[m.group(2)] = parse_time(m.group(1))
+        event, stamp = stage_event(line, name), STAMP.search(line)
+        if event is None or stamp is None:
+            continue
+        if event.status == RUNNING:
+            starts.setdefault(event.stage, parse_time(stamp.group(1)))
+        elif event.status == DONE:
+            ends[event.stage] = parse_time(stamp.group(1))
     stage_seconds = {s: ends[s] - starts[s] for s in STAGES if s in starts and s in ends}
     return stage_seconds, total, written
 

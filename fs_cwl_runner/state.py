@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-STAGES = ("autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3")
+from fs_cwl_runner.stages import STAGES as STAGES  # re-exported: the record's stage names
+
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
 

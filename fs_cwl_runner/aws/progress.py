@@ -1,67 +1,35 @@
-"""Follow a Toil leader's log (``--logInfo``) of cohort.cwl: stages per subject, retries, failures.
+"""Follow the Toil leader's log of an AWS run of cohort.cwl: stages per subject, retries.
 
-What Toil 9.6 logs, and what it tells:
-
-* ``Issued job 'CWLJob' subject.cwl.<step>.<tool>.cwl <job id> v1 with job batch system
-  ID: <n>``: a stage was submitted as a Batch job. The name carries the step, not the
-  subject: the scatter index shows only in the leader-side job ``cohort.cwl.<i>.subject.cwl``.
-  The subject is therefore inferred: the subject whose previous stage finished first and
-  that still waits for this step (recon-all's stages depend on each other, so the choice is
-  exact whenever one subject is eligible, and corrected when the stage ends).
-* ``CWL step complete: <name>`` followed by a ``<name>.stdout follows:`` block: the stage
-  ended; recon-all's last line in the block (``recon-all -s <subject> finished without
-  error``) names the subject.
-* ``Job failed with exit value <code>: 'CWLJob' <name> <job id> v<k>`` (an attempt failed; a
-  retry follows while tries are left), a ``Log from job "<job id>" follows:`` block (naming
-  the subject in ``recon-all -s <subject> exited with ERRORS``) and ``Job 'CWLJob' <name>
-  <job id> v<k> is completely failed`` (no tries left).
-* ``cohort.cwl.group_tables.stats-tables.cwl``: the group tables step.
+Runs where the leader runs (the laptop, or the detached leader's Batch job). Toil's job
+names carry the step, not the subject (the lines are described in
+:mod:`fs_cwl_runner.toil_log`), so the subject of a submitted stage is inferred: the subject
+whose previous stage finished first and that still waits for this step (recon-all's stages
+depend on each other, so the choice is exact whenever one subject is eligible, and corrected
+when the stage ends and recon-all's verdict names the subject).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fs_cwl_runner import state
+from fs_cwl_runner.stages import stage_graph
+from fs_cwl_runner.toil_log import (
+    ATTEMPT_FAILED,
+    BLOCK_END,
+    BLOCK_START,
+    COMPLETELY_FAILED,
+    GROUP,
+    ISSUED,
+    STEP_COMPLETE,
+    VERDICT,
+    job_id_of,
+    stage_of,
+)
 
-GROUP = "group"
-SUBJECT_STAGE = re.compile(r"^subject\.cwl\.(\w+)\.[\w.-]+\.cwl$")
-GROUP_STAGE = re.compile(r"^cohort\.cwl\.group_tables\.[\w.-]+\.cwl$")
-ISSUED = re.compile(r"Issued job 'CWLJob' (\S+) (\S+) v\d+ with job batch system ID: (\d+)")
-STEP_COMPLETE = re.compile(r"CWL step complete: (\S+)")
-BLOCK_START = re.compile(r"(?:(\S+)\.std(?:out|err) follows:|Log from job \"(.+?)\" follows:)")
-JOB_IN_DESCRIPTION = re.compile(r"(\S+) v\d+$")
-BLOCK_END = "<========="
-VERDICT = re.compile(r"recon-all -s (\S+) (finished without error|exited with ERRORS)")
-ATTEMPT_FAILED = re.compile(r"Job failed with exit value (-?\d+): 'CWLJob' (\S+) (\S+) v\d+")
-COMPLETELY_FAILED = re.compile(r"Job 'CWLJob' (\S+) (\S+) v\d+ is completely failed")
-#: Stages that must be done before a stage can start.
-NEEDS = {
-    "autorecon1": (),
-    "autorecon2_volume": ("autorecon1",),
-    "autorecon_lh": ("autorecon2_volume",),
-    "autorecon_rh": ("autorecon2_volume",),
-    "autorecon3": ("autorecon_lh", "autorecon_rh"),
-}
 TAIL_LINES = 20
-
-
-def stage_of(name: str) -> str | None:
-    """The run record's stage (or ``group``) of a Toil job name, or None."""
-    if match := SUBJECT_STAGE.match(name):
-        return match.group(1) if match.group(1) in state.STAGES else None
-    return GROUP if GROUP_STAGE.match(name) else None
-
-
-def job_id_of(text: str | None) -> str | None:
-    """The Toil job id in ``<id>`` or ``'CWLJob' <name> <id> v<k>``."""
-    if text is None:
-        return None
-    match = JOB_IN_DESCRIPTION.search(text)
-    return match.group(1) if match else text
 
 
 def verdict_tail(lines: list[str]) -> list[str]:
@@ -105,9 +73,9 @@ class ToilLogTracker:
 
     def _eligible(self, stage: str) -> list[state.SubjectRecord]:
         ready = [s for s in self.run.subjects if s.stage(stage).status == state.PENDING
-                 and all(s.stage(n).status == state.DONE for n in NEEDS[stage])]
+                 and all(s.stage(n).status == state.DONE for n in stage_graph()[stage])]
         return sorted(ready, key=lambda s: max([self.done_at.get((s.subject_id, n), 0.0)
-                                                for n in NEEDS[stage]], default=0.0))
+                                                for n in stage_graph()[stage]], default=0.0))
 
     def _guess(self, stage: str) -> state.SubjectRecord | None:
         ready = self._eligible(stage)

@@ -21,13 +21,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws.leader import LeaderOutcome, batch_job_ids
-from fs_cwl_runner.aws.progress import GROUP, ToilLogTracker
+from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.toil_run import AwsRunSettings
 from fs_cwl_runner.cohort.load import CohortSpec, is_s3
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri
 from fs_cwl_runner.settings import SettingsError
+from fs_cwl_runner.toil_log import GROUP
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -22,27 +22,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from fs_cwl_runner import engine, manifest, state
+from fs_cwl_runner import engine, manifest, state, toil_log
 from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.layout import Layout, is_finished
 from fs_cwl_runner.progress import Progress
 
-#: Lines of the engines' logs that mark a stage starting or ending.
-STAGE_EVENTS = {
-    "cwltool": (
-        re.compile(r"\[step (\w+)\] start"),
-        re.compile(r"\[step (\w+)\] completed (success|permanentFail)"),
-    ),
-    # Toil names a job <workflow>.cwl.<step>.<tool>.cwl: "Issued job 'CWLJob'
-    # subject.cwl.autorecon1.autorecon1.cwl kind-...", "CWL step complete:
-    # subject.cwl.autorecon1.autorecon1.cwl", "Job 'CWLJob' subject.cwl.autorecon3.
-    # autorecon3-both.cwl kind-CWLJob/instance-x v6 is completely failed".
-    "toil": (
-        re.compile(r"Issued job 'CWLJob' \S+?\.cwl\.(\w+)\.[\w-]+\.cwl "),
-        re.compile(r"(?:CWL step complete: |Job 'CWLJob' )\S+?\.cwl\.(\w+)\.[\w-]+\.cwl"
-                   r"(?:\s*$| \S+ v\d+ is completely failed)"),
-    ),
-}
+#: Lines of cwltool's log that mark a stage starting or ending (Toil's: :mod:`toil_log`).
+CWLTOOL_START = re.compile(r"\[step (\w+)\] start")
+CWLTOOL_END = re.compile(r"\[step (\w+)\] completed (success|permanentFail)")
 
 
 #: The largest ``coresMin`` of the stage tools (cwl/tools/autorecon2-volume.cwl).
@@ -71,26 +58,36 @@ def write_yaml(data: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def stage_event(line: str, engine_name: str) -> toil_log.StageEvent | None:
+    """The stage that starts, ends or fails in one line of an engine's log, else None."""
+    if engine_name == "toil":
+        return toil_log.stage_event(line)
+    if match := CWLTOOL_START.search(line):
+        return toil_log.StageEvent(match.group(1), state.RUNNING)
+    if match := CWLTOOL_END.search(line):
+        ok = match.group(2) == "success"
+        return toil_log.StageEvent(match.group(1), state.DONE if ok else state.FAILED)
+    return None
+
+
 def follow_stages(
     line: str, engine_name: str, record: state.SubjectRecord, changed: Callable[[str], None]
 ) -> None:
     """Update ``record`` from one engine log line."""
-    start, end = STAGE_EVENTS[engine_name]
-    if match := start.search(line):
-        stage = match.group(1)
-        if stage in state.STAGES and record.stage(stage).status != state.RUNNING:
-            record.stage(stage).status, record.stage(stage).started = state.RUNNING, time.time()
-            changed(f"{record.subject_id}: {stage} started")
-    elif match := end.search(line):
-        stage = match.group(1)
-        if stage in state.STAGES:
-            ok = "fail" not in line.lower()
-            stage_record = record.stage(stage)
-            stage_record.status = state.DONE if ok else state.FAILED
-            stage_record.finished = time.time()
-            if stage_record.started is None:
-                stage_record.started = stage_record.finished
-            changed(f"{record.subject_id}: {stage} {'done' if ok else 'failed'}")
+    event = stage_event(line, engine_name)
+    if event is None or event.stage not in state.STAGES:
+        return
+    stage = record.stage(event.stage)
+    if event.status == state.RUNNING:
+        if stage.status != state.RUNNING:
+            stage.status, stage.started = state.RUNNING, time.time()
+            changed(f"{record.subject_id}: {event.stage} started")
+        return
+    stage.status, stage.finished = event.status, time.time()
+    if stage.started is None:
+        stage.started = stage.finished
+    word = "done" if event.status == state.DONE else "failed"
+    changed(f"{record.subject_id}: {event.stage} {word}")
 
 
 def log_tail(layout: Layout, subject_id: str, engine_log: Path, lines: int = 20) -> list[str]:
