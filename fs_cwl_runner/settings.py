@@ -7,7 +7,8 @@ flag's help names its variable) and the error for a missing setting.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,11 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
-class SettingsError(Exception):
+class UsageError(Exception):
+    """Bad input or settings: reported with exit code 2 before anything runs."""
+
+
+class SettingsError(UsageError):
     """A setting is missing or malformed; the message names the flag and the variable."""
 
 
@@ -145,3 +150,22 @@ def require(name: str, flag_value: str | None, config: dict[str, Any]) -> str:
             f"missing setting: {setting.help}; pass {setting.flag} or set {setting.env}"
         )
     return value
+
+
+@dataclass(frozen=True)
+class SettingValues:
+    """The values given for the settings: the command line's flags and the config file.
+
+    Backends read their settings through it (flag, then ``FS_CWL_*`` variable, then config
+    file, then default) and turn them into typed settings of their own; they never see the
+    command line itself.
+    """
+
+    flags: Mapping[str, str | None] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> str | None:
+        return resolve(name, self.flags.get(name), dict(self.config))
+
+    def require(self, name: str) -> str:
+        return require(name, self.flags.get(name), dict(self.config))

@@ -550,36 +550,33 @@ def test_check_verifies_single_and_multipart_etags(tmp_path: Path) -> None:
 def test_default_image_is_this_package_tagged_with_toils_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from types import SimpleNamespace
-
     import toil.version
 
     from fs_cwl_runner import __version__
     from fs_cwl_runner.aws.toil_run import aws_settings
+    from fs_cwl_runner.settings import SettingValues
 
     for name in ("FS_CWL_IMAGE", "FS_CWL_JOBSTORE_PREFIX"):
         monkeypatch.delenv(name, raising=False)
-    args = SimpleNamespace(region=REGION, queue="q", bucket="my-bucket/p", image=None,
-                           job_role_arn="arn:aws:iam::123456789012:role/job")
-    settings = aws_settings(args, {})
+    flags = {"region": REGION, "queue": "q", "bucket": "my-bucket/p", "image": None,
+             "job_role_arn": "arn:aws:iam::123456789012:role/job"}
+    settings = aws_settings(SettingValues(flags))
     assert settings.image == f"fs-cwl:{__version__}-toil-{toil.version.currentCommit}"
-    assert aws_settings(SimpleNamespace(**{**vars(args), "image": "x/y:1"}), {}).image == "x/y:1"
+    assert aws_settings(SettingValues({**flags, "image": "x/y:1"})).image == "x/y:1"
 
 
 def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
     from fs_cwl_runner.aws.toil_run import ToilRun, aws_settings, toil_command
-    from fs_cwl_runner.settings import SettingsError
+    from fs_cwl_runner.settings import SettingsError, SettingValues
 
     monkeypatch.delenv("FS_CWL_RETRIES", raising=False)
-    args = SimpleNamespace(region=REGION, queue="q", bucket="my-bucket/p", image="x/y:1",
-                           job_role_arn="arn:aws:iam::123456789012:role/job", retries=None)
-    assert aws_settings(args, {}).retry_count == 3
-    assert aws_settings(args, {"retries": "5"}).retry_count == 5
+    flags = {"region": REGION, "queue": "q", "bucket": "my-bucket/p", "image": "x/y:1",
+             "job_role_arn": "arn:aws:iam::123456789012:role/job", "retries": None}
+    assert aws_settings(SettingValues(flags)).retry_count == 3
+    assert aws_settings(SettingValues(flags, {"retries": "5"})).retry_count == 5
     monkeypatch.setenv("FS_CWL_RETRIES", "0")
-    assert aws_settings(args, {"retries": "5"}).retry_count == 0
-    settings = aws_settings(SimpleNamespace(**{**vars(args), "retries": "7"}), {})
+    assert aws_settings(SettingValues(flags, {"retries": "5"})).retry_count == 0
+    settings = aws_settings(SettingValues({**flags, "retries": "7"}))
     assert settings.retry_count == 7
     toil = ToilRun(settings, "run", "s3://my-bucket/p/outputs/run/", Path("job.yml"),
                    Path("messages.tsv"), restart=False)
@@ -587,4 +584,4 @@ def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyP
     assert command[command.index("--retryCount") + 1] == "7"
     for bad in ("-1", "11", "two", "1.5"):
         with pytest.raises(SettingsError, match=r"--retries / FS_CWL_RETRIES: .* from 0 to 10"):
-            aws_settings(SimpleNamespace(**{**vars(args), "retries": bad}), {})
+            aws_settings(SettingValues({**flags, "retries": bad}))

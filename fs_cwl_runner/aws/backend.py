@@ -5,10 +5,10 @@ stage the local inputs under ``s3://<bucket>/inputs/<subject>/`` and the license
 ``secrets/`` (:mod:`fs_cwl_runner.aws.staging`); write cohort.cwl's job order with s3://
 locations only; run ``toil-cwl-runner --batchSystem aws_batch`` with the job store
 ``aws:<region>:<jobstore_prefix><run id>`` (:mod:`fs_cwl_runner.aws.toil_run`), following its
-log for per-subject progress (:mod:`fs_cwl_runner.aws.progress`); then tidy the results
-in S3 and, for a local ``output:``, download and verify them
-(:mod:`fs_cwl_runner.aws.finish`, :mod:`fs_cwl_runner.aws.results`). The run record and
-report are written as the local backend writes them (:mod:`fs_cwl_runner.aws.record`);
+log for per-subject progress (:mod:`fs_cwl_runner.aws.progress`); then the run ends through
+:func:`fs_cwl_runner.finish.finish_run` as every run does: the results tidied in S3 and, for
+a local ``output:``, downloaded and verified (:mod:`fs_cwl_runner.aws.finish`), the run record
+and report written as the local backend writes them (:mod:`fs_cwl_runner.aws.record`);
 Batch job ids go to ``logs/batch-jobs.json`` and the report. With ``--detach`` the leader
 is submitted as a Batch job instead, after staging (:mod:`fs_cwl_runner.aws.detach`).
 
@@ -19,10 +19,10 @@ or an interruption, and a run whose results are already in S3 only downloads the
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +32,15 @@ from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws import results as aws_results
 from fs_cwl_runner.aws.detach import leader_settings, running_leader, submit_leader
 from fs_cwl_runner.aws.errors import AwsSetupError
-from fs_cwl_runner.aws.finish import run_results, write_run_report
+from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.record import (
     AwsRun,
     AwsUsageError,
     pause_record,
-    print_failures,
     resume_record,
     settle,
-    summary,
     work_folder,
     write_batch_jobs,
 )
@@ -55,6 +53,7 @@ from fs_cwl_runner.aws.staging import (
     upload_license,
 )
 from fs_cwl_runner.aws.toil_run import (
+    AwsRunSettings,
     ToilRun,
     aws_settings,
     cwl_digest,
@@ -64,25 +63,13 @@ from fs_cwl_runner.aws.toil_run import (
     toil_command,
     toil_environment,
 )
-from fs_cwl_runner.cohort.load import CohortSpec, is_s3, mark_output
+from fs_cwl_runner.cohort.load import is_s3, mark_output
+from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
-
-AWS_RUN_SETTINGS = ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix",
-                    "retries")
-
-
-def add_aws_run_options(parser: argparse.ArgumentParser, add_setting: Any) -> None:
-    """The AWS backend's settings and ``--detach`` on the ``run`` command."""
-    for name in AWS_RUN_SETTINGS:
-        add_setting(parser, name)
-    for name in ("leader_queue", "leader_role_arn"):
-        add_setting(parser, name)
-    parser.add_argument("--detach", action="store_true",
-                        help="stage the inputs, submit the Toil leader itself as a Batch job "
-                             "on --leader-queue and return; follow with `fs-cwl-run status "
-                             "s3://…` and download with `fs-cwl-run fetch`")
+from fs_cwl_runner.request import RunRequest
+from fs_cwl_runner.settings import SettingValues
 
 
 def image_warning(image: str) -> str | None:
@@ -95,25 +82,22 @@ def image_warning(image: str) -> str | None:
             "it exists; images built by docker/build.sh carry a tag with it")
 
 
-def prepare(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec,
-            license_path: Path) -> tuple[AwsRun, dict[str, Any]]:
+def prepare(settings: AwsRunSettings, request: RunRequest) -> tuple[AwsRun, dict[str, Any]]:
     """Check everything that can be checked before any upload; the run and its job order."""
-    settings = aws_settings(args, config)
-    if args.detach:
-        leader_settings(args, config)  # missing ones are reported before any upload
+    cohort = request.cohort
     try:
         engine.executable("toil-cwl-runner")
         cwl = cwl_digest(engine.cwl_dir())
     except engine.EngineError as err:
         raise AwsUsageError(str(err)) from err
-    order = job_order(cohort, license_path)
+    order = job_order(cohort, request.license)
     run = run_id(cohort, order, settings.bucket, settings.jobstore_prefix, cwl)
     layout = None if is_s3(cohort.output) else Layout(Path(cohort.output))
     record = state.RunRecord(str(cohort.path), cohort.output, "aws", "toil",
                              subjects=[state.SubjectRecord(s.subject_id)
                                        for s in cohort.subjects])
     aws = AwsRun(cohort, settings, run, aws_results.destination(cohort, settings.bucket, run),
-                 work_folder(cohort, run), layout, record, Progress(quiet=args.quiet),
+                 work_folder(cohort, run), layout, record, Progress(quiet=request.quiet),
                  make_s3_client(region=settings.region))
     return aws, order
 
@@ -203,28 +187,36 @@ def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutco
     return lead(aws, stage(aws, order, license_path), restart)
 
 
-def run_aws(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec,
-            license_path: Path) -> int:
-    """``fs-cwl-run run --backend aws``: exit 0 all done, 1 something failed."""
-    aws, order = prepare(args, config, cohort, license_path)
-    if warning := image_warning(aws.settings.image):
-        print(warning, file=sys.stderr)
-    if aws.layout is not None:
-        mark_output(cohort)
-    if args.detach:
-        return run_detached(aws, order, license_path, leader_settings(args, config), args.json)
-    aws.progress.say(f"{len(cohort.subjects)} subjects -> {cohort.output} on AWS Batch "
-                     f"(queue {aws.settings.queue}, {aws.settings.region}), run {aws.run}")
-    outcome = start(aws, order, license_path)
-    settle(aws, outcome)
-    fetched = run_results(aws, outcome)
-    write_run_report(aws)
-    print_failures(aws, outcome)
-    if args.json:
-        print(json.dumps(summary(aws, outcome, fetched)))
-    failed = (outcome is not None and outcome.returncode != 0) or \
-        (fetched is not None and bool(fetched.get("errors")))
-    return 1 if failed or aws.record.group_status != state.DONE else 0
+def configure(values: SettingValues, request: RunRequest) -> AwsBackendRun:
+    """The AWS run of ``request``: every setting checked before anything is uploaded."""
+    settings = aws_settings(values)
+    leader = leader_settings(values) if request.detach else None
+    return AwsBackendRun(settings, leader)
+
+
+@dataclass(frozen=True)
+class AwsBackendRun:
+    """A cohort run on AWS Batch with these settings (``leader``: with --detach)."""
+
+    settings: AwsRunSettings
+    leader: tuple[str, str] | None  # the leader's queue and role ARN
+
+    def run(self, request: RunRequest) -> int:
+        """Exit 0 all done, 1 something failed (a detached run: 0 once submitted)."""
+        aws, order = prepare(self.settings, request)
+        if warning := image_warning(aws.settings.image):
+            print(warning, file=sys.stderr)
+        if aws.layout is not None:
+            mark_output(request.cohort)
+        if self.leader is not None:
+            return run_detached(aws, order, request.license, self.leader, request.as_json)
+        aws.progress.say(f"{len(request.cohort.subjects)} subjects -> {request.cohort.output} on "
+                         f"AWS Batch (queue {aws.settings.queue}, {aws.settings.region}), "
+                         f"run {aws.run}")
+        outcome = start(aws, order, request.license)
+        settle(aws, outcome)
+        return finish_run(AwsEnding(aws, outcome), request.cohort.bids_root, aws.progress,
+                          request.as_json)
 
 
 def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,

@@ -34,7 +34,7 @@ from fs_cwl_runner.aws.toil_run import (
     forwarded_variables,
 )
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
-from fs_cwl_runner.settings import require
+from fs_cwl_runner.settings import SettingValues
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -51,10 +51,10 @@ LEADER_VCPUS = "2"
 LEADER_MEMORY_MIB = "4096"
 
 
-def leader_settings(args: Any, config: Mapping[str, Any]) -> tuple[str, str]:
+def leader_settings(values: SettingValues) -> tuple[str, str]:
     """``--leader-queue`` and ``--leader-role-arn``: both needed by ``--detach``."""
-    queue = require("leader_queue", getattr(args, "leader_queue", None), dict(config))
-    role = require("leader_role_arn", getattr(args, "leader_role_arn", None), dict(config))
+    queue = values.require("leader_queue")
+    role = values.require("leader_role_arn")
     check_role_arn("leader_role_arn", role)
     return queue, role
 
@@ -106,6 +106,7 @@ def leader_spec(aws: AwsRun, job_definition: str) -> dict[str, Any]:
         "run": aws.run,
         "cohort": aws.record.cohort,
         "output": aws.record.output,
+        "bids_root": str(aws.cohort.bids_root) if aws.cohort and aws.cohort.bids_root else None,
         "subjects": [subject.subject_id for subject in aws.record.subjects],
         "settings": {"region": settings.region, "queue": settings.queue,
                      "job_role_arn": settings.job_role_arn, "bucket": str(settings.bucket),

@@ -1,24 +1,31 @@
-"""After Toil on AWS: tidy the results in S3, download them, write the report.
+"""How an AWS run ends (:class:`AwsEnding`), for the one run ending of :mod:`fs_cwl_runner.finish`.
 
-On success the results are tidied and recorded in S3 (:mod:`fs_cwl_runner.aws.results`)
-and, for a local ``output:``, downloaded and verified into it. The report is written where
-the local backend writes it; for an s3:// output, the report, run record, Batch job list
-and Toil's log go under ``<output>/`` (``report.html``, ``logs/``) next to the results.
+Runs where the Toil leader runs: the laptop, or the detached leader's Batch job. On Toil's
+success the results are tidied and recorded in S3 (:mod:`fs_cwl_runner.aws.results`) and,
+for a local ``output:``, downloaded and verified into it. The report is written where the
+local backend writes it; for an s3:// output (and so always in a detached leader) the
+report, run record, Batch job list and Toil's log go next to the results (``report.html``,
+``logs/``).
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
 from fs_cwl_runner.aws.leader import LeaderOutcome
 from fs_cwl_runner.aws.record import AwsRun
 from fs_cwl_runner.aws.staging import describe_error
-from fs_cwl_runner.report.page import write_report
+
+#: The logs that go next to the results of an s3:// output, under ``logs/``.
+PUBLISHED_LOGS = ("run.json", "batch-jobs.json", "toil.log")
 
 
 def tidy_results(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
@@ -52,42 +59,6 @@ def download(aws: AwsRun) -> dict[str, Any] | None:
             "skipped": outcome.skipped, "group": outcome.group}
 
 
-def upload_logs(aws: AwsRun, report: Path) -> None:
-    """For an s3:// output: the run record, report and logs go next to the results."""
-    uploads = [(report, "report.html"), *((path, f"logs/{path.name}") for path in
-                                          (aws.logs / "run.json", aws.logs / "batch-jobs.json",
-                                           aws.logs / "toil.log") if path.exists())]
-    for path, name in uploads:
-        target = aws.dest.join(name)
-        try:
-            aws.client.upload_file(str(path), target.bucket, target.key)
-        except (ClientError, BotoCoreError) as err:
-            print(f"warning: could not upload {path} to {target}: {describe_error(err)}",
-                  file=sys.stderr)
-
-
-def qc_table(aws: AwsRun) -> Path | None:
-    if aws.layout is not None:
-        return aws.layout.group / "qc.tsv"
-    target, local = aws.dest.join("group", "qc.tsv"), aws.work / "qc.tsv"
-    try:
-        aws.client.download_file(target.bucket, target.key, str(local))
-    except (ClientError, BotoCoreError):
-        return None
-    return local
-
-
-def write_run_report(aws: AwsRun) -> Path:
-    aws.save()
-    folder = aws.layout.output if aws.layout else aws.work
-    report = write_report(aws.record, folder, qc_table(aws))
-    if aws.layout is None:
-        upload_logs(aws, report)
-    copy = "" if aws.layout else f" (and {aws.dest.join('report.html')})"
-    aws.progress.say(f"report: {report}{copy}")
-    return report
-
-
 def run_results(aws: AwsRun, outcome: LeaderOutcome | None) -> dict[str, Any] | None:
     """Tidy and download the results of a successful run; None when there are none."""
     if outcome is not None and outcome.returncode != 0:
@@ -99,3 +70,86 @@ def run_results(aws: AwsRun, outcome: LeaderOutcome | None) -> dict[str, Any] | 
         print(f"error: {err}; the results stay in {aws.dest}/: run the same command again "
               "to download them", file=sys.stderr)
         return {"errors": [str(err)]}
+
+
+def upload(aws: AwsRun, files: list[tuple[Path, str]]) -> None:
+    """Upload each ``(file, name)`` to ``<results>/<name>``; a failure is a warning."""
+    for path, name in files:
+        target = aws.dest.join(name)
+        try:
+            aws.client.upload_file(str(path), target.bucket, target.key)
+        except (ClientError, BotoCoreError) as err:
+            print(f"warning: could not upload {path} to {target}: {describe_error(err)}",
+                  file=sys.stderr)
+
+
+@dataclass
+class AwsEnding:
+    """How an AWS run ends, after Toil (``outcome`` None: the results were in S3 before)."""
+
+    aws: AwsRun
+    outcome: LeaderOutcome | None
+    detached: bool = False  # the leader runs as a Batch job (--detach)
+    delivered: dict[str, Any] | None = None
+
+    @property
+    def record(self) -> state.RunRecord:
+        return self.aws.record
+
+    @property
+    def folder(self) -> Path:
+        return self.aws.layout.output if self.aws.layout else self.aws.work
+
+    @property
+    def logs(self) -> Path:
+        return self.aws.logs
+
+    def deliver(self) -> dict[str, Any] | None:
+        self.delivered = run_results(self.aws, self.outcome)
+        return self.delivered
+
+    def group_tables(self) -> Path | None:
+        """The QC table of the group step Toil ran: downloaded, or fetched on its own."""
+        aws = self.aws
+        if aws.layout is not None:
+            return aws.layout.group / "qc.tsv"
+        target, local = aws.dest.join("group", "qc.tsv"), aws.work / "qc.tsv"
+        try:
+            aws.client.download_file(target.bucket, target.key, str(local))
+        except (ClientError, BotoCoreError):
+            return None
+        return local
+
+    def publish(self, files: list[Path]) -> None:
+        """For an s3:// output: the report, the logs and the run record next to the results."""
+        aws = self.aws
+        if aws.layout is not None:
+            return
+        logs = [(aws.logs / name, f"logs/{name}") for name in PUBLISHED_LOGS
+                if (aws.logs / name).exists()]
+        upload(aws, [*((path, path.name) for path in files), *logs])
+        aws.progress.say(f"report and logs copied to {aws.dest}/")
+
+    def summary(self) -> dict[str, Any]:
+        aws, batch_jobs = self.aws, self.aws.logs / "batch-jobs.json"
+        return {
+            "run": aws.run,
+            "job_store": aws.settings.jobstore(aws.run),
+            "results": f"{aws.dest}/",
+            "toil_exit_code": None if self.outcome is None else self.outcome.returncode,
+            "batch_jobs": json.loads(batch_jobs.read_text()) if batch_jobs.exists() else [],
+            "download": self.delivered,
+        }
+
+    def notes(self) -> list[str]:
+        if self.outcome is None or self.outcome.returncode == 0:
+            return []
+        rerun = "fs-cwl-run --detach command" if self.detached else "command"
+        return [f"Toil exited with status {self.outcome.returncode}: no results were exported "
+                "(Toil exports only when the whole cohort succeeds). The job store "
+                f"{self.aws.settings.jobstore(self.aws.run)} is kept: fix the cause and run "
+                f"the same {rerun} again to resume."]
+
+    def failed(self) -> bool:
+        toil_failed = self.outcome is not None and self.outcome.returncode != 0
+        return toil_failed or bool(self.delivered and self.delivered.get("errors"))

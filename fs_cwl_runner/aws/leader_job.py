@@ -9,9 +9,9 @@ Exit codes: 0 every subject done; 1 something failed; 2 no leader spec at that U
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,15 +19,16 @@ from fs_cwl_runner import state
 from fs_cwl_runner.aws.backend import jobstore_exists, lead
 from fs_cwl_runner.aws.detach import LEADER_JOB_ORDER, deregister, read_spec, settings_of
 from fs_cwl_runner.aws.errors import aws_errors
-from fs_cwl_runner.aws.finish import run_results, write_run_report
+from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.record import AwsRun, AwsUsageError, resume_record, settle
 from fs_cwl_runner.aws.staging import make_s3_client
+from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
 
 
-def leader_run(results: str) -> tuple[AwsRun, Path, str]:
-    """The run as ``--detach`` described it, its job order downloaded; and its job definition."""
+def leader_run(results: str) -> tuple[AwsRun, Path, dict[str, Any]]:
+    """The run as ``--detach`` described it, its job order downloaded; and its spec."""
     try:
         dest = S3Uri.parse(results)
     except S3UriError as err:
@@ -52,27 +53,23 @@ def leader_run(results: str) -> tuple[AwsRun, Path, str]:
     # The job's stderr is its Batch log: progress lines, which the bar-less Progress gives.
     aws = AwsRun(None, settings_of(spec), spec["run"], dest, work, None, record,
                  Progress(quiet=False), client, live=dest)
-    return aws, job_order, spec["job_definition"]
+    return aws, job_order, spec
 
 
 def run_leader(results: str) -> int:
     """Lead the run whose results go to ``results``; exit 0 all done, 1 something failed."""
-    aws, job_order, definition = leader_run(results)
+    aws, job_order, spec = leader_run(results)
     aws.progress.say(f"detached leader of run {aws.run}: {len(aws.record.subjects)} subjects, "
                      f"results to {aws.dest}/")
     restart = jobstore_exists(aws)
     if restart:
         resume_record(aws)
+    bids_root = Path(spec["bids_root"]) if spec.get("bids_root") else None
     try:
         outcome = lead(aws, job_order, restart)
         settle(aws, outcome)
-        fetched = run_results(aws, outcome)
-        write_run_report(aws)  # uploads the final run record with the report
+        # The final run record goes next to the results with the report.
+        return finish_run(AwsEnding(aws, outcome, detached=True), bids_root, aws.progress,
+                          as_json=False)
     finally:
-        deregister(aws.settings.region, definition)
-    failed = outcome.returncode != 0 or (fetched is not None and bool(fetched.get("errors")))
-    if failed or aws.record.group_status != state.DONE:
-        print(f"run {aws.run} did not finish; its job store is kept: rerun the same "
-              "fs-cwl-run --detach command to resume", file=sys.stderr)
-        return 1
-    return 0
+        deregister(aws.settings.region, spec["job_definition"])

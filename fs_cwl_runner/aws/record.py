@@ -1,4 +1,4 @@
-"""The state of an AWS run: what it works with, its run record, its summary and failures.
+"""The state of an AWS run: what it works with, and its run record as Toil goes and ends.
 
 :class:`AwsRun` gathers one run's settings, names and folders. The run record is the local
 backend's (``logs/run.json``): it follows Toil's log while the run goes
@@ -174,37 +174,3 @@ def record_batch_jobs(record: state.RunRecord, jobs: list[dict[str, Any]]) -> No
                 continue
         if batch_job_id not in known:
             known.append(batch_job_id)
-
-
-def summary(aws: AwsRun, outcome: LeaderOutcome | None,
-            fetched: dict[str, Any] | None) -> dict[str, Any]:
-    record = aws.record
-    batch_jobs = aws.logs / "batch-jobs.json"
-    return {
-        "output": record.output,
-        "backend": "aws",
-        "run": aws.run,
-        "job_store": aws.settings.jobstore(aws.run),
-        "results": f"{aws.dest}/",
-        "toil_exit_code": None if outcome is None else outcome.returncode,
-        "counts": record.counts(),
-        "group": record.group_status,
-        "failed": [{"subject": s.subject_id, "stage": s.failed_stage, "error": s.error}
-                   for s in record.subjects if s.status == state.FAILED],
-        "batch_jobs": json.loads(batch_jobs.read_text()) if batch_jobs.exists() else [],
-        "download": fetched,
-    }
-
-
-def print_failures(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
-    for subject in aws.record.subjects:
-        if subject.status == state.FAILED:
-            print(f"\nFAILED {subject.subject_id} at stage {subject.failed_stage}: "
-                  f"{subject.error}", file=sys.stderr)
-            for line in subject.log_tail:
-                print(f"    {line}", file=sys.stderr)
-    if outcome is not None and outcome.returncode != 0:
-        print(f"\nToil exited with status {outcome.returncode}: no results were exported "
-              "(Toil exports only when the whole cohort succeeds). The job store "
-              f"{aws.settings.jobstore(aws.run)} is kept: fix the cause and run the same "
-              "command again to resume.", file=sys.stderr)

@@ -28,7 +28,7 @@ from fs_cwl_runner import __version__, engine
 from fs_cwl_runner.cohort.load import CohortSpec
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
-from fs_cwl_runner.settings import SETTINGS, SettingsError, resolve
+from fs_cwl_runner.settings import SETTINGS, SettingsError, SettingValues
 
 REQUIRED = ("region", "queue", "job_role_arn", "bucket")
 DEFAULT_JOBSTORE_PREFIX = "fs-cwl-"
@@ -125,23 +125,21 @@ def default_image() -> str:
     return f"fs-cwl:{__version__}-toil-{currentCommit}"
 
 
-def aws_settings(args: Any, config: Mapping[str, Any]) -> AwsRunSettings:
+def aws_settings(values: SettingValues) -> AwsRunSettings:
     """The AWS backend's settings; SettingsError naming every missing flag and variable."""
-    values = {name: resolve(name, getattr(args, name, None), dict(config)) for name in REQUIRED}
-    missing = [name for name, value in values.items() if value is None]
+    given = {name: values.get(name) for name in REQUIRED}
+    missing = [name for name, value in given.items() if value is None]
     if missing:
         raise SettingsError(_missing_text(missing))
-    given = {name: str(value) for name, value in values.items()}
-    given["image"] = resolve("image", getattr(args, "image", None), dict(config)) or default_image()
-    given["jobstore_prefix"] = resolve("jobstore_prefix", getattr(args, "jobstore_prefix", None),
-                                       dict(config)) or DEFAULT_JOBSTORE_PREFIX
-    check_settings(given)
-    return AwsRunSettings(region=given["region"], queue=given["queue"],
-                          job_role_arn=given["job_role_arn"],
-                          bucket=parse_bucket(given["bucket"]), image=given["image"],
-                          jobstore_prefix=given["jobstore_prefix"],
-                          retry_count=parse_retries(
-                              resolve("retries", getattr(args, "retries", None), dict(config))))
+    checked = {name: str(value) for name, value in given.items()}
+    checked["image"] = values.get("image") or default_image()
+    checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
+    check_settings(checked)
+    return AwsRunSettings(region=checked["region"], queue=checked["queue"],
+                          job_role_arn=checked["job_role_arn"],
+                          bucket=parse_bucket(checked["bucket"]), image=checked["image"],
+                          jobstore_prefix=checked["jobstore_prefix"],
+                          retry_count=parse_retries(values.get("retries")))
 
 
 def parse_retries(text: str | None) -> int:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fs_cwl_runner.aws.errors import AwsSetupError
-from fs_cwl_runner.aws.leader_job import run_leader
-from fs_cwl_runner.aws.setup import plan as aws_setup
-from fs_cwl_runner.aws.setup.context import AwsClients, SetupOptions
+from fs_cwl_runner.aws.setup.options import SetupOptions
 from fs_cwl_runner.settings import SETTINGS, resolve, save_config
+
+if TYPE_CHECKING:
+    from fs_cwl_runner.aws.setup.context import AwsClients
 
 AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")
 
@@ -65,6 +65,11 @@ def setup_options(args: argparse.Namespace) -> SetupOptions:
 
 
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    # boto3 and Toil load only when an aws command runs.
+    from fs_cwl_runner.aws.errors import AwsSetupError
+    from fs_cwl_runner.aws.leader_job import run_leader
+    from fs_cwl_runner.aws.setup import plan as aws_setup
+
     if args.aws_command == "lead":
         return run_leader(args.results)
     settings = {name: resolve(name, getattr(args, name, None), config) for name in SETTINGS}
@@ -84,6 +89,8 @@ def say(message: str) -> None:
 
 def run_setup(args: argparse.Namespace, settings: dict[str, str | None],
               clients: AwsClients) -> int:
+    from fs_cwl_runner.aws.setup import plan as aws_setup
+
     plan = aws_setup.plan_setup(settings, clients, setup_options(args))
     say(aws_setup.format_plan(plan, "setup"))
     if args.dry_run:
@@ -98,6 +105,8 @@ def run_setup(args: argparse.Namespace, settings: dict[str, str | None],
 
 def run_teardown(args: argparse.Namespace, settings: dict[str, str | None],
                  clients: AwsClients) -> int:
+    from fs_cwl_runner.aws.setup import plan as aws_setup
+
     plan = aws_setup.plan_teardown(settings, clients, delete_bucket=args.delete_bucket)
     say(aws_setup.format_plan(plan, "teardown"))
     if args.dry_run:

@@ -1,6 +1,8 @@
 """``fs-cwl-run``: validate, plan, run and follow a FreeSurfer cohort.
 
-Exit codes: 0 success; 1 some subject failed; 2 bad input or settings (nothing run).
+This package is the command line only: flags become settings, a backend is chosen by name
+(:mod:`fs_cwl_runner.cli.backends`, imported only when it runs), and errors become exit
+codes: 0 success; 1 some subject failed; 2 bad input or settings (nothing run).
 Machine-readable results go to stdout, progress to stderr.
 """
 
@@ -9,44 +11,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, state
-from fs_cwl_runner.aws.backend import add_aws_run_options, run_aws
-from fs_cwl_runner.aws.detach import detached_status
+from fs_cwl_runner.cli import backends
 from fs_cwl_runner.cli.aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cli.fetch import add_fetch_command, cmd_fetch
-from fs_cwl_runner.cohort.load import (
-    CohortError,
-    CohortSpec,
-    check_output,
-    is_s3,
-    load_cohort,
-    mark_output,
-)
-from fs_cwl_runner.derivatives import write_description
+from fs_cwl_runner.cohort.load import CohortError, CohortSpec, check_output, load_cohort
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.layout import Layout
-from fs_cwl_runner.local.backend import LocalBackend, LocalSettings
-from fs_cwl_runner.local.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.plan import job_order, write_job_order
-from fs_cwl_runner.progress import Progress
-from fs_cwl_runner.report.page import write_report
-from fs_cwl_runner.settings import SETTINGS, SettingsError, load_config, resolve
+from fs_cwl_runner.request import RunRequest
+from fs_cwl_runner.s3uri import is_s3_uri
+from fs_cwl_runner.settings import SETTINGS, SettingValues, UsageError, load_config
 
 COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch")
 EPILOG = """\
 settings: a flag wins over its FS_CWL_* variable, which wins over the config file
 ($FS_CWL_CONFIG or ~/.config/fs-cwl/config.yml, a YAML mapping of setting: value).
 exit codes: 0 all subjects done; 1 some subject failed; 2 bad input (nothing run)."""
-
-
-class UsageError(Exception):
-    """Bad input: reported with exit code 2 before anything runs."""
 
 
 def add_setting(parser: argparse.ArgumentParser, name: str) -> None:
@@ -65,11 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="validate, plan, run and report (the default command)",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("cohort", type=Path, help="the cohort file (cohort.yml)")
-    for name in ("backend", "engine", "container", "fs_license", "jobs"):
+    for name in ("backend", "fs_license"):
         add_setting(run, name)
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    add_aws_run_options(run, add_setting)
+    for name in backends.run_settings():
+        add_setting(run, name)
+    run.add_argument("--detach", action="store_true",
+                     help="(--backend aws) stage the inputs, submit the Toil leader itself as a "
+                          "Batch job on --leader-queue and return; follow with `fs-cwl-run "
+                          "status s3://…` and download with `fs-cwl-run fetch`")
     validate = sub.add_parser("validate", help="check a cohort file; exit 2 listing problems")
     validate.add_argument("cohort", type=Path)
     add_setting(validate, "fs_license")
@@ -95,14 +85,18 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return argv
 
 
-def license_for(args: argparse.Namespace, config: dict[str, Any]) -> Path:
-    explicit = resolve("fs_license", args.fs_license, config)
+def setting_values(args: argparse.Namespace, config: dict[str, Any]) -> SettingValues:
+    """The settings' values given on this command line and in the config file."""
+    return SettingValues({name: getattr(args, name, None) for name in SETTINGS}, config)
+
+
+def license_for(values: SettingValues) -> Path:
     home = None
     # Containers may bring FreeSurfer; the license is needed all the same.
     with contextlib.suppress(FreeSurferError):
         home = find_freesurfer().home
     try:
-        return find_license(explicit, home=home)
+        return find_license(values.get("fs_license"), home=home)
     except FreeSurferError as err:
         raise UsageError(str(err)) from err
 
@@ -122,21 +116,23 @@ def checked_cohort(path: Path) -> CohortSpec:
 
 def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
     cohort = checked_cohort(args.cohort)
-    license_for(args, config)
+    license_for(setting_values(args, config))
     print(json.dumps({"valid": True, "subjects": len(cohort.subjects)}))
     return 0
 
 
 def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
     cohort = checked_cohort(args.cohort)
-    write_job_order(job_order(cohort, license_for(args, config)), args.output)
+    write_job_order(job_order(cohort, license_for(setting_values(args, config))), args.output)
     print(json.dumps({"job_order": str(args.output), "subjects": len(cohort.subjects)}))
     return 0
 
 
 def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
     leader = None
-    if is_s3(args.run):
+    if is_s3_uri(args.run):
+        from fs_cwl_runner.aws.detach import detached_status  # boto3 only for s3:// runs
+
         found, leader = detached_status(args.run)
         if found is None:
             raise UsageError(f"no run record under {args.run} yet"
@@ -161,86 +157,12 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
     return 0
 
 
-def local_settings(args: argparse.Namespace, config: dict[str, Any]) -> LocalSettings:
-    container = resolve("container", args.container, config) or "none"
-    if container != "none":
-        try:
-            check_engine(container)
-        except ContainerEngineError as err:
-            raise UsageError(str(err)) from err
-    freesurfer = None
-    if container == "none":
-        try:
-            freesurfer = find_freesurfer()
-        except FreeSurferError as err:
-            raise UsageError(str(err)) from err
-    jobs_text = resolve("jobs", args.jobs, config) or str(max(1, (os.cpu_count() or 2) // 2))
-    if not jobs_text.isdigit() or int(jobs_text) < 1:
-        raise UsageError(f"--jobs / FS_CWL_JOBS: {jobs_text!r} is not a positive number")
-    # --image comes with the AWS options of the run command.
-    image = resolve("image", getattr(args, "image", None), config) if container != "none" else None
-    return LocalSettings(resolve("engine", args.engine, config) or "toil", container,
-                         int(jobs_text), freesurfer, image or default_image(container))
-
-
-def default_image(container: str) -> str | None:
-    """This package's image (docker/build.sh) where the runner runs the tools itself."""
-    if container == "none":
-        return None
-    # podman keeps local builds under localhost/; cwltool only finds them by that name.
-    return f"{'localhost/' if container == 'podman' else ''}fs-cwl:{__version__}"
-
-
-def summary(run: state.RunRecord) -> dict[str, Any]:
-    return {
-        "output": run.output,
-        "counts": run.counts(),
-        "group": run.group_status,
-        "failed": [{"subject": s.subject_id, "stage": s.failed_stage, "error": s.error}
-                   for s in run.subjects if s.status == state.FAILED],
-    }
-
-
-def print_failures(run: state.RunRecord) -> None:
-    for subject in run.subjects:
-        if subject.status == state.FAILED:
-            print(f"\nFAILED {subject.subject_id} at stage {subject.failed_stage}: "
-                  f"{subject.error}", file=sys.stderr)
-            for line in subject.log_tail:
-                print(f"    {line}", file=sys.stderr)
-
-
 def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
-    backend = resolve("backend", args.backend, config)
-    cohort = checked_cohort(args.cohort)
-    license_path = license_for(args, config)
-    if backend == "aws":
-        return run_aws(args, config, cohort, license_path)
-    if cohort.output.startswith("s3://"):
-        raise UsageError(f"output: {cohort.output}: the local backend writes to a local folder")
-    settings = local_settings(args, config)
-    layout = Layout(Path(cohort.output))
-    order = job_order(cohort, license_path)
-    mark_output(cohort)
-    run = state.RunRecord(str(cohort.path), cohort.output, "local", settings.engine,
-                          subjects=[state.SubjectRecord(s.subject_id) for s in cohort.subjects])
-    progress = Progress(quiet=args.quiet)
-    progress.say(f"{len(cohort.subjects)} subjects -> {cohort.output} "
-                 f"({settings.engine}, {settings.jobs} at a time)")
-    backend_run = LocalBackend(settings, layout, run, progress)
-    backend_run.run_subjects(order)
-    qc_table = backend_run.run_group(order)
-    run.finished = time.time()
-    state.save(run, layout.run_state)
-    if cohort.bids_root is not None:
-        write_description(layout.output, cohort.bids_root)
-    report = write_report(run, layout.output, qc_table)
-    progress.say(f"report: {report}")
-    print_failures(run)
-    if args.json:
-        print(json.dumps(summary(run)))
-    failed = run.counts()[state.FAILED] > 0 or run.group_status != state.DONE
-    return 1 if failed else 0
+    values = setting_values(args, config)
+    backend = values.get("backend") or "local"
+    request = RunRequest(checked_cohort(args.cohort), license_for(values), quiet=args.quiet,
+                         as_json=args.json, detach=args.detach)
+    return backends.configure(backend, values, request).run(request)
 
 
 HANDLERS = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "status": cmd_status,
@@ -257,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         # aws setup writes the config file, so it need not exist yet.
         config = load_config(creating=args.command == "aws")
         return HANDLERS[args.command](args, config)
-    except (UsageError, SettingsError) as err:
+    except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

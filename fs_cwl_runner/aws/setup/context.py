@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.setup.options import SetupOptions as SetupOptions  # re-exported
 from fs_cwl_runner.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -31,13 +32,6 @@ CREATED_BY_VALUE = "setup"
 REGION_KEY = "fs-cwl:region"
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# Sizes up to 4xlarge (16 vCPUs): the root volume is sized for that many jobs per instance.
-DEFAULT_INSTANCE_TYPES = tuple(
-    f"{family}.{size}"
-    for family in ("m6i", "m6a", "m5", "c6i", "c6a", "c5", "r6i", "r5")
-    for size in ("xlarge", "2xlarge", "4xlarge")
-)
-
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 
 
@@ -47,20 +41,6 @@ def flag_hint(name: str) -> str:
     if setting is not None:
         return f"{setting.flag} / {setting.env}"
     return f"--{name.replace('_', '-')} / FS_CWL_{name.upper()}"
-
-
-@dataclass(frozen=True)
-class SetupOptions:
-    """Sizes, network and waiting of ``aws setup`` (defaults fit a first-time user)."""
-
-    max_vcpus: int = 256
-    root_volume_gib: int = 100
-    instance_types: tuple[str, ...] = DEFAULT_INSTANCE_TYPES
-    subnets: tuple[str, ...] = ()  # empty: the default subnets of the default VPC
-    iam_settle_seconds: float = 15.0
-    poll_seconds: float = 5.0
-    timeout_seconds: float = 900.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
 
 # The ECS-optimised Amazon Linux AMIs ship a 30 GiB root snapshot; EBS cannot shrink it.

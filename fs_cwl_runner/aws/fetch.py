@@ -1,0 +1,107 @@
+"""``fs-cwl-run fetch RUN DEST`` on the laptop: an AWS run's results, downloaded and verified.
+
+RUN names the results: an ``s3://bucket/prefix`` URI; a cohort file (its s3:// output, or
+the run's outputs in ``--bucket``); a local output folder of that cohort (its
+``logs/run.json`` names the cohort file); or a run id, as ``fs-cwl-run --json`` prints it
+(``s3://<bucket>/outputs/<run id>/``). ``--stats-only`` takes each subject's ``stats/``
+and ``group/`` only. How files are verified: :mod:`fs_cwl_runner.aws.download`. A JSON summary
+goes to stdout, progress to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from fs_cwl_runner import engine, state
+from fs_cwl_runner.aws.download import (
+    FetchError,
+    StderrCounter,
+    fetch_files,
+    list_files,
+    stats_only,
+)
+from fs_cwl_runner.aws.staging import make_s3_client
+from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
+from fs_cwl_runner.cohort.load import CohortError, is_s3, load_cohort
+from fs_cwl_runner.plan import job_order
+from fs_cwl_runner.s3uri import S3Uri, S3UriError
+from fs_cwl_runner.settings import SettingsError, SettingValues
+
+RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+
+
+class FetchUsageError(SettingsError):
+    """RUN or the settings do not name results; nothing was downloaded."""
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """What ``fetch`` was asked: which run, into which folder, all files or stats only."""
+
+    run: str
+    dest: Path
+    stats_only: bool = False
+
+
+def _cohort_results(path: Path, values: SettingValues) -> S3Uri:
+    try:
+        cohort, _ = load_cohort(path, check_images=False)
+    except CohortError as err:
+        raise FetchUsageError(str(err)) from err
+    if is_s3(cohort.output):
+        return S3Uri.parse(cohort.output)
+    bucket = parse_bucket(values.require("bucket"))
+    prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
+    order = job_order(cohort, Path("license"))
+    return bucket.join("outputs", run_id(cohort, order, bucket, prefix,
+                                         cwl_digest(engine.cwl_dir())))
+
+
+def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
+    """Where RUN's results are."""
+    text = request.run
+    if is_s3(text):
+        try:
+            return S3Uri.parse(text)
+        except S3UriError as err:
+            raise FetchUsageError(f"RUN: {err}") from err
+    path = Path(text)
+    if path.is_dir() and (path / "logs" / "run.json").is_file():
+        return _cohort_results(Path(state.load(path / "logs" / "run.json").cohort), values)
+    if path.is_file():
+        return _cohort_results(path, values)
+    if RUN_ID.match(text):
+        return parse_bucket(values.require("bucket")).join("outputs", text)
+    raise FetchUsageError(f"RUN: {text!r} is neither an s3:// URI, a cohort file, a run's "
+                          "output folder nor a run id")
+
+
+def fetch_results(request: FetchRequest, values: SettingValues) -> int:
+    """Download RUN's results into DEST, every file verified; exit 1 when some file failed."""
+    source = results_uri(request, values)
+    client = make_s3_client(region=values.get("region"))
+    try:
+        files = list_files(client, source)
+    except FetchError as err:
+        raise FetchUsageError(str(err)) from err
+    if request.stats_only:
+        files = stats_only(files)
+    if not files:
+        raise FetchUsageError(f"no results under {source}/ (check RUN, or --bucket)")
+    dest = request.dest
+    print(f"fetching {len(files)} files from {source}/ into {dest}", file=sys.stderr)
+    counter = StderrCounter(len(files), "fetching", sys.stderr)
+    result = fetch_files(client, source.bucket, [(f, dest / f.relative) for f in files],
+                         counter)
+    for error in result.errors[:20]:
+        print(f"error: {error}", file=sys.stderr)
+    tops = {f.relative.split("/", 1)[0] for f in files if "/" in f.relative}
+    print(json.dumps({"source": f"{source}/", "destination": str(dest),
+                      "stats_only": request.stats_only, **result.to_json(),
+                      "subjects": sorted(tops - {"group", "logs"}),
+                      "group": "group" in tops}))
+    return 1 if result.errors else 0
