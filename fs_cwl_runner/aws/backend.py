@@ -64,10 +64,11 @@ from fs_cwl_runner.aws.toil_run import (
     toil_command,
     toil_environment,
 )
-from fs_cwl_runner.cohort.load import CohortSpec, is_s3, mark_output
+from fs_cwl_runner.cohort.load import CohortSpec, mark_output
 from fs_cwl_runner.local.backend import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
+from fs_cwl_runner.s3uri import is_s3_uri
 
 AWS_RUN_SETTINGS = ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix",
                     "retries")
@@ -108,7 +109,7 @@ def prepare(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec
         raise AwsUsageError(str(err)) from err
     order = job_order(cohort, license_path)
     run = run_id(cohort, order, settings.bucket, settings.jobstore_prefix, cwl)
-    layout = None if is_s3(cohort.output) else Layout(Path(cohort.output))
+    layout = None if is_s3_uri(cohort.output) else Layout(Path(cohort.output))
     record = state.RunRecord(str(cohort.path), cohort.output, "aws", "toil",
                              subjects=[state.SubjectRecord(s.subject_id)
                                        for s in cohort.subjects])

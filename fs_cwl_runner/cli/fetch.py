@@ -27,9 +27,9 @@ from fs_cwl_runner.aws.download import (
 )
 from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
-from fs_cwl_runner.cohort.load import CohortError, is_s3, load_cohort
+from fs_cwl_runner.cohort.load import CohortError, load_cohort
 from fs_cwl_runner.plan import job_order
-from fs_cwl_runner.s3uri import S3Uri, S3UriError
+from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, require, resolve
 
 RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -56,7 +56,7 @@ def _cohort_results(path: Path, args: argparse.Namespace, config: dict[str, Any]
         cohort, _ = load_cohort(path, check_images=False)
     except CohortError as err:
         raise FetchUsageError(str(err)) from err
-    if is_s3(cohort.output):
+    if is_s3_uri(cohort.output):
         return S3Uri.parse(cohort.output)
     bucket = parse_bucket(require("bucket", args.bucket, config))
     prefix = resolve("jobstore_prefix", args.jobstore_prefix, config) or DEFAULT_JOBSTORE_PREFIX
@@ -68,7 +68,7 @@ def _cohort_results(path: Path, args: argparse.Namespace, config: dict[str, Any]
 def results_uri(args: argparse.Namespace, config: dict[str, Any]) -> S3Uri:
     """Where RUN's results are."""
     text = str(args.run)
-    if is_s3(text):
+    if is_s3_uri(text):
         try:
             return S3Uri.parse(text)
         except S3UriError as err:

@@ -24,7 +24,6 @@ from fs_cwl_runner.cohort.load import (
     CohortError,
     CohortSpec,
     check_output,
-    is_s3,
     load_cohort,
     mark_output,
 )
@@ -35,6 +34,7 @@ from fs_cwl_runner.local.containers import ContainerEngineError, check_engine
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.report.page import write_report
+from fs_cwl_runner.s3uri import is_s3_uri
 from fs_cwl_runner.settings import SETTINGS, SettingsError, load_config, resolve
 
 COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch")
@@ -135,7 +135,7 @@ def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
     leader = None
-    if is_s3(args.run):
+    if is_s3_uri(args.run):
         found, leader = detached_status(args.run)
         if found is None:
             raise UsageError(f"no run record under {args.run} yet"
@@ -215,7 +215,7 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     license_path = license_for(args, config)
     if backend == "aws":
         return run_aws(args, config, cohort, license_path)
-    if cohort.output.startswith("s3://"):
+    if is_s3_uri(cohort.output):
         raise UsageError(f"output: {cohort.output}: the local backend writes to a local folder")
     settings = local_settings(args, config)
     layout = Layout(Path(cohort.output))

@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from fs_cwl_runner.cohort.images import check_image
+from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 
 COHORT_KEYS = ("subjects", "bids", "participants", "freesurfer", "output")
 SUBJECT_KEYS = ("id", "t1", "t2", "flair")
@@ -50,7 +51,6 @@ RUNNER_FLAGS = {
 RESERVED_IDS = ("fsaverage", "group", "logs")
 SUBJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\Z")
 URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?\Z")
 IMAGE_SUFFIXES = (".nii", ".nii.gz", ".mgz", ".mgh")
 #: Marks an output folder as fs-cwl's, naming the cohort file whose results it holds.
 MARKER = Path(".fs-cwl") / "cohort.json"
@@ -191,14 +191,18 @@ def _unknown_keys(mapping: dict[Any, Any], known: Iterable[str], where: str,
         )
 
 
-def is_s3(location: str) -> bool:
-    return location.startswith("s3://")
-
-
 def _local(text: str, base: Path) -> Path:
     """``text`` as an absolute path, relative ones taken from ``base`` (the cohort's folder)."""
     # normpath, not resolve(): keep the user's symbolic links, so messages show their paths.
     return Path(os.path.normpath(base / Path(text).expanduser()))
+
+
+def parsed_s3_uri(text: str) -> S3Uri | None:
+    """``text`` as an S3 URI, or None if its bucket name breaks S3's rule."""
+    try:
+        return S3Uri.parse(text)
+    except S3UriError:
+        return None
 
 
 def _location(value: object, where: str, base: Path, report: _Report) -> str | None:
@@ -207,8 +211,9 @@ def _location(value: object, where: str, base: Path, report: _Report) -> str | N
         what = "is empty" if value in ("", None) else f"is a {_kind(value)}"
         report.problems.append(f"{where}: {what}; give an image's path or s3:// URI")
         return None
-    if is_s3(value):
-        if not S3_URI.match(value) or value.endswith("/") or value.count("/") < 3:
+    if is_s3_uri(value):
+        uri = parsed_s3_uri(value)
+        if uri is None or not uri.key or value.endswith("/"):
             report.problems.append(f"{where}: malformed S3 URI {value!r}; write s3://bucket/key")
             return None
         if not value.endswith(IMAGE_SUFFIXES):
@@ -618,8 +623,8 @@ def _output(data: dict[Any, Any], base: Path, report: _Report) -> str | None:
             f"output: must be a folder path or s3:// URI, not {value!r}"
         )
         return None
-    if is_s3(value):
-        if not S3_URI.match(value):
+    if is_s3_uri(value):
+        if parsed_s3_uri(value) is None:
             report.problems.append(f"output: malformed S3 URI {value!r}; write s3://bucket/prefix")
             return None
         return value.rstrip("/")
@@ -633,7 +638,7 @@ def _output(data: dict[Any, Any], base: Path, report: _Report) -> str | None:
 
 def _check_images(report: _Report) -> None:
     """Check each local input image's header once, however many subjects name it."""
-    local = [(where, name, loc) for where, name, loc in report.inputs if not is_s3(loc)]
+    local = [(where, name, loc) for where, name, loc in report.inputs if not is_s3_uri(loc)]
     unique = list(dict.fromkeys(loc for _, _, loc in local))
     with ThreadPoolExecutor(CHECK_THREADS) as pool:
         results = dict(zip(unique, pool.map(lambda loc: check_image(Path(loc)), unique),
@@ -650,7 +655,7 @@ def check_output(cohort: CohortSpec) -> list[str]:
     Folders fs-cwl writes carry ``<output>/.fs-cwl/cohort.json`` naming their cohort
     file; the same cohort file may resume there. s3:// outputs are not checked.
     """
-    if is_s3(cohort.output):
+    if is_s3_uri(cohort.output):
         return []
     folder = Path(cohort.output)
     if not folder.exists():
@@ -702,7 +707,7 @@ def _subject_folders(folder: Path, limit: int) -> list[str]:
 
 def mark_output(cohort: CohortSpec) -> None:
     """Mark the (local) output folder as this cohort's; s3:// outputs are left alone."""
-    if is_s3(cohort.output):
+    if is_s3_uri(cohort.output):
         return
     marker = Path(cohort.output) / MARKER
     marker.parent.mkdir(parents=True, exist_ok=True)
