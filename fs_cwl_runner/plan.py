@@ -11,7 +11,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from fs_cwl_runner.cohort.load import CohortSpec, SubjectSpec
+from fs_cwl_runner.cohort.spec import CohortSpec, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 
 

@@ -64,7 +64,8 @@ from fs_cwl_runner.aws.toil_run import (
     toil_command,
     toil_environment,
 )
-from fs_cwl_runner.cohort.load import CohortSpec, mark_output
+from fs_cwl_runner.cohort.output import mark_output
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.local.backend import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress

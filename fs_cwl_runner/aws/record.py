@@ -23,7 +23,7 @@ from fs_cwl_runner import state
 from fs_cwl_runner.aws.leader import LeaderOutcome, batch_job_ids
 from fs_cwl_runner.aws.progress import GROUP, ToilLogTracker
 from fs_cwl_runner.aws.toil_run import AwsRunSettings
-from fs_cwl_runner.cohort.load import CohortSpec
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.local.backend import Layout
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, is_s3_uri

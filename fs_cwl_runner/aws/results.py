@@ -35,7 +35,7 @@ from fs_cwl_runner.aws.download import (
     list_files,
 )
 from fs_cwl_runner.aws.staging import describe_error
-from fs_cwl_runner.cohort.load import CohortSpec
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.local.backend import Layout, is_finished
 from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, engine
-from fs_cwl_runner.cohort.load import CohortSpec
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
 from fs_cwl_runner.s3uri import SCHEME, S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SETTINGS, SettingsError, resolve

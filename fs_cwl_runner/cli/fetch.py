@@ -27,7 +27,8 @@ from fs_cwl_runner.aws.download import (
 )
 from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
-from fs_cwl_runner.cohort.load import CohortError, load_cohort
+from fs_cwl_runner.cohort.load import load_cohort
+from fs_cwl_runner.cohort.spec import CohortError
 from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, require, resolve

@@ -20,13 +20,9 @@ from fs_cwl_runner.aws.backend import add_aws_run_options, run_aws
 from fs_cwl_runner.aws.detach import detached_status
 from fs_cwl_runner.cli.aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cli.fetch import add_fetch_command, cmd_fetch
-from fs_cwl_runner.cohort.load import (
-    CohortError,
-    CohortSpec,
-    check_output,
-    load_cohort,
-    mark_output,
-)
+from fs_cwl_runner.cohort.load import load_cohort
+from fs_cwl_runner.cohort.output import check_output, mark_output
+from fs_cwl_runner.cohort.spec import CohortError, CohortSpec
 from fs_cwl_runner.derivatives import write_description
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.local.backend import Layout, LocalBackend, LocalSettings
