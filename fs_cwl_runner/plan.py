@@ -11,12 +11,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from fs_cwl_runner.cohort.load import CohortSpec, SubjectSpec, is_s3
+from fs_cwl_runner.cohort.spec import CohortSpec, SubjectSpec
+from fs_cwl_runner.s3uri import is_s3_uri
 
 
 def cwl_file(location: str) -> dict[str, str]:
     """A CWL File object for an absolute local path or an s3:// URI."""
-    uri = location if is_s3(location) else Path(location).as_uri()
+    uri = location if is_s3_uri(location) else Path(location).as_uri()
     return {"class": "File", "location": uri}
 
 

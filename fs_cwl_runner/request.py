@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fs_cwl_runner.cohort.load import CohortSpec
+from fs_cwl_runner.cohort.spec import CohortSpec
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Parse and build ``s3://bucket/key`` URIs."""
+"""What counts as S3 in fs-cwl: the ``s3://`` test, the bucket-name rule, and S3 URIs.
+
+Every part of the package asks :func:`is_s3_uri` whether a location (an input image, an
+output, a run) is in S3, and checks bucket names with :func:`is_bucket_name`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 SCHEME = "s3://"
-# S3 bucket naming rules: 3-63 characters, lower case, digits, dots and hyphens.
+# S3's bucket naming rule: 3-63 characters, lower case letters, digits, dots and hyphens,
+# starting and ending with a letter or a digit.
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
 
 
@@ -15,7 +20,18 @@ class S3UriError(ValueError):
 
 
 def is_s3_uri(text: str) -> bool:
+    """Whether ``text`` is meant as an S3 location (well-formed or not: see :meth:`S3Uri.parse`)."""
     return text.startswith(SCHEME)
+
+
+def is_bucket_name(name: str) -> bool:
+    """Whether ``name`` follows S3's bucket naming rule (:data:`BUCKET_NAME`)."""
+    return BUCKET_NAME.match(name) is not None
+
+
+def is_creatable_bucket_name(name: str) -> bool:
+    """Whether S3 would create a bucket of this name: the naming rule, and no two adjacent dots."""
+    return is_bucket_name(name) and ".." not in name
 
 
 @dataclass(frozen=True)
@@ -30,7 +46,7 @@ class S3Uri:
         if not is_s3_uri(text):
             raise S3UriError(f"{text!r} is not an S3 URI; write s3://bucket/key")
         bucket, _, key = text[len(SCHEME):].partition("/")
-        if not BUCKET_NAME.match(bucket):
+        if not is_bucket_name(bucket):
             raise S3UriError(
                 f"{text!r}: {bucket!r} is not a valid bucket name (3-63 characters: "
                 "lower-case letters, digits, dots, hyphens); write s3://bucket/key")

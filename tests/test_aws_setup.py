@@ -433,6 +433,7 @@ def test_missing_region_names_flag_and_variable() -> None:
 
 @pytest.mark.parametrize(("bucket", "expected"), [
     ("Bad_Bucket", "'Bad_Bucket' is not a valid S3 bucket name"),
+    ("two..dots", "'two..dots' is not a valid S3 bucket name"),
     ("s3://ok-bucket/a/b/", None),
 ])
 def test_bucket_setting_is_checked(clients: AwsClients, options: SetupOptions, names: Names,

@@ -13,18 +13,11 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-import fs_cwl_runner.cohort.load as cohort_module
+import fs_cwl_runner.cohort.images as images_module
 from fs_cwl_runner.cohort.images import check_image
-from fs_cwl_runner.cohort.load import (
-    MARKER,
-    CohortError,
-    CohortSpec,
-    FreeSurferOptions,
-    SubjectSpec,
-    check_output,
-    load_cohort,
-    mark_output,
-)
+from fs_cwl_runner.cohort.load import load_cohort
+from fs_cwl_runner.cohort.output import MARKER, check_output, mark_output
+from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, FreeSurferOptions, SubjectSpec
 from fs_cwl_runner.plan import job_order, write_job_order
 
 from conftest import CWL
@@ -147,6 +140,10 @@ BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
      "subjects[0] (sub-001): t1: must be an image path or a list of them, not a mapping"),
     ("t1-malformed-s3", one("[s3://bucket]"), {},
      "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://bucket'"),
+    ("t1-s3-bad-bucket", one("[s3://My_Bucket/t1.nii.gz]"), {},
+     "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://My_Bucket/t1.nii.gz'"),
+    ("output-s3-bad-bucket", one().replace(OUT, "output: s3://ab/results/\n"), GOOD_FILES,
+     "output: malformed S3 URI 's3://ab/results/'; write s3://bucket/prefix"),
     ("t2-and-flair", one(extra="    t2: data/t2.nii.gz\n    flair: data/flair.nii.gz\n"),
      {**GOOD_FILES, "data/t2.nii.gz": "t1", "data/flair.nii.gz": "t1"},
      "subjects[0] (sub-001): t2 and flair given together"),
@@ -338,7 +335,7 @@ def test_each_image_checked_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         checked.append(path)
         return check_image(path)
 
-    monkeypatch.setattr(cohort_module, "check_image", counting)
+    monkeypatch.setattr(images_module, "check_image", counting)
     path = write_cohort(tmp_path, f"subjects:\n  - {{id: a, t1: {T1}}}\n"
                                   f"  - {{id: b, t1: [{T1}]}}\n{OUT}", GOOD_FILES)
     _, warnings = load_cohort(path)

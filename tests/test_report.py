@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fs_cwl_runner.report.page import load_qc_table, qc_outliers, render_report, write_report
+from fs_cwl_runner.report.page import render_report, write_report
+from fs_cwl_runner.report.qc import load_qc_table, qc_outliers
 from fs_cwl_runner.state import DONE, FAILED, RUNNING, STAGES, RunRecord, SubjectRecord
 
 T0 = 1_700_000_000.0

@@ -63,12 +63,13 @@ from fs_cwl_runner.aws.toil_run import (
     toil_command,
     toil_environment,
 )
-from fs_cwl_runner.cohort.load import is_s3, mark_output
+from fs_cwl_runner.cohort.output import mark_output
 from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.request import RunRequest
+from fs_cwl_runner.s3uri import is_s3_uri
 from fs_cwl_runner.settings import SettingValues
 
 
@@ -92,7 +93,7 @@ def prepare(settings: AwsRunSettings, request: RunRequest) -> tuple[AwsRun, dict
         raise AwsUsageError(str(err)) from err
     order = job_order(cohort, request.license)
     run = run_id(cohort, order, settings.bucket, settings.jobstore_prefix, cwl)
-    layout = None if is_s3(cohort.output) else Layout(Path(cohort.output))
+    layout = None if is_s3_uri(cohort.output) else Layout(Path(cohort.output))
     record = state.RunRecord(str(cohort.path), cohort.output, "aws", "toil",
                              subjects=[state.SubjectRecord(s.subject_id)
                                        for s in cohort.subjects])

@@ -26,9 +26,10 @@ from fs_cwl_runner.aws.download import (
 )
 from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
-from fs_cwl_runner.cohort.load import CohortError, is_s3, load_cohort
+from fs_cwl_runner.cohort.load import load_cohort
+from fs_cwl_runner.cohort.spec import CohortError
 from fs_cwl_runner.plan import job_order
-from fs_cwl_runner.s3uri import S3Uri, S3UriError
+from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, SettingValues
 
 RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -52,7 +53,7 @@ def _cohort_results(path: Path, values: SettingValues) -> S3Uri:
         cohort, _ = load_cohort(path, check_images=False)
     except CohortError as err:
         raise FetchUsageError(str(err)) from err
-    if is_s3(cohort.output):
+    if is_s3_uri(cohort.output):
         return S3Uri.parse(cohort.output)
     bucket = parse_bucket(values.require("bucket"))
     prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
@@ -64,7 +65,7 @@ def _cohort_results(path: Path, values: SettingValues) -> S3Uri:
 def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
     """Where RUN's results are."""
     text = request.run
-    if is_s3(text):
+    if is_s3_uri(text):
         try:
             return S3Uri.parse(text)
         except S3UriError as err:

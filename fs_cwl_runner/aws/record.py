@@ -23,10 +23,10 @@ from fs_cwl_runner import state
 from fs_cwl_runner.aws.leader import LeaderOutcome, batch_job_ids
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.toil_run import AwsRunSettings
-from fs_cwl_runner.cohort.load import CohortSpec, is_s3
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.progress import Progress
-from fs_cwl_runner.s3uri import S3Uri
+from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 from fs_cwl_runner.settings import SettingsError
 from fs_cwl_runner.toil_log import GROUP
 
@@ -83,7 +83,7 @@ class AwsRun:
 
 def work_folder(cohort: CohortSpec, run: str) -> Path:
     """``<output>/.fs-cwl/aws`` for a local output, else a cache folder of this machine."""
-    if not is_s3(cohort.output):
+    if not is_s3_uri(cohort.output):
         return Path(cohort.output) / ".fs-cwl" / "aws"
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "fs-cwl" / "runs" / run

@@ -35,9 +35,9 @@ from fs_cwl_runner.aws.download import (
     list_files,
 )
 from fs_cwl_runner.aws.staging import describe_error
-from fs_cwl_runner.cohort.load import CohortSpec, is_s3
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.layout import Layout, is_finished
-from fs_cwl_runner.s3uri import S3Uri
+from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -53,7 +53,7 @@ class ResultsError(Exception):
 
 def destination(cohort: CohortSpec, bucket: S3Uri, run: str) -> S3Uri:
     """The cohort's s3:// output, else ``<bucket>/outputs/<run id>``."""
-    if is_s3(cohort.output):
+    if is_s3_uri(cohort.output):
         return S3Uri.parse(cohort.output)
     return bucket.join("outputs", run)
 

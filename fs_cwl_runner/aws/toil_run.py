@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, engine
-from fs_cwl_runner.cohort.load import CohortSpec
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
-from fs_cwl_runner.s3uri import S3Uri, S3UriError
+from fs_cwl_runner.s3uri import SCHEME, S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SETTINGS, SettingsError, SettingValues
 
 REQUIRED = ("region", "queue", "job_role_arn", "bucket")
@@ -89,7 +89,7 @@ def _missing_text(names: list[str]) -> str:
 def parse_bucket(text: str) -> S3Uri:
     """``name/prefix`` or ``s3://name/prefix`` of the --bucket setting."""
     try:
-        return S3Uri.parse(text if text.startswith("s3://") else f"s3://{text}")
+        return S3Uri.parse(text if is_s3_uri(text) else SCHEME + text)
     except S3UriError as err:
         raise SettingsError(f"--bucket / FS_CWL_BUCKET: {err}") from err
 
@@ -199,7 +199,7 @@ def input_files(cohort: CohortSpec) -> dict[str, list[str]]:
 
 def _location_map(sources: Mapping[str, str]) -> dict[str, str]:
     """``{location in the local job order: staged s3:// URI}`` of one subject's inputs."""
-    return {source if source.startswith("s3://") else Path(source).absolute().as_uri(): uri
+    return {source if is_s3_uri(source) else Path(source).absolute().as_uri(): uri
             for source, uri in sources.items()}
 
 

@@ -19,7 +19,9 @@ from fs_cwl_runner import __version__, state
 from fs_cwl_runner.cli import backends
 from fs_cwl_runner.cli.aws import add_aws_commands, cmd_aws
 from fs_cwl_runner.cli.fetch import add_fetch_command, cmd_fetch
-from fs_cwl_runner.cohort.load import CohortError, CohortSpec, check_output, load_cohort
+from fs_cwl_runner.cohort.load import load_cohort
+from fs_cwl_runner.cohort.output import check_output
+from fs_cwl_runner.cohort.spec import CohortError, CohortSpec
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer, find_license
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order

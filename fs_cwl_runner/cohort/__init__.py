@@ -1,1 +1,7 @@
-"""The cohort file: its subjects, images and options, checked before any work."""
+"""The cohort file: its subjects, images and options, checked before any work.
+
+:mod:`.load` reads the file (``subjects:``, ``output:``) with :mod:`.bids` (``bids:``,
+``participants:``) and :mod:`.options` (``freesurfer:``), all adding to the findings of
+:mod:`.fields`; :mod:`.images` checks the images' headers, :mod:`.output` the output folder;
+:mod:`.spec` holds the checked cohort.
+"""

@@ -1,18 +1,23 @@
-"""Check one input image from its header alone: readable, NIfTI or MGZ, a 3D volume.
+"""Check the input images from their headers alone: readable, NIfTI or MGZ, a 3D volume.
 
 Only the header is read (nibabel loads image data lazily), so checking thousands of
-images takes seconds. Voxel sizes that recon-all handles poorly are warnings, not
-problems: the run can still go ahead.
+images takes seconds; :func:`check_input_images` checks each image a cohort names once.
+Voxel sizes that recon-all handles poorly are warnings, not problems: the run can still
+go ahead.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 from nibabel.filebasedimages import ImageFileError
+
+from fs_cwl_runner.cohort.fields import Findings
+from fs_cwl_runner.s3uri import is_s3_uri
 
 #: Image classes recon-all reads directly (mri_convert knows them by their file name).
 ACCEPTED = {
@@ -24,6 +29,21 @@ ACCEPTED = {
 MAX_VOXEL_MM = 1.2
 #: Largest over smallest voxel side beyond which voxels count as anisotropic.
 MAX_ANISOTROPY = 1.1
+#: Header reads are I/O bound (network file systems especially); a few threads overlap them.
+CHECK_THREADS = 8
+
+
+def check_input_images(findings: Findings) -> None:
+    """Check each local input image's header once, however many subjects name it."""
+    local = [(where, name, loc) for where, name, loc in findings.inputs if not is_s3_uri(loc)]
+    unique = list(dict.fromkeys(loc for _, _, loc in local))
+    with ThreadPoolExecutor(CHECK_THREADS) as pool:
+        results = dict(zip(unique, pool.map(lambda loc: check_image(Path(loc)), unique),
+                           strict=True))
+    for where, name, location in local:
+        problems, warnings = results[location]
+        findings.problems.extend(f"{where}: {name}: {problem}" for problem in problems)
+        findings.warnings.extend(f"{where}: {name}: {warning}" for warning in warnings)
 
 
 def check_image(path: Path) -> tuple[list[str], list[str]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, state
-from fs_cwl_runner.cohort.load import mark_output
+from fs_cwl_runner.cohort.output import mark_output
 from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer
 from fs_cwl_runner.layout import Layout

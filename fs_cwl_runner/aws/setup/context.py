@@ -16,6 +16,7 @@ import boto3
 
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
 from fs_cwl_runner.aws.setup.options import SetupOptions as SetupOptions  # re-exported
+from fs_cwl_runner.s3uri import SCHEME, is_creatable_bucket_name
 from fs_cwl_runner.settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ CREATED_BY_VALUE = "setup"
 # IAM is global: the region tag stops a second region's setup from taking over the roles.
 REGION_KEY = "fs-cwl:region"
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
-BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 
 
@@ -73,9 +73,10 @@ class DataBucket:
 
 def parse_bucket(value: str) -> DataBucket:
     """``my-bucket`` or ``my-bucket/some/prefix`` (an ``s3://`` in front is accepted)."""
-    text = value.removeprefix("s3://").strip("/")
+    text = value.removeprefix(SCHEME).strip("/")
     name, _, prefix = text.partition("/")
-    if not BUCKET_PATTERN.match(name) or ".." in name:
+    # Setup may create the bucket, so the name must be one S3 creates (no adjacent dots).
+    if not is_creatable_bucket_name(name):
         raise AwsSetupError(
             f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
             "letters, digits, dots and hyphens, starting and ending with a letter or digit)")

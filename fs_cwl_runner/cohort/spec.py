@@ -1,0 +1,43 @@
+"""A checked cohort: its subjects, recon-all options and output; CohortError lists its problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SubjectSpec:
+    subject_id: str
+    t1w: tuple[str, ...]  # absolute local paths or s3:// URIs
+    t2w: str | None = None
+    flair: str | None = None
+
+
+@dataclass(frozen=True)
+class FreeSurferOptions:
+    three_tesla: bool = False
+    hires: bool = False
+    expert: str | None = None  # absolute path
+    flags: tuple[str, ...] = ()  # given to every stage, e.g. -cw256
+    steps: tuple[str, ...] = ()  # extra steps for the last stage: -qcache, -localGI
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    path: Path  # the cohort file, absolute
+    subjects: tuple[SubjectSpec, ...]
+    freesurfer: FreeSurferOptions
+    output: str  # absolute local path, or s3:// URI
+    bids_root: Path | None = None
+
+
+class CohortError(Exception):
+    """The cohort file has problems; ``problems`` lists every one, ``str()`` one per line."""
+
+    def __init__(self, problems: list[str], path: Path | None = None) -> None:
+        self.problems = list(problems)
+        self.path = path
+        where = f"cohort file {path}" if path else "cohort"
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        super().__init__("\n".join([f"{where}: {count}:", *(f"  {p}" for p in self.problems)]))
