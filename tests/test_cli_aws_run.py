@@ -48,7 +48,7 @@ from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri
 
 from aws_support.job_runners import LocalProcessRunner, kill_session
-from conftest import DOUBLE_BIN
+from conftest import DOUBLE_BIN, EXAMPLE_DATA
 from cwl_runs import read_calls
 from local_aws import (
     REGION,
@@ -346,6 +346,27 @@ def test_missing_queue_is_reported_before_any_upload(
 # --- --detach: the leader as a Batch job, followed from anywhere ------------------------
 
 LEADER_TIMEOUT_S = 480
+#: The example cohort of write_cohort as a BIDS dataset: file in the dataset <- example image.
+BIDS_FILES = {
+    "sub-01/anat/sub-01_T1w.nii.gz": "sub-01_T1w.nii.gz",
+    "sub-02/anat/sub-02_T1w.nii.gz": "sub-02_T1w.nii.gz",
+    "sub-02/anat/sub-02_T2w.nii.gz": "sub-01_T1w.nii.gz",
+    "sub-03/anat/sub-03_run-1_T1w.nii.gz": "sub-03_run-1_T1w.nii.gz",
+    "sub-03/anat/sub-03_run-2_T1w.nii.gz": "sub-03_run-2_T1w.nii.gz",
+}
+
+
+def write_bids_cohort(folder: Path, output: Path) -> Path:
+    """write_cohort's three subjects as a BIDS dataset, and a cohort file naming it."""
+    bids = folder / "bids"
+    for name, example in BIDS_FILES.items():
+        (bids / name).parent.mkdir(parents=True, exist_ok=True)
+        (bids / name).write_bytes((EXAMPLE_DATA / example).read_bytes())
+    (bids / "dataset_description.json").write_text(
+        json.dumps({"Name": "example", "BIDSVersion": "1.8.0"}))
+    path = folder / "cohort.yml"
+    path.write_text(f"bids: {bids}\nfreesurfer: {{three_tesla: true}}\noutput: {output}\n")
+    return path
 
 
 def detach_args(batch: LocalBatch, leader_queue: str, leader_role: str) -> list[str]:
@@ -375,7 +396,7 @@ def test_detached_run_is_followed_and_fetched_from_anywhere(
         batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
     leader_queue = create_batch_queue(batch.moto.endpoint_url, "fs-cwl-test-leader")
     results = tmp_path / "results"
-    cohort = write_cohort(tmp_path, results)
+    cohort = write_bids_cohort(tmp_path, results)
     env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
                              license_file)
     args = [str(cohort), *detach_args(batch, leader_queue.name, leader_queue.role_arn)]
@@ -416,7 +437,13 @@ def test_detached_run_is_followed_and_fetched_from_anywhere(
     prefix = uri.removeprefix(f"s3://{BUCKET}/")
     remote = keys(s3_client(seaweedfs.endpoint_url), prefix)
     assert {"report.html", "logs/run.json", "logs/toil.log", "logs/batch-jobs.json",
-            "group/qc.tsv"} <= set(remote)
+            "group/qc.tsv", "dataset_description.json"} <= set(remote)
+    # The run of a BIDS cohort ends as the local backend's does: with the derivatives' description.
+    description = s3_client(seaweedfs.endpoint_url).get_object(
+        Bucket=BUCKET, Key=f"{prefix}dataset_description.json")["Body"].read()
+    assert json.loads(description)["DatasetType"] == "derivative"
+    assert json.loads(description)["SourceDatasets"] == [
+        {"URL": (tmp_path / "bids").resolve().as_uri()}]
     fetched = run_cli(["fetch", uri, str(tmp_path / "fetched")], env, 120)
     assert fetched.returncode == 0, fetched.stderr[-3000:]
     check_finished(tmp_path / "fetched", SUBJECTS)
