@@ -123,12 +123,33 @@ def test_included_file_has_no_expressions_and_is_shipped(path: Path) -> None:
     # CWL reads $( and ${ in an InitialWorkDir entry as expressions.
     text = path.read_text()
     assert "$(" not in text and "${" not in text
-    # (The line of pyproject.toml's [tool.setuptools.data-files]; tomllib needs Python 3.11.)
-    line = re.search(r'^"share/fs-cwl/cwl/tools" = (\[.*\])$',
-                     (REPO / "pyproject.toml").read_text(), re.MULTILINE)
-    assert line, "pyproject.toml: no data-files line for share/fs-cwl/cwl/tools"
-    shipped = json.loads(line.group(1))
-    assert any(path.match(pattern) for pattern in shipped), f"{path.name}: not in data-files"
+    assert path.relative_to(REPO).as_posix() in shipped_cwl_files(), "not in data-files"
+
+
+def shipped_cwl_files() -> set[str]:
+    """The files of cwl/ a wheel installs (pyproject.toml's [tool.setuptools.data-files])."""
+    # Read as text: tomllib needs Python 3.11.
+    text = (REPO / "pyproject.toml").read_text()
+    section = text.split("[tool.setuptools.data-files]\n", 1)[1].split("\n[", 1)[0]
+    shipped = set()
+    for target, patterns in re.findall(r'^"(share/fs-cwl/cwl[^"]*)" = (\[.*\])$', section,
+                                       re.MULTILINE):
+        for pattern in json.loads(patterns):
+            for path in REPO.glob(pattern):
+                relative = path.relative_to(REPO)
+                assert target == f"share/fs-cwl/{relative.parent.as_posix()}", pattern
+                shipped.add(relative.as_posix())
+    return shipped
+
+
+def test_the_package_ships_every_file_of_cwl() -> None:
+    # So the digest of cwl/ in the run id (aws/toil_run.py, cwl_digest) is the same from a
+    # checkout and from an installed fs-cwl.
+    result = subprocess.run(["git", "ls-files", "cwl"], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert shipped_cwl_files() == set(result.stdout.splitlines())
 
 
 def test_no_machine_paths_in_cwl() -> None:
