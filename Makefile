@@ -2,7 +2,13 @@
 # Both set up a fresh machine first (scripts/setup.sh is idempotent).
 VENV := .venv/bin
 
-.PHONY: setup example test lint bench
+# The shell scripts (*.sh, and those with a sh or bash shebang) and the YAML files (the
+# CWL files are YAML too); tests/test_lint.py checks that these lists miss none.
+SHELL_SCRIPTS := $(wildcard scripts/*.sh docker/*.sh docker/scripts/*.sh cwl/tools/*.sh) \
+	docker/rootful-podman/podman .ci/run
+YAML_FILES := $(wildcard .*.yaml jobs/*/*.yml cwl/*/*.cwl cwl/tools/tests/*.yml)
+
+.PHONY: setup example lint test bench
 
 setup:
 	./scripts/setup.sh
@@ -10,11 +16,18 @@ setup:
 example: setup
 	$(VENV)/fs-cwl-run jobs/example/cohort.yml
 
-# Fast suite first, then the heavy end-to-end runs (marked e2e) as a second step.
-test: setup
+# The checks .pre-commit-config.yaml runs on each commit, on every file.
+lint: setup
 	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	$(VENV)/shellcheck $(SHELL_SCRIPTS)
+	$(VENV)/codespell
+	$(VENV)/check-yaml $(YAML_FILES)
 	$(VENV)/hadolint docker/Dockerfile
+
+# The checks, the fast suite, then the heavy end-to-end runs (marked e2e) as a last step.
+test: lint
 	$(VENV)/pytest -m "not e2e"
 	$(VENV)/pytest -m e2e
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,8 +97,59 @@ def test_stage_script_unsets_debug_and_keeps_empty_folders() -> None:
     script = (CWL / "tools" / "recon-all-stage.sh").read_text()
     assert 'env -u DEBUG recon-all "$@"' in script
     assert "-type d -empty -exec touch {}/.keep" in script
+
+
+def included_files(path: Path) -> list[Path]:
+    """The files a tool stages with ``$include`` in its InitialWorkDirRequirement."""
+    listing = load(path).get("requirements", {}).get("InitialWorkDirRequirement", {})
+    entries = [entry.get("entry") for entry in listing.get("listing", [])]
+    return [path.parent / entry["$include"] for entry in entries
+            if isinstance(entry, dict) and "$include" in entry]
+
+
+def test_stats_tables_stages_its_scripts_from_files() -> None:
+    doc = load(CWL / "tools" / "stats-tables.cwl")
+    staged = {entry.get("entryname"): entry.get("entry")
+              for entry in doc["requirements"]["InitialWorkDirRequirement"]["listing"]}
+    assert staged == {"stats-tables.sh": {"$include": "stats-tables.sh"},
+                      "qc_table.py": {"$include": "qc_table.py"}}
+    assert doc["baseCommand"] == ["bash", "stats-tables.sh"]
+    assert "fspython qc_table.py " in (CWL / "tools" / "stats-tables.sh").read_text()
+
+
+@pytest.mark.parametrize("path", sorted({f for tool in TOOLS for f in included_files(tool)}),
+                         ids=lambda p: p.name)
+def test_included_file_has_no_expressions_and_is_shipped(path: Path) -> None:
     # CWL reads $( and ${ in an InitialWorkDir entry as expressions.
-    assert "$(" not in script and "${" not in script
+    text = path.read_text()
+    assert "$(" not in text and "${" not in text
+    assert path.relative_to(REPO).as_posix() in shipped_cwl_files(), "not in data-files"
+
+
+def shipped_cwl_files() -> set[str]:
+    """The files of cwl/ a wheel installs (pyproject.toml's [tool.setuptools.data-files])."""
+    # Read as text: tomllib needs Python 3.11.
+    text = (REPO / "pyproject.toml").read_text()
+    section = text.split("[tool.setuptools.data-files]\n", 1)[1].split("\n[", 1)[0]
+    shipped = set()
+    for target, patterns in re.findall(r'^"(share/fs-cwl/cwl[^"]*)" = (\[.*\])$', section,
+                                       re.MULTILINE):
+        for pattern in json.loads(patterns):
+            for path in REPO.glob(pattern):
+                relative = path.relative_to(REPO)
+                assert target == f"share/fs-cwl/{relative.parent.as_posix()}", pattern
+                shipped.add(relative.as_posix())
+    return shipped
+
+
+def test_the_package_ships_every_file_of_cwl() -> None:
+    # So the digest of cwl/ in the run id (aws/toil_run.py, cwl_digest) is the same from a
+    # checkout and from an installed fs-cwl.
+    result = subprocess.run(["git", "ls-files", "cwl"], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert shipped_cwl_files() == set(result.stdout.splitlines())
 
 
 def test_no_machine_paths_in_cwl() -> None:

@@ -49,8 +49,9 @@ def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save_config({"region": "eu-west-1", "queue": "q"})
     save_config({"bucket": "b"}, drop=("queue",))
     assert load_config() == {"region": "eu-west-1", "bucket": "b"}
-    path.write_text("regoin: eu-west-1\n")
-    with pytest.raises(ConfigFileError, match="unknown settings regoin"):
+    # A misspelt key on purpose: the error names it.
+    path.write_text("regoin: eu-west-1\n")  # codespell:ignore regoin
+    with pytest.raises(ConfigFileError, match="unknown settings regoin"):  # codespell:ignore
         load_config()
 
 

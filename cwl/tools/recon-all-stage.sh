@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2006
 # Runs one recon-all stage in the CWL tool's output folder (included by the stage tools).
 # usage: bash recon-all-stage.sh [--subject ID --layer DIR... [--complete] --] RECON_ALL_ARGS...
 #
@@ -14,7 +15,8 @@
 # before recon-all runs (cp -p keeps the modification times recon-all compares), and after
 # it the script fails, naming the file, if any linked file changed all the same.
 #
-# No dollar-brace or dollar-paren here: CWL would read them as expressions.
+# No dollar-brace or dollar-paren here: CWL would read them as expressions (so command
+# substitution is in backticks, which the shellcheck directive on the first line allows).
 set -eu
 set -o pipefail
 tab=`printf '\t'`

@@ -21,83 +21,12 @@ requirements:
   InlineJavascriptRequirement: {}
   InitialWorkDirRequirement:
     listing:
-      - entryname: stats_tables.sh
-        entry: |
-          # usage: bash stats_tables.sh --subject ID STATS_FILE... [--subject ID STATS_FILE...]
-          set -eu
-          # The layout the table scripts expect: $SUBJECTS_DIR/<subject>/stats/<file>.
-          export SUBJECTS_DIR=$PWD/subjects
-          ids=""
-          subject=""
-          while [ "$#" -gt 0 ]; do
-            if [ "$1" = "--subject" ]; then
-              subject=$2
-              ids="$ids $2"
-              mkdir -p "subjects/$subject/stats"
-              shift 2
-            else
-              ln -s "$1" "subjects/$subject/stats/"
-              shift
-            fi
-          done
-          # Subject ids are safe folder names, so word splitting is safe here.
-          set -- $ids
-          scripts=$FREESURFER_HOME/python/scripts
-          mkdir -p group
-          fspython "$scripts/asegstats2table" --subjects "$@" --meas volume \
-            --tablefile group/aseg.volume.tsv
-          fspython "$scripts/asegstats2table" --subjects "$@" --meas volume \
-            --stats wmparc.stats --tablefile group/wmparc.volume.tsv
-          for hemi in lh rh; do
-            for parc in aparc aparc.a2009s aparc.DKTatlas; do
-              for meas in thickness area volume; do
-                fspython "$scripts/aparcstats2table" --subjects "$@" --hemi "$hemi" \
-                  --parc "$parc" --meas "$meas" --tablefile "group/$hemi.$parc.$meas.tsv"
-              done
-            done
-          done
-          fspython euler_qc.py "$SUBJECTS_DIR" "$@" > group/qc.tsv
-      - entryname: euler_qc.py
-        entry: |
-          """Write the per-subject QC table (TSV on stdout) from each subject's aseg.stats."""
-          import sys
-
-          MEASURES = {
-              "lhSurfaceHoles": "lh_holes",
-              "rhSurfaceHoles": "rh_holes",
-              "EstimatedTotalIntraCranialVol": "eTIV",
-              "BrainSeg": "BrainSegVol",
-              "TotalGray": "TotalGrayVol",
-              "CerebralWhiteMatter": "CerebralWhiteMatterVol",
-          }
-          COLUMNS = ["subject", "lh_euler", "rh_euler", "mean_euler", "eTIV",
-                     "BrainSegVol", "TotalGrayVol", "CerebralWhiteMatterVol"]
-
-
-          def read_measures(path):
-              found = {}
-              with open(path) as stats:
-                  for line in stats:
-                      if line.startswith("# Measure "):
-                          fields = [f.strip() for f in line[len("# Measure "):].split(",")]
-                          if fields[0] in MEASURES:
-                              found[MEASURES[fields[0]]] = float(fields[3])
-              return found
-
-
-          def main(subjects_dir, subjects):
-              print("\t".join(COLUMNS))
-              for subject in subjects:
-                  m = read_measures("%s/%s/stats/aseg.stats" % (subjects_dir, subject))
-                  # Euler number of a surface with h holes (handles) is 2 - 2h.
-                  lh = 2 - 2 * int(m["lh_holes"])
-                  rh = 2 - 2 * int(m["rh_holes"])
-                  row = [subject, lh, rh, (lh + rh) / 2.0] + [
-                      "%.1f" % m[c] for c in COLUMNS[4:]]
-                  print("\t".join(str(v) for v in row))
-
-
-          main(sys.argv[1], sys.argv[2:])
+      - entryname: stats-tables.sh
+        entry:
+          $include: stats-tables.sh
+      - entryname: qc_table.py
+        entry:
+          $include: qc_table.py
 
 hints:
   DockerRequirement:
@@ -113,7 +42,9 @@ hints:
     outdirMin: 256
     tmpdirMin: 256
 
-baseCommand: [bash, stats_tables.sh]
+# stats-tables.sh lays the stats files out as the table scripts expect, runs them, and
+# qc_table.py writes qc.tsv (see the scripts).
+baseCommand: [bash, stats-tables.sh]
 arguments:
   # Each subject's id, then its stats files.
   - valueFrom: |
