@@ -28,6 +28,8 @@ from cwl_runs import DOUBLE_VARIABLES, double_environment, read_calls, read_tabl
 
 JOBS = CWL / "tools" / "tests"
 RESULTS = REPO / "results"
+#: The license path the job files name: in the repository's folder, outside cwl/.
+LICENSE_PLACEHOLDER = "../../../license.txt"
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def resolve(value: Any, results: Path, license_file: Path) -> Any:
         return [resolve(item, results, license_file) for item in value]
     if not (isinstance(value, dict) and value.get("class") in ("File", "Directory")):
         return value
-    if value["path"] == "license.txt":
+    if value["path"] == LICENSE_PLACEHOLDER:
         return {"class": "File", "location": license_file.as_uri()}
     path = Path(os.path.normpath(JOBS / value["path"]))
     if path.is_relative_to(RESULTS):
@@ -99,7 +101,7 @@ def test_job_file_comment_gives_the_command_that_the_test_runs(job: ToolJob) -> 
 def test_job_file_reads_the_example_data_and_earlier_outputs_only(job: ToolJob) -> None:
     doc = load_job(job)
     if job.stage is not None:  # the recon-all tools; the table scripts need no license
-        assert doc["fs_license"] == {"class": "File", "path": "license.txt"}
+        assert doc["fs_license"] == {"class": "File", "path": LICENSE_PLACEHOLDER}
     earlier = [RESULTS / "tools" / j.name / j.folder
                for j in TOOL_JOBS[:TOOL_JOBS.index(job)]]
     for name, value in doc.items():
