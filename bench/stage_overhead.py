@@ -32,7 +32,7 @@ from fs_cwl_runner import engine  # noqa: E402
 from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
 from fs_cwl_runner.local.backend import STAGE_EVENTS  # noqa: E402
 
-from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
+from support.cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 
 STAGES = ["autorecon1", "autorecon2_volume", "autorecon_lh", "autorecon_rh", "autorecon3"]
 STAMP = r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)"

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import pytest
 from ruamel.yaml import YAML
 
-from aws_support.batch_docker import SPOT_STATUS_REASON, InjectedFailure, Launch
-from aws_support.job_runners import JobSpec, LocalProcessRunner, kill_session, session_members
-from local_aws import (
+from support.batch_docker import SPOT_STATUS_REASON, InjectedFailure, Launch
+from support.job_runners import JobSpec, LocalProcessRunner, kill_session, session_members
+from support.local_aws import (
     LocalBatch,
     batch_client,
     local_batch,
@@ -24,7 +24,7 @@ from local_aws import (
     toil_aws_batch_args,
     toil_environment,
 )
-from s3_server import S3Server, bucket_exists, s3_client, start_seaweedfs
+from support.s3_server import S3Server, bucket_exists, s3_client, start_seaweedfs
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.type_defs import JobDetailTypeDef

@@ -9,8 +9,7 @@ import pytest
 
 from fs_cwl_runner.freesurfer import FreeSurfer
 
-from conftest import CWL
-from cwl_runs import (
+from support.cwl_runs import (
     cohort_job,
     double_environment,
     read_calls,
@@ -18,6 +17,7 @@ from cwl_runs import (
     run_cwl,
     write_job,
 )
+from support.paths import CWL
 
 pytestmark = pytest.mark.e2e
 ENGINES = ["cwltool", "toil"]

@@ -20,18 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import toil.version
 from moto.batch.models import batch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from ruamel.yaml import YAML
-from test_cli_local import (
-    RUNNER,
-    STAGE_OF_DOUBLE,
-    SUBJECTS,
-    check_finished,
-    runner_env,
-    write_cohort,
-)
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws.download import FetchError, RemoteFile, check
@@ -47,56 +38,35 @@ from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri
 
-from aws_support.job_runners import LocalProcessRunner, kill_session
-from conftest import DOUBLE_BIN
-from cwl_runs import read_calls
-from local_aws import (
-    REGION,
-    LocalBatch,
-    batch_client,
-    create_batch_queue,
-    job_image_environment,
-    local_batch,
+from support.aws_runs import (
+    BUCKET,
+    IMAGE,
+    LAUNCH_STAGE,
+    LICENSE_TEXT,
+    image_environment,
+    run_cli,
+    runner_environment,
 )
-from local_aws import toil_environment as local_toil_environment
-from s3_server import S3Server, bucket_exists, s3_client, start_seaweedfs
+from support.cli_runs import (
+    RUNNER,
+    STAGE_OF_DOUBLE,
+    SUBJECTS,
+    check_finished,
+    runner_env,
+    write_cohort,
+)
+from support.cwl_runs import read_calls
+from support.job_runners import LocalProcessRunner, kill_session
+from support.local_aws import REGION, LocalBatch, batch_client, create_batch_queue, local_batch
+from support.s3_server import S3Server, bucket_exists, s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-RUN_TIMEOUT_S = 420
-BUCKET = "fs-cwl-results"
 PREFIX = "cohorts"
-IMAGE = f"fs-cwl:0.1.0-toil-{toil.version.currentCommit}"
-LICENSE_TEXT = "license-for-aws-test: 8f3c1e-not-a-freesurfer-license\n"
 SECRET = LICENSE_TEXT.strip()
 #: Files whose content holds run times, dates or paths: equal names, content may differ.
 VOLATILE = re.compile(r"(^|/)scripts/[^/]+$")
-#: Batch job names (Toil's job names, made safe) -> the run record's stage.
-LAUNCH_STAGE = re.compile(r"^CWLJob-(?:subjectcwl(autorecon1|autorecon2_volume|autorecon_lh|"
-                          r"autorecon_rh|autorecon3)|cohortcwl(group_tables))")
-
-
-@pytest.fixture(scope="module")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with start_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        s3_client(server.endpoint_url).create_bucket(Bucket=BUCKET)
-        yield server
-
-
-@pytest.fixture
-def license_file(tmp_path: Path) -> Path:
-    path = tmp_path / "license.txt"
-    path.write_text(LICENSE_TEXT)
-    return path
-
-
-def image_environment(freesurfer: FreeSurfer, root: Path, calls: Path) -> dict[str, str]:
-    """A Batch job's starting environment, as the fs-cwl image gives it (plus the double)."""
-    env = freesurfer.environment(job_image_environment(root))
-    env["PATH"] = os.pathsep.join([str(DOUBLE_BIN), env["PATH"]])
-    env["FS_CWL_DOUBLE_CALLS"] = str(calls)
-    return env
 
 
 @pytest.fixture
@@ -106,32 +76,6 @@ def batch(freesurfer: FreeSurfer, tmp_path: Path) -> Iterator[LocalBatch]:
     runner = LocalProcessRunner(root, image_environment(freesurfer, root, tmp_path / "calls"))
     with local_batch(root, runner=runner) as running:
         yield running
-
-
-def runner_environment(moto_url: str, s3_url: str, tmp_path: Path,
-                       license_file: Path) -> dict[str, str]:
-    """fs-cwl-run's environment: local endpoints, placeholder keys, no FreeSurfer."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("FS_CWL_")}
-    env = local_toil_environment(base, moto_url, s3_url, tmp_path / "aws-config")
-    env.update(FS_LICENSE=str(license_file), FS_CWL_CONFIG=os.devnull,
-               XDG_CACHE_HOME=str(tmp_path / "cache"), TOIL_WORKDIR=str(tmp_path / "toil"),
-               TOIL_COORDINATION_DIR_OVERRIDE=str(tmp_path / "coordination"))
-    return env
-
-
-def run_cli(args: list[str], env: dict[str, str],
-            timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
-    """fs-cwl-run under a timeout; on expiry its whole process tree is killed."""
-    command = [str(RUNNER), *args]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_session(process.pid)
-            stdout, stderr = process.communicate()
-            pytest.fail(f"fs-cwl-run did not finish within {timeout} s:\n{stderr[-5000:]}")
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def aws_args(batch: LocalBatch) -> list[str]:

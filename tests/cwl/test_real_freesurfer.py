@@ -12,8 +12,8 @@ import pytest
 from fs_cwl_runner import engine
 from fs_cwl_runner.freesurfer import FreeSurfer
 
-from conftest import CWL, EXAMPLE_DATA
-from cwl_runs import file_obj, write_job
+from support.cwl_runs import file_obj, write_job
+from support.paths import CWL, EXAMPLE_DATA
 
 pytestmark = [
     pytest.mark.license,

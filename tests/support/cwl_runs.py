@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from fs_cwl_runner import engine
 from fs_cwl_runner.freesurfer import FreeSurfer
 
-from conftest import DOUBLE_BIN, EXAMPLE_DATA
+from support.paths import DOUBLE_BIN, EXAMPLE_DATA
 
 DOUBLE_VARIABLES = ("FS_CWL_DOUBLE_CALLS", "FS_CWL_DOUBLE_FAIL", "FS_CWL_DOUBLE_REWRITE",
                     "FS_CWL_DOUBLE_SCALE", "FS_CWL_DOUBLE_SLEEP")

@@ -17,15 +17,14 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-import test_image
 import toil.version
 from ruamel.yaml import YAML
 
 import docker
 
-from aws_support.job_runners import JobSpec
-from aws_support.podman_runner import RUNNER_LABEL, Bind, PodmanRunner, podman_service
-from local_aws import (
+from support.fs_cwl_image import Image
+from support.job_runners import JobSpec
+from support.local_aws import (
     S3_COMPAT_SITE,
     S3_SKIPPED_OPERATIONS,
     local_batch,
@@ -33,13 +32,10 @@ from local_aws import (
     toil_aws_batch_args,
     toil_environment,
 )
-from s3_server import S3Server, s3_client, start_seaweedfs
+from support.podman_runner import RUNNER_LABEL, Bind, PodmanRunner, podman_service
+from support.s3_server import S3Server, s3_client, start_seaweedfs
 
 pytestmark = [pytest.mark.aws, pytest.mark.container, pytest.mark.e2e]
-
-# The image, built once per session by docker/build.sh --offline (see test_image).
-podman_env = test_image.podman_env
-image = test_image.image
 
 TOIL_TIMEOUT_S = 150
 JOB_TIMEOUT_S = 60
@@ -95,7 +91,7 @@ def runner(podman_client: docker.DockerClient, tmp_path: Path) -> Iterator[Podma
 
 
 def test_container_gets_environment_and_exit_code(
-        runner: PodmanRunner, image: test_image.Image) -> None:
+        runner: PodmanRunner, image: Image) -> None:
     job = runner.start(JobSpec(name="probe-env", image=image.ref, command=(
         "sh", "-c", 'echo "$FROM_JOB $S3_COMPAT_SKIP_OPERATIONS"; echo to-err >&2; exit 3'),
         environment={"FROM_JOB": "override"}))
@@ -111,7 +107,7 @@ def test_container_gets_environment_and_exit_code(
     assert attrs["Config"]["Labels"][RUNNER_LABEL] == runner.label
 
 
-def test_kill_ends_the_container_with_137(runner: PodmanRunner, image: test_image.Image) -> None:
+def test_kill_ends_the_container_with_137(runner: PodmanRunner, image: Image) -> None:
     job = runner.start(JobSpec(name="probe-kill", image=image.ref, command=("sleep", "300")))
     assert job.poll() is None
     job.kill()
@@ -161,7 +157,7 @@ def leader_environment(moto_url: str, s3_url: str, work: Path, appliance_ref: st
     return env
 
 
-def podman_ps(image: test_image.Image, label: str) -> list[str]:
+def podman_ps(image: Image, label: str) -> list[str]:
     """``podman ps -a``: the image of every container with the runner's label."""
     result = image.podman("ps", "--all", "--filter", f"label={RUNNER_LABEL}={label}",
                           "--format", "{{.Image}} {{.Status}}")
@@ -170,7 +166,7 @@ def podman_ps(image: test_image.Image, label: str) -> list[str]:
 
 
 def test_toil_job_runs_in_a_real_container(
-        runner: PodmanRunner, image: test_image.Image, seaweedfs: S3Server,
+        runner: PodmanRunner, image: Image, seaweedfs: S3Server,
         tmp_path: Path) -> None:
     ref = appliance(image.ref)
     url = upload_volume(seaweedfs.endpoint_url, "containers", tmp_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from support.paths import REPO
 
 RUNNER = Path(sys.executable).parent / "fs-cwl-run"
 COHORT = REPO / "jobs" / "example" / "cohort.yml"

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from ruamel.yaml import YAML
 
-from local_aws import FAKE_CREDENTIALS, REGION, MotoServer, start_moto
+from support.local_aws import FAKE_CREDENTIALS, REGION, MotoServer, start_moto
 
 pytestmark = [pytest.mark.aws, pytest.mark.e2e]
 RUNNER = Path(sys.executable).parent / "fs-cwl-run"

@@ -24,25 +24,24 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from moto.batch.models import batch_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from test_cli_aws_run import (
+
+from fs_cwl_runner.freesurfer import FreeSurfer
+
+from support.aws_runs import (
     BUCKET,
     IMAGE,
     LAUNCH_STAGE,
-    LICENSE_TEXT,
     RUN_TIMEOUT_S,
     image_environment,
     run_cli,
     runner_environment,
 )
-from test_cli_local import RUNNER, STAGE_OF_DOUBLE, SUBJECTS, check_finished, write_cohort
-
-from fs_cwl_runner.freesurfer import FreeSurfer
-
-from aws_support.batch_docker import SPOT_EXIT_CODE, SPOT_STATUS_REASON, InjectedFailure
-from aws_support.job_runners import LocalProcess, LocalProcessRunner, kill_session, session_members
-from cwl_runs import read_calls
-from local_aws import REGION, LocalBatch, batch_client, local_batch
-from s3_server import S3Server, s3_client, start_seaweedfs
+from support.batch_docker import SPOT_EXIT_CODE, SPOT_STATUS_REASON, InjectedFailure
+from support.cli_runs import RUNNER, STAGE_OF_DOUBLE, SUBJECTS, check_finished, write_cohort
+from support.cwl_runs import read_calls
+from support.job_runners import LocalProcess, LocalProcessRunner, kill_session, session_members
+from support.local_aws import REGION, LocalBatch, batch_client, local_batch
+from support.s3_server import S3Server
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.literals import JobStatusType
@@ -57,20 +56,6 @@ LH_JOB = r"^CWLJob-subjectcwlautorecon_lh"
 WAIT_TIMEOUT_S = 240.0
 #: How long Batch may take to mark a terminated job stopped (AWS takes longer).
 SETTLE_TIMEOUT_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with start_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        s3_client(server.endpoint_url).create_bucket(Bucket=BUCKET)
-        yield server
-
-
-@pytest.fixture
-def license_file(tmp_path: Path) -> Path:
-    path = tmp_path / "license.txt"
-    path.write_text(LICENSE_TEXT)
-    return path
 
 
 @contextmanager

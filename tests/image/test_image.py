@@ -12,10 +12,8 @@ import json
 import os
 import re
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,75 +25,17 @@ import toil.version
 from fs_cwl_runner import __version__, engine
 from fs_cwl_runner.freesurfer import FreeSurfer
 
-import test_stage_coverage as stage_coverage
-from conftest import CWL, EXAMPLE_DATA, REPO
-from test_recon_all_double import Double, ok
+from support import stage_oracle
+from support.double_runs import Double, ok
+from support.fs_cwl_image import DOCKER, Image
+from support.paths import CWL, EXAMPLE_DATA
 
 pytestmark = [pytest.mark.container, pytest.mark.e2e]
 
-DOCKER = REPO / "docker"
 IMAGE_FREESURFER_HOME = Path("/usr/local/freesurfer")
 BUILD_STAMP = re.compile(r"^freesurfer-linux-\S+-7\.3\.2-\d{8}-[0-9a-f]+$")
-#: A cold offline build (downloads, mmdebstrap, 2 GB of FreeSurfer) takes about 6 min.
-BUILD_TIMEOUT = 40 * 60
 #: Larger means something unplanned got into the image (it is 2.7 GB).
 MAX_IMAGE_BYTES = 3.5e9
-
-
-@dataclass(frozen=True)
-class Image:
-    """The built image and the environment its tools (podman, cwltool) run with."""
-
-    ref: str
-    size: int
-    env: dict[str, str]
-
-    def podman(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-
-    def run(self, *command: str, mounts: tuple[Path, ...] = (),
-            timeout: int = 120) -> subprocess.CompletedProcess[str]:
-        """``command`` in a new container, each of ``mounts`` at its own path."""
-        volumes = [f"--volume={path}:{path}" for path in mounts]
-        return self.podman("run", "--rm", "--network=none", *volumes, self.ref, *command,
-                           timeout=timeout)
-
-    def inspect(self, field: str) -> Any:
-        result = self.podman("image", "inspect", "--format", f"{{{{json .{field}}}}}", self.ref)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-
-@pytest.fixture(scope="session")
-def podman_env() -> dict[str, str]:
-    """Podman set up (installed if missing); skips only where it cannot run at all."""
-    env = dict(os.environ)
-    env["CONTAINERS_CONF"] = str(DOCKER / "containers.conf")
-    # As root, cwltool's `podman run --userns=keep-id` needs the wrapper (see its header).
-    env["PATH"] = os.pathsep.join([str(DOCKER / "rootful-podman"), env["PATH"]])
-    env.pop("DEBUG", None)
-    env.pop("FS_LICENSE", None)
-    setup = subprocess.run([str(REPO / "scripts" / "setup-podman.sh")], env=env,
-                           capture_output=True, text=True, timeout=900, check=False)
-    if setup.returncode != 0:
-        pytest.skip(f"podman cannot run on this machine: {setup.stderr.strip()[-500:]}")
-    return env
-
-
-@pytest.fixture(scope="session")
-def image(podman_env: dict[str, str]) -> Image:
-    """The image built offline (cached layers make a rebuild take under a minute)."""
-    start = time.monotonic()
-    build = subprocess.run([str(DOCKER / "build.sh"), "--offline", "--engine", "podman"],
-                           env=podman_env, capture_output=True, text=True,
-                           timeout=BUILD_TIMEOUT, check=False)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    size = re.search(r"^image size: (\d+) bytes", build.stdout, re.MULTILINE)
-    assert size, build.stdout[-2000:]
-    print(f"\nbuilt fs-cwl:{__version__} in {time.monotonic() - start:.0f} s, "
-          f"{int(size.group(1)) / 1e9:.2f} GB")
-    return Image(f"localhost/fs-cwl:{__version__}", int(size.group(1)), podman_env)
 
 
 # ----------------------------------------------------------------------------- the image
@@ -199,10 +139,10 @@ def container(image: Image, tmp_path: Path) -> Iterator[str]:
     image.podman("rm", "--force", "--time=0", name)
 
 
-def dontrun_in(image: Image, container: str) -> type[stage_coverage.DontRun]:
-    """test_stage_coverage's DontRun, running recon-all in ``container``."""
+def dontrun_in(image: Image, container: str) -> type[stage_oracle.DontRun]:
+    """The stage oracle's DontRun, running recon-all in ``container``."""
 
-    class InImage(stage_coverage.DontRun):
+    class InImage(stage_oracle.DontRun):
         def __init__(self, freesurfer: FreeSurfer, root: Path) -> None:
             self.root = root
             # Links to the image's FreeSurfer: dangling here, valid in the container.
@@ -215,13 +155,13 @@ def dontrun_in(image: Image, container: str) -> type[stage_coverage.DontRun]:
             return image.podman("exec", f"--env=SUBJECTS_DIR={self.root}", container,
                                 *command)
 
-        def run(self, args: list[str]) -> list[stage_coverage.Step]:
+        def run(self, args: list[str]) -> list[stage_oracle.Step]:
             args = list(args)
             args[args.index("-sd") + 1] = str(self.root)
             result = self.exec(["recon-all", *args, "-dontrun"])
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             self.add_images(args[args.index("-s") + 1])
-            return stage_coverage.headers(result.stdout)
+            return stage_oracle.headers(result.stdout)
 
     return InImage
 
@@ -232,8 +172,8 @@ def test_stage_coverage_inside_image(
     dummy_license: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The staged workflow covers recon-all -all, asked of the image's recon-all."""
-    monkeypatch.setattr(stage_coverage, "DontRun", dontrun_in(image, container))
-    stage_coverage.test_subject_workflow_covers_recon_all_all(
+    monkeypatch.setattr(stage_oracle, "DontRun", dontrun_in(image, container))
+    stage_oracle.check_subject_workflow_covers_recon_all_all(
         freesurfer, tmp_path, pial, dummy_license)
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from fs_cwl_runner.freesurfer import FreeSurfer
 
-from conftest import CWL
-from cwl_runs import cohort_job, double_environment, run_cwl, write_job
+from support.cwl_runs import cohort_job, double_environment, run_cwl, write_job
+from support.paths import CWL
 
 pytestmark = pytest.mark.e2e
 SUBJECT = "sub-01"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import CWL, REPO
+from support.paths import CWL, REPO
 
 CWL_FILES = sorted(CWL.rglob("*.cwl"))
 TOOLS = sorted((CWL / "tools").glob("*.cwl"))

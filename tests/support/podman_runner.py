@@ -11,7 +11,7 @@ with :meth:`PodmanRunner.remove_all`.
 
 The job definition's mount points, privileges and resource reservations are not applied:
 the stand-in docker client passes on image, command and environment only (a
-:class:`~aws_support.job_runners.JobSpec`), and nothing a Toil worker does here needs more.
+:class:`~support.job_runners.JobSpec`), and nothing a Toil worker does here needs more.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import docker
 
-from aws_support.job_runners import FinishedProcess, JobSpec, RunningJob
+from support.job_runners import FinishedProcess, JobSpec, RunningJob
 
 #: What docker and podman report when a container cannot be created (no image, bad spec).
 EXIT_CANNOT_CREATE = 125
@@ -132,7 +132,7 @@ class ContainerRecord:
 
 
 class PodmanJob:
-    """A job's container, seen through the :class:`~aws_support.job_runners.RunningJob` calls."""
+    """A job's container, seen through the :class:`~support.job_runners.RunningJob` calls."""
 
     def __init__(self, container: Any) -> None:
         self.container = container

@@ -13,7 +13,7 @@ Three gaps between moto and AWS Batch stop Toil, and one hook lets tests choose 
   it asks the Docker socket with curl for every job, and prints a warning when that fails.
   The stand-in gives the server's own address instead.
 - moto starts the job with its ``docker_client``: here any object with docker-py's
-  ``containers.run`` (a :class:`~aws_support.batch_docker.BatchDockerClient`, or later a
+  ``containers.run`` (a :class:`~support.batch_docker.BatchDockerClient`, or later a
   docker-py client talking to podman's socket).
 """
 

@@ -17,46 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from fs_cwl_runner.freesurfer import FreeSurfer
 
-from conftest import CWL, DOUBLE_BIN, EXAMPLE_DATA
-from cwl_runs import double_environment, read_calls, read_table
+from support.cli_runs import (
+    RUNNER,
+    STAGE_OF_DOUBLE,
+    SUBJECTS,
+    check_finished,
+    runner_env,
+    write_cohort,
+)
+from support.cwl_runs import read_calls
+from support.paths import CWL, DOUBLE_BIN
 
 pytestmark = pytest.mark.e2e
-RUNNER = Path(sys.executable).parent / "fs-cwl-run"
-SUBJECTS = ["sub-01", "sub-02", "sub-03"]
-# Stage names of the run record (subject.cwl's steps) and of the double's records.
-STAGE_OF_DOUBLE = {"autorecon1": "autorecon1", "autorecon2-volume": "autorecon2_volume",
-                   "hemi-lh": "autorecon_lh", "hemi-rh": "autorecon_rh",
-                   "autorecon3": "autorecon3"}
-
-
-def write_cohort(folder: Path, output: Path) -> Path:
-    cohort = {
-        "subjects": [
-            {"id": "sub-01", "t1": [str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")]},
-            {"id": "sub-02", "t1": [str(EXAMPLE_DATA / "sub-02_T1w.nii.gz")],
-             "t2": str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")},
-            {"id": "sub-03", "t1": [str(EXAMPLE_DATA / "sub-03_run-1_T1w.nii.gz"),
-                                    str(EXAMPLE_DATA / "sub-03_run-2_T1w.nii.gz")]},
-        ],
-        "freesurfer": {"three_tesla": True},
-        "output": str(output),
-    }
-    path = folder / "cohort.yml"
-    with path.open("w") as stream:
-        YAML().dump(cohort, stream)
-    return path
-
-
-def runner_env(freesurfer: FreeSurfer, calls: Path, dummy_license: Path,
-               **extra: str) -> dict[str, str]:
-    env = double_environment(freesurfer, calls, **extra)
-    env["FS_LICENSE"] = str(dummy_license)
-    env["FS_CWL_CONFIG"] = os.devnull  # no user config file
-    return env
 
 
 def run_runner(args: list[str], env: dict[str, str],
@@ -73,18 +48,6 @@ def stage_calls(calls: Path) -> Counter[tuple[str, str]]:
 def run_record(output: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((output / "logs" / "run.json").read_text())
     return data
-
-
-def check_finished(output: Path, subjects: list[str]) -> None:
-    for subject in subjects:
-        folder = output / subject
-        assert (folder / "stats" / "aseg.stats").is_file(), subject
-        assert (folder / "surf" / "lh.pial").is_file(), subject
-        log = (folder / "scripts" / "recon-all.log").read_text()
-        assert "finished without error" in log
-    aseg = read_table(output / "group" / "aseg.volume.tsv")
-    assert [row[0] for row in aseg[1:]] == subjects
-    assert (output / "report.html").read_text().count("sub-0") >= len(subjects)
 
 
 def test_three_subjects(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path) -> None:

@@ -27,7 +27,7 @@ from fs_cwl_runner.cohort.load import (
 )
 from fs_cwl_runner.plan import job_order, write_job_order
 
-from conftest import CWL
+from support.paths import CWL
 
 BIDS_DESCRIPTION = '{"Name": "test", "BIDSVersion": "1.8.0"}'
 

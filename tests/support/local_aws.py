@@ -5,14 +5,14 @@ Building blocks for fixtures:
 - :func:`start_moto`: moto's server in this process, on a free 127.0.0.1 port.
 - :func:`create_batch_queue`: an IAM role, an UNMANAGED compute environment and a job queue.
 - :func:`local_batch`: both, with moto's Batch jobs run as processes of this machine
-  (:mod:`aws_support.batch_docker`, :mod:`aws_support.job_runners`), optionally with
+  (:mod:`support.batch_docker`, :mod:`support.job_runners`), optionally with
   injected Spot interruptions.
 - :func:`toil_environment`, :func:`toil_aws_batch_args`: what ``toil-cwl-runner
   --batchSystem aws_batch`` needs to use them, and nothing outside this machine.
 
 S3 comes from :func:`s3_server.start_seaweedfs`. Toil's job store bucket creation makes
 three calls SeaweedFS rejects; the Toil processes skip them through the start-up hook in
-``aws_support/s3_compat_site`` (see its docstring).
+``support/s3_compat_site`` (see its docstring).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from aws_support.batch_docker import BatchDockerClient, InjectedFailure
-from aws_support.job_runners import JobRunner, LocalProcessRunner, kill_session
-from aws_support.moto_batch import patched_moto_batch
+from support.batch_docker import BatchDockerClient, InjectedFailure
+from support.job_runners import JobRunner, LocalProcessRunner, kill_session
+from support.moto_batch import patched_moto_batch
 
 if TYPE_CHECKING:
     from mypy_boto3_batch import BatchClient
@@ -44,7 +44,7 @@ REGION = "us-east-1"
 ZONE = "us-east-1a"
 # Placeholder keys: moto and SeaweedFS (without -s3.config) accept any pair.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-S3_COMPAT_SITE = Path(__file__).resolve().parent / "aws_support" / "s3_compat_site"
+S3_COMPAT_SITE = Path(__file__).resolve().parent / "s3_compat_site"
 # Toil's job store bucket settings that SeaweedFS answers with NotImplemented/AccessDenied.
 S3_SKIPPED_OPERATIONS = ("DeletePublicAccessBlock", "DeleteBucketOwnershipControls",
                          "PutBucketEncryption")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from aws_support.job_runners import JobRunner, JobSpec, RunningJob
+from support.job_runners import JobRunner, JobSpec, RunningJob
 
 SPOT_EXIT_CODE = 137
 SPOT_STATUS_REASON = "Host EC2 (instance i-0123456789abcdef0) terminated."

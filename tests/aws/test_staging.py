@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from fs_cwl_runner.aws import staging
 from fs_cwl_runner.aws.staging import StagingError, stage_inputs, upload_license
 
-from s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
+from support.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
 
 pytestmark = [pytest.mark.aws, pytest.mark.timeout(180)]
 
