@@ -31,7 +31,7 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from fs_cwl_runner import staging  # noqa: E402
+from fs_cwl_runner.aws import staging  # noqa: E402
 
 from support import s3_server  # noqa: E402
 
