@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docker
+import docker  # type: ignore[import-untyped]  # docker-py ships no type hints
 
 from support.job_runners import FinishedProcess, JobSpec, RunningJob
 

@@ -42,6 +42,7 @@ def headers(output: str) -> list[Step]:
 def tool_command(tool_path: Path, job: dict[str, Any]) -> list[str]:
     """The command line cwltool builds for ``job`` (no container, nothing run)."""
     from cwltool.context import LoadingContext, RuntimeContext
+    from cwltool.job import JobBase
     from cwltool.load_tool import load_tool
     from cwltool.workflow import default_make_tool
 
@@ -55,9 +56,11 @@ def tool_command(tool_path: Path, job: dict[str, Any]) -> list[str]:
     jobs = list(tool.job(job, lambda *_: None, runtime))
     shutil.rmtree(scratch, ignore_errors=True)
     assert len(jobs) == 1
+    command_job = jobs[0]
+    assert isinstance(command_job, JobBase), command_job  # a CommandLineTool's job
     # Point staged input paths back at the files themselves: nothing was staged.
-    staged = {entry.target: entry.resolved for _, entry in jobs[0].pathmapper.items()}
-    return [staged.get(arg, arg) for arg in jobs[0].command_line]
+    staged = {entry.target: entry.resolved for _, entry in command_job.pathmapper.items()}
+    return [staged.get(arg, arg) for arg in command_job.command_line]
 
 
 def recon_all_args(command: list[str]) -> list[str]:

@@ -131,10 +131,12 @@ VOLUME_STEPS = (
 
 
 def _hemi_step(header: str, switch: str, cmd: str, needs: tuple[str, ...],
-               outputs: tuple[tuple[str, int | str], ...], touch: str = "", **kw) -> Step:
+               outputs: tuple[tuple[str, int | str], ...], touch: str = "", *,
+               removes: tuple[str, ...] = (), status: bool = True, hook: str = "") -> Step:
     """A per-hemisphere step; the program is the first word of its command."""
     touches = (f"{{h}}.{touch}.touch",) if touch else ()
-    return Step(f"{header} {{h}}", switch, cmd.split()[0], cmd, needs, outputs, touches, **kw)
+    return Step(f"{header} {{h}}", switch, cmd.split()[0], cmd, needs, outputs, touches,
+                removes=removes, status=status, hook=hook)
 
 
 SURFACE_STEPS = (
