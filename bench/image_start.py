@@ -39,9 +39,8 @@ import toil.version  # noqa: E402
 import docker  # noqa: E402
 from fs_cwl_runner import __version__  # noqa: E402
 
-from aws_support.job_runners import JobRunner, JobSpec, LocalProcessRunner, RunningJob  # noqa: E402
-from aws_support.podman_runner import Bind, PodmanRunner, podman_service  # noqa: E402
-from local_aws import (  # noqa: E402
+from support.job_runners import JobRunner, JobSpec, LocalProcessRunner, RunningJob  # noqa: E402
+from support.local_aws import (  # noqa: E402
     S3_COMPAT_SITE,
     S3_SKIPPED_OPERATIONS,
     LocalBatch,
@@ -51,7 +50,8 @@ from local_aws import (  # noqa: E402
     toil_aws_batch_args,
     toil_environment,
 )
-from s3_server import S3Server, s3_client, start_seaweedfs  # noqa: E402
+from support.podman_runner import Bind, PodmanRunner, podman_service  # noqa: E402
+from support.s3_server import S3Server, s3_client, start_seaweedfs  # noqa: E402
 
 IMAGE = f"localhost/fs-cwl:{__version__}"
 APPLIANCE = f"{IMAGE}-toil-{toil.version.currentCommit}"
@@ -151,7 +151,7 @@ def measure(mode: str, runner: JobRunner, seaweedfs: S3Server, work: Path) -> Ti
 
 
 def make_runner(mode: str, client: docker.DockerClient, work: Path) -> JobRunner:
-    """Process mode as in tests/test_local_aws.py; container mode as in test_batch_containers."""
+    """Process mode as in test_local_aws; container mode as in test_batch_containers."""
     if mode == "process":
         return LocalProcessRunner(work / "jobs", job_image_environment(work / "jobs"))
     return PodmanRunner(

@@ -33,7 +33,7 @@ from fs_cwl_runner.freesurfer import find_freesurfer  # noqa: E402
 from fs_cwl_runner.local.backend import stage_event  # noqa: E402
 from fs_cwl_runner.state import DONE, RUNNING, STAGES  # noqa: E402
 
-from cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
+from support.cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 
 # The log line's time stamp, before the event the runner's own stage_event reads.
 STAMP = re.compile(r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)")

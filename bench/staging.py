@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.util
 import os
 import resource
 import shutil
@@ -30,23 +29,16 @@ from pathlib import Path
 from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from fs_cwl_runner import staging  # noqa: E402
+from fs_cwl_runner.aws import staging  # noqa: E402
+
+from support import s3_server  # noqa: E402
 
 BUCKET = "bench-staging"
 SUBJECTS = 10  # files are spread over this many subjects
 Timing = tuple[float, float]  # wall seconds, client CPU seconds
 Upload = Callable[[str, list[Path]], None]  # (destination name, files of one folder)
-
-
-def load_s3_server() -> ModuleType:
-    """tests/s3_server.py, imported by path (tests/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("s3_server", REPO / "tests" / "s3_server.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_files(folder: Path, count: int, size: int) -> list[Path]:
@@ -169,7 +161,6 @@ def main() -> int:
                         help="upload everything this many times and keep each best time "
                              "(other load on the machine makes single runs noisy)")
     args = parser.parse_args()
-    s3_server = load_s3_server()
     work = Path(tempfile.mkdtemp(prefix="fs-cwl-bench-staging-"))
     try:
         with s3_server.start_seaweedfs(work / "seaweedfs") as server:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the installed FreeSurfer, its environment, the repository's paths."""
+"""Shared fixtures: the installed FreeSurfer, its environment, a stand-in license."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import pytest
 
 from fs_cwl_runner.freesurfer import FreeSurfer, FreeSurferError, find_freesurfer
 
-REPO = Path(__file__).resolve().parent.parent
-CWL = REPO / "cwl"
-DOUBLE_BIN = REPO / "tests" / "recon_all_double"
-EXAMPLE_DATA = REPO / "jobs" / "example" / "data"
+# The checks in tests/support fail with pytest's detailed messages, as in a test module.
+pytest.register_assert_rewrite("support")
 
 
 @pytest.fixture(scope="session")

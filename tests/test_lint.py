@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO
+from support.paths import REPO
 
 # A first line such as #!/bin/sh or #!/usr/bin/env bash.
 SHELL_SHEBANG = re.compile(r"#!\s*/\S*/(env\s+)?(ba)?sh\b")

@@ -15,8 +15,10 @@ import pytest
 
 from fs_cwl_runner import state
 
+from support.paths import REPO
+
 RUNNER = Path(sys.executable).parent / "fs-cwl-run"
-EXAMPLE = Path(__file__).resolve().parents[2] / "jobs" / "example" / "cohort.yml"
+EXAMPLE = REPO / "jobs" / "example" / "cohort.yml"
 HEAVY = ("boto3", "botocore", "toil", "s3transfer")
 
 

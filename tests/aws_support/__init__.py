@@ -1,1 +1,0 @@
-"""Test support for the local AWS: Batch jobs run on this machine, S3 compatibility hooks."""
