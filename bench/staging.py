@@ -32,7 +32,8 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from fs_cwl_runner import staging  # noqa: E402
+from fs_cwl_runner.aws import staging  # noqa: E402
+from fs_cwl_runner.aws.clients import s3_client  # noqa: E402
 
 BUCKET = "bench-staging"
 SUBJECTS = 10  # files are spread over this many subjects
@@ -107,7 +108,7 @@ def tools(endpoint: str, env: dict[str, str], work: Path, workers: int) -> dict[
     bin_dir = Path(sys.executable).parent
 
     def runner(name: str, paths: list[Path]) -> None:
-        client = staging.make_s3_client(workers)
+        client = s3_client(connections=workers * staging.PARTS_PER_FILE)
         # A cache per destination: a new round must hash its files again, as s5cmd reads them.
         staging.stage_inputs(by_subject(paths), f"s3://{BUCKET}/runner/{name}", client,
                              workers=workers, cache_path=work / f"hash-cache-{name}.json")
@@ -187,7 +188,7 @@ def measure(args: argparse.Namespace, endpoint: str, env: dict[str, str], work: 
                                  int(args.small_kb * 1e3))}
     sizes = {name: (len(paths), sum(p.stat().st_size for p in paths))
              for name, paths in sets.items()}
-    staging.make_s3_client().create_bucket(Bucket=BUCKET)
+    s3_client().create_bucket(Bucket=BUCKET)
     uploads = tools(endpoint, env, work, args.workers)
     best = upload_rounds(sets, uploads, args.rounds)
     report(best, sizes)

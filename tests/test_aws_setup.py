@@ -12,8 +12,9 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from moto import mock_aws
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import OPERATION_PERMISSIONS, AwsSetupError, aws_errors
-from fs_cwl_runner.aws.setup.context import AwsClients, SetupOptions
+from fs_cwl_runner.aws.setup.context import SetupOptions
 from fs_cwl_runner.aws.setup.plan import (
     apply_setup,
     apply_teardown,

@@ -19,6 +19,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from fs_cwl_runner.aws import staging
+from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.staging import StagingError, stage_inputs, upload_license
 
 from s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
@@ -47,7 +48,7 @@ def client(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return staging.make_s3_client(workers=4)
+    return s3_client(connections=4 * staging.PARTS_PER_FILE)
 
 
 @pytest.fixture

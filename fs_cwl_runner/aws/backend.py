@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.detach import leader_settings, running_leader, submit_leader
 from fs_cwl_runner.aws.errors import AwsSetupError
 from fs_cwl_runner.aws.finish import run_results, write_run_report
@@ -50,7 +51,6 @@ from fs_cwl_runner.aws.staging import (
     StagingError,
     StderrProgress,
     describe_error,
-    make_s3_client,
     stage_inputs,
     upload_license,
 )
@@ -114,7 +114,7 @@ def prepare(args: argparse.Namespace, config: dict[str, Any], cohort: CohortSpec
                                        for s in cohort.subjects])
     aws = AwsRun(cohort, settings, run, aws_results.destination(cohort, settings.bucket, run),
                  work_folder(cohort, run), layout, record, Progress(quiet=args.quiet),
-                 make_s3_client(region=settings.region))
+                 s3_client(settings.region))
     return aws, order
 
 

@@ -23,10 +23,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.clients import batch_client, s3_client
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
-from fs_cwl_runner.aws.leader import batch_client
 from fs_cwl_runner.aws.record import AwsRun, AwsUsageError
-from fs_cwl_runner.aws.staging import describe_error, make_s3_client
+from fs_cwl_runner.aws.staging import describe_error
 from fs_cwl_runner.aws.toil_run import (
     COORDINATION_OVERRIDE,
     AwsRunSettings,
@@ -169,7 +169,7 @@ def detached_status(results_uri: str) -> tuple[state.RunRecord | None, str | Non
         results = S3Uri.parse(results_uri.rstrip("/"))
     except S3UriError as err:
         raise AwsUsageError(f"status: {err}") from err
-    client = make_s3_client()
+    client = s3_client()
     record = published_record(client, results)
     spec = read_spec(client, results)
     if spec is None or not spec.get("leader_job_id"):

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 WORKERS = 16
-# Parts of one file fetched at once; the client of make_s3_client(WORKERS) has a connection
-# for each of them.
+# Parts of one file fetched at once; the client of clients.s3_client() has a connection for
+# each part of WORKERS files.
 TRANSFER = TransferConfig(max_concurrency=4)
 PLAIN_MD5 = re.compile(r"[0-9a-f]{32}\Z")
 MULTIPART_MD5 = re.compile(r"([0-9a-f]{32})-(\d+)\Z")
@@ -82,9 +82,7 @@ def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
     """Every object under ``source/`` (one paginated listing)."""
     prefix = f"{source.key}/" if source.key else ""
     found: list[RemoteFile] = []
-
-    def listing() -> None:
-        found.clear()
+    try:
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=source.bucket,
                                                                        Prefix=prefix):
             for item in page.get("Contents", []):
@@ -92,9 +90,6 @@ def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
                 if relative and not relative.endswith("/"):
                     found.append(RemoteFile(item["Key"], relative, item["Size"],
                                             item["ETag"].strip('"')))
-
-    try:
-        with_retries(listing, f"listing {source}/")
     except (ClientError, BotoCoreError) as err:
         raise FetchError(f"cannot list {source}/ ({describe_error(err)}); check the URI, the "
                          "AWS credentials and their access to that bucket") from err
@@ -191,6 +186,9 @@ class Downloader:
             self.client.download_file(self.bucket, item.key, str(partial), Config=TRANSFER)
             return check(partial, item, part_size)
 
+        # The whole file is downloaded again, on top of botocore's retries of each request: a
+        # managed download fails as a whole once one of its ranged GETs gives up, and in a
+        # longer outage the parallel downloads use up the client's retry quota.
         try:
             method = with_retries(attempt, f"downloading s3://{self.bucket}/{item.key}")
         except BaseException:

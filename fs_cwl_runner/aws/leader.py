@@ -20,16 +20,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fs_cwl_runner.aws.clients import batch_client
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.staging import describe_error
-
-if TYPE_CHECKING:
-    from mypy_boto3_batch import BatchClient
 
 STOP_TIMEOUT_S = 300.0
 DESCRIBE_BATCH = 100  # DescribeJobs takes at most 100 ids
@@ -68,11 +65,6 @@ def batch_job_ids(messages: Path) -> dict[int, str]:
         if len(parts) >= 3 and parts[0] == EXTERNAL_ID_TOPIC and parts[1].isdigit():
             ids[int(parts[1])] = parts[2]
     return ids
-
-
-def batch_client(region: str) -> BatchClient:
-    """A Batch client from the standard credential chain (and AWS_ENDPOINT_URL_BATCH)."""
-    return boto3.session.Session().client("batch", region_name=region)
 
 
 def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> list[str]:

@@ -20,9 +20,10 @@ The no-change path costs one listing and one small GET, not a HEAD or a re-read 
   object of the right size that the manifest does not vouch for costs one HeadObject. The
   manifest is only a hint: losing it costs HEADs, never a wrong skip.
 
-Retries: the client retries each request in botocore's standard mode (:func:`make_s3_client`),
-and each file is retried as a whole with exponential backoff on connection errors, 5xx and
-throttling, so staging survives an S3 endpoint that goes away for a while and comes back.
+Retries: the client retries each request in botocore's standard mode
+(:func:`fs_cwl_runner.aws.clients.s3_client`), and each local file is staged again as a whole
+with exponential backoff on connection errors, 5xx and throttling, so staging survives an S3
+endpoint that goes away for a while and comes back.
 Progress goes to a callback ``(bytes done, bytes total)``; nothing here prints.
 The FreeSurfer license goes up separately (:func:`upload_license`) with SSE-S3 (AES256).
 """
@@ -41,10 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -63,8 +62,7 @@ DEFAULT_WORKERS = 16
 PARTS_PER_FILE = 4  # parallel part uploads of one multipart file
 DEFAULT_TRANSFER = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=16 << 20,
                                   max_concurrency=PARTS_PER_FILE)
-REQUEST_ATTEMPTS = 10  # botocore standard mode, per request
-FILE_ATTEMPTS = 6  # whole-file retries on top of that
+FILE_ATTEMPTS = 6  # whole-file tries, each request of them retried by botocore
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
 METADATA_SHA256 = "sha256"
@@ -94,17 +92,6 @@ class StagedObject:
     size: int
     sha256: str
     etag: str
-
-
-def make_s3_client(workers: int = DEFAULT_WORKERS, region: str | None = None) -> S3Client:
-    """An S3 client for staging: standard retries, a connection per concurrent request.
-
-    Credentials and the endpoint come from the standard chain (``AWS_ENDPOINT_URL_S3`` or
-    ``AWS_ENDPOINT_URL`` for S3-compatible servers); nothing is hardcoded.
-    """
-    config = Config(retries={"mode": "standard", "max_attempts": REQUEST_ATTEMPTS},
-                    max_pool_connections=workers * PARTS_PER_FILE)
-    return boto3.session.Session().client("s3", region_name=region, config=config)
 
 
 def client_error_text(err: ClientError) -> str:
@@ -318,8 +305,7 @@ def _plan(files: Mapping[str, Sequence[Path | str]], prefix: S3Uri) -> _Plan:
 def _check_exists(client: S3Client, uri: S3Uri) -> None:
     """An s3:// input exists and is readable (HeadObject), else a StagingError saying so."""
     try:
-        with_retries(lambda: client.head_object(Bucket=uri.bucket, Key=uri.key),
-                     f"checking {uri}")
+        client.head_object(Bucket=uri.bucket, Key=uri.key)
     except ClientError as err:
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404:
@@ -335,26 +321,22 @@ def _check_exists(client: S3Client, uri: S3Uri) -> None:
 
 def _list_staged(client: S3Client, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
     """``{key: (size, ETag)}`` of every object under ``prefix/``: one paginated listing."""
-    def listing() -> dict[str, tuple[int, str]]:
-        listed: dict[str, tuple[int, str]] = {}
+    listed: dict[str, tuple[int, str]] = {}
+    try:
         paginator = client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix + "/"):
             for item in page.get("Contents", []):
                 listed[item["Key"]] = (item["Size"], _etag(item["ETag"]))
-        return listed
-
-    try:
-        return with_retries(listing, f"listing s3://{bucket}/{prefix}/")
     except (ClientError, BotoCoreError) as err:
         raise StagingError(f"cannot list s3://{bucket}/{prefix}/ ({describe_error(err)}); "
                            f"{_hint(err)}") from err
+    return listed
 
 
 def _read_manifest(client: S3Client, uri: S3Uri) -> dict[str, StagedObject]:
     """The staging manifest's records; empty when it is missing or unreadable (a hint only)."""
     try:
-        body = with_retries(lambda: client.get_object(Bucket=uri.bucket, Key=uri.key)["Body"]
-                            .read(), f"reading {uri}")
+        body = client.get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read()
         entries = json.loads(body)["objects"]
         return {key: StagedObject(key, int(value["size"]), str(value["sha256"]),
                                   str(value["etag"])) for key, value in entries.items()}
@@ -375,9 +357,8 @@ def _save_manifest(client: S3Client, uri: S3Uri, old: Mapping[str, StagedObject]
     body = json.dumps({"objects": {key: {"size": r.size, "sha256": r.sha256, "etag": r.etag}
                                    for key, r in sorted(merged.items())}}).encode()
     try:
-        with_retries(lambda: client.put_object(Bucket=uri.bucket, Key=uri.key, Body=body,
-                                               ContentType="application/json"),
-                     f"writing {uri}")
+        client.put_object(Bucket=uri.bucket, Key=uri.key, Body=body,
+                          ContentType="application/json")
     except (ClientError, BotoCoreError) as err:
         # Only the next staging's speed depends on the manifest, not its correctness.
         log.warning("could not write the staging manifest %s (%s); the next staging will "
@@ -406,20 +387,29 @@ class _Stager:
         try:
             stat = item.path.stat()
             digest = self.cache.sha256(item.path, stat)
-            record = self._already_staged(item.key, stat.st_size, digest)
-            if record is None:
-                record = with_retries(lambda: self._upload(item, stat.st_size, digest),
-                                      f"uploading {item.path}")
-                self._check_unchanged(item.path, stat)
-            else:
-                self.progress.add(stat.st_size)
-            return record
+            # The whole file is tried again, on top of botocore's retries of each request: a
+            # multipart upload fails as a whole once one of its parts gives up, a verification
+            # that does not match is no request error at all, and in a longer outage the
+            # parallel uploads use up the client's retry quota (botocore's standard mode),
+            # after which its requests fail without being retried.
+            return with_retries(lambda: self._find_or_upload(item, stat, digest),
+                                f"staging {item.path}")
         except OSError as err:
             raise StagingError(f"cannot read {item.path}: {err.strerror or err}; check the file "
                                "and its permissions") from err
         except (ClientError, BotoCoreError, S3UploadFailedError, _UploadMismatch) as err:
             raise StagingError(f"staging {item.path} as {self.uri(item.key)} failed: "
                                f"{describe_error(err)}; {_hint(err)}") from err
+
+    def _find_or_upload(self, item: _LocalFile, stat: os.stat_result,
+                        digest: str) -> StagedObject:
+        record = self._already_staged(item.key, stat.st_size, digest)
+        if record is not None:
+            self.progress.add(stat.st_size)
+            return record
+        record = self._upload(item, stat.st_size, digest)
+        self._check_unchanged(item.path, stat)
+        return record
 
     def _already_staged(self, key: str, size: int, digest: str) -> StagedObject | None:
         listed = self.listed.get(key)
@@ -428,8 +418,7 @@ class _Stager:
         recorded = self.manifest.get(key)
         if recorded and (recorded.size, recorded.etag, recorded.sha256) == (*listed, digest):
             return recorded
-        head = with_retries(lambda: self.client.head_object(Bucket=self.bucket, Key=key),
-                            f"checking {self.uri(key)}")
+        head = self.client.head_object(Bucket=self.bucket, Key=key)
         if head.get("Metadata", {}).get(METADATA_SHA256) != digest:
             return None
         return StagedObject(key, size, digest, _etag(head["ETag"]))
@@ -556,8 +545,7 @@ def upload_license(path: Path, destination: str, client: S3Client) -> str:
 
 def _license_current(client: S3Client, target: S3Uri, size: int, digest: str) -> bool:
     try:
-        head = with_retries(lambda: client.head_object(Bucket=target.bucket, Key=target.key),
-                            f"checking {target}")
+        head = client.head_object(Bucket=target.bucket, Key=target.key)
     except ClientError as err:
         if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
             return False
@@ -567,15 +555,12 @@ def _license_current(client: S3Client, target: S3Uri, size: int, digest: str) ->
 
 
 def _put_license(client: S3Client, target: S3Uri, path: Path, digest: str) -> None:
-    def put() -> None:
+    try:
         # A file object, not bytes: botocore's debug log prints bytes bodies verbatim.
         with path.open("rb") as body:
             client.put_object(Bucket=target.bucket, Key=target.key, Body=body,
                               ServerSideEncryption="AES256",
                               Metadata={METADATA_SHA256: digest})
-
-    try:
-        with_retries(put, f"uploading the license to {target}")
     except ClientError as err:
         code = err.response.get("Error", {}).get("Code", "")
         if code in ("NotImplemented", "InvalidArgument", "InvalidRequest",

@@ -11,10 +11,11 @@ import json
 import sys
 from typing import Any
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsSetupError
 from fs_cwl_runner.aws.leader_job import run_leader
 from fs_cwl_runner.aws.setup import plan as aws_setup
-from fs_cwl_runner.aws.setup.context import AwsClients, SetupOptions
+from fs_cwl_runner.aws.setup.context import SetupOptions
 from fs_cwl_runner.settings import SETTINGS, resolve, save_config
 
 AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")

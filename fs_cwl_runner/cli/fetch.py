@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import engine, state
+from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.download import (
     FetchError,
     StderrCounter,
@@ -25,7 +26,6 @@ from fs_cwl_runner.aws.download import (
     list_files,
     stats_only,
 )
-from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import CohortError, is_s3, load_cohort
 from fs_cwl_runner.plan import job_order
@@ -86,7 +86,7 @@ def results_uri(args: argparse.Namespace, config: dict[str, Any]) -> S3Uri:
 
 def cmd_fetch(args: argparse.Namespace, config: dict[str, Any]) -> int:
     source = results_uri(args, config)
-    client = make_s3_client(region=resolve("region", args.region, config))
+    client = s3_client(resolve("region", args.region, config))
     try:
         files = list_files(client, source)
     except FetchError as err:

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     Action,
-    AwsClients,
     SetupOptions,
     Target,
     left_alone_note,

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     UPDATE,
     Action,
-    AwsClients,
     Target,
     flag_hint,
     is_ours,

@@ -1,4 +1,4 @@
-"""What ``aws setup`` and ``aws teardown`` work on: options, account, names, clients, actions.
+"""What ``aws setup`` and ``aws teardown`` work on: options, account, names, actions.
 
 Every resource setup creates is named from one resource prefix (default ``fs-cwl``) and carries
 the tag ``fs-cwl:created-by=setup``; teardown removes only resources that carry it.
@@ -10,19 +10,10 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-import boto3
-
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
 from fs_cwl_runner.settings import SETTINGS
-
-if TYPE_CHECKING:
-    from mypy_boto3_batch import BatchClient
-    from mypy_boto3_ec2 import EC2Client
-    from mypy_boto3_iam import IAMClient
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_sts import STSClient
 
 DEFAULT_PREFIX = "fs-cwl"
 CREATED_BY_KEY = "fs-cwl:created-by"
@@ -100,24 +91,6 @@ def parse_bucket(value: str) -> DataBucket:
             f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
             "letters, digits, dots and hyphens, starting and ending with a letter or digit)")
     return DataBucket(name, prefix.strip("/") + "/" if prefix.strip("/") else "")
-
-
-@dataclass(frozen=True)
-class AwsClients:
-    """The AWS clients of one region, with credentials from the standard AWS chain."""
-
-    region: str
-    s3: S3Client
-    iam: IAMClient
-    ec2: EC2Client
-    batch: BatchClient
-    sts: STSClient
-
-    @classmethod
-    def for_region(cls, region: str) -> AwsClients:
-        session = boto3.Session(region_name=region)
-        return cls(region, session.client("s3"), session.client("iam"), session.client("ec2"),
-                   session.client("batch"), session.client("sts"))
 
 
 def region_of(settings: Mapping[str, str | None]) -> str:

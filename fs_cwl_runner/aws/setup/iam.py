@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import aws_errors, error_code
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     UPDATE,
     Action,
-    AwsClients,
     Target,
     left_alone_note,
     require_ours,

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     Action,
-    AwsClients,
     SetupOptions,
     Target,
     left_alone_note,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
 from fs_cwl_runner.aws.setup.batch import plan_batch_teardown, plan_environments, plan_queues
 from fs_cwl_runner.aws.setup.bucket import (
@@ -20,7 +21,6 @@ from fs_cwl_runner.aws.setup.bucket import (
 )
 from fs_cwl_runner.aws.setup.context import (
     Action,
-    AwsClients,
     SetupOptions,
     Target,
     check_options,
