@@ -20,6 +20,8 @@ from botocore.exceptions import ClientError
 
 from fs_cwl_runner.aws import staging
 from fs_cwl_runner.aws.clients import s3_client
+from fs_cwl_runner.aws.errors import aws_error
+from fs_cwl_runner.aws.retries import is_retryable
 from fs_cwl_runner.aws.staging import StagingError, stage_inputs, upload_license
 
 from s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
@@ -227,14 +229,14 @@ def test_missing_bucket_wraps_the_client_error(client: Any, tmp_path: Path) -> N
     assert isinstance(caught.value.__cause__, ClientError)
 
 
-def test_client_error_text_has_code_and_message() -> None:
+def test_aws_error_reason_has_code_and_message() -> None:
     error = ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
                          "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject")
-    assert staging.client_error_text(error) == "AccessDenied: Access Denied"
-    assert not staging.is_retryable(error)
+    assert aws_error("uploading", error).reason == "AccessDenied: Access Denied"
+    assert not is_retryable(aws_error("uploading", error))
     throttled = ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your rate"},
                              "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutObject")
-    assert staging.is_retryable(throttled)
+    assert is_retryable(aws_error("uploading", throttled))
 
 
 def test_local_input_problems_are_reported_before_any_upload(client: Any, bucket: str,

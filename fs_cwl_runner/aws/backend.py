@@ -32,7 +32,7 @@ from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws import results as aws_results
 from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.detach import leader_settings, running_leader, submit_leader
-from fs_cwl_runner.aws.errors import AwsSetupError
+from fs_cwl_runner.aws.errors import AwsError, aws_error
 from fs_cwl_runner.aws.finish import run_results, write_run_report
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws.progress import ToilLogTracker
@@ -50,7 +50,6 @@ from fs_cwl_runner.aws.record import (
 from fs_cwl_runner.aws.staging import (
     StagingError,
     StderrProgress,
-    describe_error,
     stage_inputs,
     upload_license,
 )
@@ -122,14 +121,12 @@ def jobstore_exists(aws: AwsRun) -> bool:
     name = aws.settings.jobstore_bucket(aws.run)
     try:
         aws.client.head_bucket(Bucket=name)
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NotFound"):
+    except (ClientError, BotoCoreError) as err:
+        failure = aws_error(f"checking Toil's job store bucket {name}", err,
+                            "check the AWS credentials")
+        if failure.code in ("404", "NoSuchBucket", "NotFound"):
             return False
-        raise AwsUsageError(f"cannot check Toil's job store bucket {name}: "
-                            f"{describe_error(err)}; check the AWS credentials") from err
-    except BotoCoreError as err:
-        raise AwsUsageError(f"cannot reach S3 to check the job store bucket {name}: "
-                            f"{describe_error(err)}; check AWS_ENDPOINT_URL_S3 / network") from err
+        raise AwsUsageError(str(failure)) from err
     return True
 
 
@@ -245,7 +242,7 @@ def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,
             job_id = submit_leader(aws, stage(aws, order, license_path), queue, role_arn,
                                    os.environ)
             aws.progress.say(f"submitted the Toil leader as Batch job {job_id} on {queue}")
-    except (AwsSetupError, aws_results.ResultsError) as err:
+    except (AwsError, aws_results.ResultsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     aws.progress.say(f"follow it with: fs-cwl-run status {results}")

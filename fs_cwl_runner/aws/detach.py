@@ -24,9 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
 from fs_cwl_runner.aws.clients import batch_client, s3_client
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.errors import AwsError, aws_error, aws_errors
 from fs_cwl_runner.aws.record import AwsRun, AwsUsageError
-from fs_cwl_runner.aws.staging import describe_error
 from fs_cwl_runner.aws.toil_run import (
     COORDINATION_OVERRIDE,
     AwsRunSettings,
@@ -153,7 +152,7 @@ def deregister(region: str, job_definition: str) -> None:
     try:
         batch_client(region).deregister_job_definition(jobDefinition=job_definition)
     except (ClientError, BotoCoreError) as err:
-        print(f"warning: could not deregister {job_definition}: {describe_error(err)}",
+        print(f"warning: {aws_error(f'deregistering {job_definition}', err)}",
               file=sys.stderr)
 
 
@@ -177,7 +176,7 @@ def detached_status(results_uri: str) -> tuple[state.RunRecord | None, str | Non
     job_id = spec["leader_job_id"]
     try:
         status = leader_state(spec["settings"]["region"], job_id)
-    except AwsSetupError as err:
+    except AwsError as err:
         return record, f"leader Batch job {job_id}: status unknown ({err})"
     return record, f"leader Batch job {job_id}: {status or 'no longer known to Batch'}"
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner.aws.staging import describe_error, with_retries
+from fs_cwl_runner.aws.errors import BOTO_ERRORS, aws_error
+from fs_cwl_runner.aws.retries import with_retries
 from fs_cwl_runner.s3uri import S3Uri
 
 if TYPE_CHECKING:
@@ -90,9 +90,9 @@ def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
                 if relative and not relative.endswith("/"):
                     found.append(RemoteFile(item["Key"], relative, item["Size"],
                                             item["ETag"].strip('"')))
-    except (ClientError, BotoCoreError) as err:
-        raise FetchError(f"cannot list {source}/ ({describe_error(err)}); check the URI, the "
-                         "AWS credentials and their access to that bucket") from err
+    except BOTO_ERRORS as err:
+        raise FetchError(str(aws_error(f"listing {source}/", err, "check the URI, the AWS "
+                                       "credentials and their access to that bucket"))) from err
     return found
 
 
@@ -105,7 +105,7 @@ def stats_only(files: Sequence[RemoteFile]) -> list[RemoteFile]:
 def _part_size(client: S3Client, bucket: str, item: RemoteFile) -> int | None:
     try:
         head = client.head_object(Bucket=bucket, Key=item.key, PartNumber=1)
-    except (ClientError, BotoCoreError):
+    except BOTO_ERRORS:
         return None
     return int(head["ContentLength"]) or None
 
@@ -214,9 +214,14 @@ class Downloader:
         except FetchError as err:
             with self.lock:
                 self.result.errors.append(str(err))
-        except (ClientError, BotoCoreError, OSError) as err:
+        except OSError as err:
             with self.lock:
-                self.result.errors.append(f"s3://{self.bucket}/{item.key}: {describe_error(err)}")
+                self.result.errors.append(f"s3://{self.bucket}/{item.key}: "
+                                          f"{type(err).__name__}: {err}")
+        except BOTO_ERRORS as err:
+            failure = aws_error(f"downloading s3://{self.bucket}/{item.key}", err)
+            with self.lock:
+                self.result.errors.append(str(failure))
 
 
 def fetch_files(client: S3Client, bucket: str, items: Sequence[tuple[RemoteFile, Path]],

@@ -15,9 +15,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.leader import LeaderOutcome
 from fs_cwl_runner.aws.record import AwsRun
-from fs_cwl_runner.aws.staging import describe_error
 from fs_cwl_runner.report.page import write_report
 
 
@@ -62,7 +62,7 @@ def upload_logs(aws: AwsRun, report: Path) -> None:
         try:
             aws.client.upload_file(str(path), target.bucket, target.key)
         except (ClientError, BotoCoreError) as err:
-            print(f"warning: could not upload {path} to {target}: {describe_error(err)}",
+            print(f"warning: {aws_error(f'uploading {path} to {target}', err)}",
                   file=sys.stderr)
 
 

@@ -25,8 +25,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner.aws.clients import batch_client
+from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.progress import ToilLogTracker
-from fs_cwl_runner.aws.staging import describe_error
 
 STOP_TIMEOUT_S = 300.0
 DESCRIBE_BATCH = 100  # DescribeJobs takes at most 100 ids
@@ -80,9 +80,10 @@ def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> lis
                     client.terminate_job(jobId=job["jobId"], reason=reason)
                     ended.append(job["jobId"])
         except (ClientError, BotoCoreError) as err:
-            raise RuntimeError(f"could not check or terminate Batch jobs {', '.join(chunk)} "
-                               f"({describe_error(err)}); terminate them in the AWS Batch "
-                               "console or with `aws batch terminate-job`") from err
+            failure = aws_error(f"checking or terminating the Batch jobs {', '.join(chunk)}",
+                                err)
+            raise RuntimeError(f"{failure}\nterminate them in the AWS Batch console or with "
+                               "`aws batch terminate-job`") from err
     return ended
 
 

@@ -42,11 +42,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from fs_cwl_runner.aws.errors import BOTO_ERRORS, aws_error
+from fs_cwl_runner.aws.retries import TransferMismatch, with_retries
 from fs_cwl_runner.manifest import sha256
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 
@@ -62,26 +61,17 @@ DEFAULT_WORKERS = 16
 PARTS_PER_FILE = 4  # parallel part uploads of one multipart file
 DEFAULT_TRANSFER = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=16 << 20,
                                   max_concurrency=PARTS_PER_FILE)
-FILE_ATTEMPTS = 6  # whole-file tries, each request of them retried by botocore
-FIRST_BACKOFF_S = 0.5
-MAX_BACKOFF_S = 8.0
 METADATA_SHA256 = "sha256"
 INPUTS_DIR = "inputs"
 MANIFEST_NAME = "staged-inputs.json"
 LICENSE_KEY = "secrets/freesurfer-license.txt"
 # A file modified this recently may change again within the same mtime tick: never cache it.
 RACY_MTIME_NS = 2_000_000_000
-THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout",
-                    "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable"}
 BUCKET_HINT = "check --bucket / FS_CWL_BUCKET and that the credentials may use that bucket"
 
 
 class StagingError(Exception):
     """Inputs could not be staged; the message names the object or file and what to do."""
-
-
-class _UploadMismatch(StagingError):
-    """HeadObject after an upload does not show the size and SHA-256 just sent (retried)."""
 
 
 @dataclass(frozen=True)
@@ -94,75 +84,11 @@ class StagedObject:
     etag: str
 
 
-def client_error_text(err: ClientError) -> str:
-    """``Code: message`` of an AWS error, e.g. ``NoSuchBucket: The specified bucket ...``."""
-    error = err.response.get("Error", {})
-    code = error.get("Code", "Unknown")
-    message = error.get("Message") or err.response.get("ResponseMetadata", {}).get(
-        "HTTPStatusCode", "no message")
-    return f"{code}: {message}"
-
-
-def _root_cause(err: BaseException) -> BaseException:
-    """The ClientError or botocore error behind wrappers such as S3UploadFailedError."""
-    seen: set[int] = set()
-    cause: BaseException | None = err
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, ClientError | BotoCoreError | _UploadMismatch):
-            return cause
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return err
-
-
-def is_retryable(err: BaseException) -> bool:
-    """Worth another try: lost connections, timeouts, 5xx, throttling, a bad verification."""
-    cause = _root_cause(err)
-    if isinstance(cause, BotoConnectionError | HTTPClientError | _UploadMismatch):
-        return True
-    if isinstance(cause, ClientError):
-        status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        code = cause.response.get("Error", {}).get("Code", "")
-        return status >= 500 or code in THROTTLING_CODES
-    return False
-
-
-def describe_error(err: BaseException) -> str:
-    cause = _root_cause(err)
-    if isinstance(cause, ClientError):
-        return client_error_text(cause)
-    if isinstance(cause, StagingError):
-        return str(cause)
-    return f"{type(cause).__name__}: {cause}"
-
-
-def _hint(err: BaseException) -> str:
-    cause = _root_cause(err)
-    if isinstance(cause, BotoConnectionError | HTTPClientError):
-        return "check that S3 is reachable (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, network)"
-    if isinstance(cause, ClientError):
-        code = cause.response.get("Error", {}).get("Code", "")
-        if code in ("NoSuchBucket",):
-            return "create the bucket or fix --bucket / FS_CWL_BUCKET"
-        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
-            return "check the AWS credentials and their S3 permissions on the bucket"
-    return BUCKET_HINT
-
-
-def with_retries(action: Callable[[], T], what: str, attempts: int = FILE_ATTEMPTS) -> T:
-    """``action()``, retried with exponential backoff while its errors are retryable."""
-    delay = FIRST_BACKOFF_S
-    for attempt in range(1, attempts):
-        try:
-            return action()
-        except (ClientError, BotoCoreError, S3UploadFailedError, _UploadMismatch) as err:
-            if not is_retryable(err):
-                raise
-            log.warning("%s failed (%s); retry %d of %d in %.1f s", what, describe_error(err),
-                        attempt, attempts - 1, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, MAX_BACKOFF_S)
-    return action()
+def staging_error(what: str, err: BaseException) -> StagingError:
+    """A StagingError saying that ``what`` failed, AWS's reason and the fix."""
+    if isinstance(err, TransferMismatch):
+        return StagingError(f"{what} failed: {err}\n{BUCKET_HINT}")
+    return StagingError(str(aws_error(what, err, BUCKET_HINT)))
 
 
 class HashCache:
@@ -306,17 +232,14 @@ def _check_exists(client: S3Client, uri: S3Uri) -> None:
     """An s3:// input exists and is readable (HeadObject), else a StagingError saying so."""
     try:
         client.head_object(Bucket=uri.bucket, Key=uri.key)
-    except ClientError as err:
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status == 404:
+    except BOTO_ERRORS as err:
+        failure = aws_error(f"checking the input {uri}", err,
+                            "check the AWS credentials and their access to that bucket")
+        if failure.status == 404:
             raise StagingError(
-                f"input {uri} does not exist (HeadObject: {client_error_text(err)}); "
+                f"input {uri} does not exist (HeadObject: {failure.reason}); "
                 "fix the URI in the cohort file or upload the object") from err
-        raise StagingError(f"input {uri} cannot be read (HeadObject: {client_error_text(err)}); "
-                           "check the AWS credentials and their access to that bucket") from err
-    except BotoCoreError as err:
-        raise StagingError(f"input {uri} cannot be checked ({describe_error(err)}); "
-                           f"{_hint(err)}") from err
+        raise StagingError(str(failure)) from err
 
 
 def _list_staged(client: S3Client, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
@@ -327,9 +250,8 @@ def _list_staged(client: S3Client, bucket: str, prefix: str) -> dict[str, tuple[
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix + "/"):
             for item in page.get("Contents", []):
                 listed[item["Key"]] = (item["Size"], _etag(item["ETag"]))
-    except (ClientError, BotoCoreError) as err:
-        raise StagingError(f"cannot list s3://{bucket}/{prefix}/ ({describe_error(err)}); "
-                           f"{_hint(err)}") from err
+    except BOTO_ERRORS as err:
+        raise staging_error(f"listing s3://{bucket}/{prefix}/", err) from err
     return listed
 
 
@@ -340,7 +262,7 @@ def _read_manifest(client: S3Client, uri: S3Uri) -> dict[str, StagedObject]:
         entries = json.loads(body)["objects"]
         return {key: StagedObject(key, int(value["size"]), str(value["sha256"]),
                                   str(value["etag"])) for key, value in entries.items()}
-    except (ClientError, BotoCoreError, ValueError, KeyError, TypeError, AttributeError) as err:
+    except (*BOTO_ERRORS, ValueError, KeyError, TypeError, AttributeError) as err:
         log.debug("no usable staging manifest at %s: %s", uri, err)
         return {}
 
@@ -359,10 +281,10 @@ def _save_manifest(client: S3Client, uri: S3Uri, old: Mapping[str, StagedObject]
     try:
         client.put_object(Bucket=uri.bucket, Key=uri.key, Body=body,
                           ContentType="application/json")
-    except (ClientError, BotoCoreError) as err:
+    except BOTO_ERRORS as err:
         # Only the next staging's speed depends on the manifest, not its correctness.
         log.warning("could not write the staging manifest %s (%s); the next staging will "
-                    "check objects one by one", uri, describe_error(err))
+                    "check objects one by one", uri, aws_error(f"writing {uri}", err).reason)
 
 
 class _Stager:
@@ -397,9 +319,8 @@ class _Stager:
         except OSError as err:
             raise StagingError(f"cannot read {item.path}: {err.strerror or err}; check the file "
                                "and its permissions") from err
-        except (ClientError, BotoCoreError, S3UploadFailedError, _UploadMismatch) as err:
-            raise StagingError(f"staging {item.path} as {self.uri(item.key)} failed: "
-                               f"{describe_error(err)}; {_hint(err)}") from err
+        except (*BOTO_ERRORS, TransferMismatch) as err:
+            raise staging_error(f"staging {item.path} as {self.uri(item.key)}", err) from err
 
     def _find_or_upload(self, item: _LocalFile, stat: os.stat_result,
                         digest: str) -> StagedObject:
@@ -452,7 +373,7 @@ class _Stager:
         head = self.client.head_object(Bucket=self.bucket, Key=key)
         stored = head.get("Metadata", {}).get(METADATA_SHA256)
         if head["ContentLength"] != size or stored != digest:
-            raise _UploadMismatch(
+            raise TransferMismatch(
                 f"after upload {self.uri(key)} has {head['ContentLength']} bytes and sha256 "
                 f"{stored}, expected {size} bytes and sha256 {digest}")
         return StagedObject(key, size, digest, _etag(head["ETag"]))
@@ -488,7 +409,8 @@ def _raise_errors(errors: Sequence[StagingError], total: int) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
-        shown = "\n  ".join(str(err) for err in errors[:10])
+        # Each error on a line of its own, a message's hint line indented below it.
+        shown = "\n  ".join(str(err).replace("\n", "\n    ") for err in errors[:10])
         raise StagingError(f"{len(errors)} of {total} inputs could not be staged:\n  {shown}")
 
 
@@ -537,17 +459,16 @@ def upload_license(path: Path, destination: str, client: S3Client) -> str:
     try:
         if not _license_current(client, target, size, digest):
             _put_license(client, target, path, digest)
-    except (ClientError, BotoCoreError) as err:
-        raise StagingError(f"uploading the FreeSurfer license to {target} failed: "
-                           f"{describe_error(err)}; {_hint(err)}") from err
+    except BOTO_ERRORS as err:
+        raise staging_error(f"uploading the FreeSurfer license to {target}", err) from err
     return str(target)
 
 
 def _license_current(client: S3Client, target: S3Uri, size: int, digest: str) -> bool:
     try:
         head = client.head_object(Bucket=target.bucket, Key=target.key)
-    except ClientError as err:
-        if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+    except BOTO_ERRORS as err:
+        if aws_error(f"checking {target}", err).status == 404:
             return False
         raise
     return (head["ContentLength"] == size and head.get("ServerSideEncryption") == "AES256"
@@ -561,13 +482,13 @@ def _put_license(client: S3Client, target: S3Uri, path: Path, digest: str) -> No
             client.put_object(Bucket=target.bucket, Key=target.key, Body=body,
                               ServerSideEncryption="AES256",
                               Metadata={METADATA_SHA256: digest})
-    except ClientError as err:
-        code = err.response.get("Error", {}).get("Code", "")
-        if code in ("NotImplemented", "InvalidArgument", "InvalidRequest",
-                    "InvalidEncryptionAlgorithmError"):
+    except BOTO_ERRORS as err:
+        failure = aws_error(f"uploading {target}", err)
+        if failure.code in ("NotImplemented", "InvalidArgument", "InvalidRequest",
+                            "InvalidEncryptionAlgorithmError"):
             raise StagingError(
                 f"S3 refused server-side encryption (SSE-S3, AES256) for {target}: "
-                f"{client_error_text(err)}; the license was not uploaded. Use a bucket and "
+                f"{failure.reason}; the license was not uploaded. Use a bucket and "
                 "S3 service that support SSE-S3") from err
         raise
     head = client.head_object(Bucket=target.bucket, Key=target.key)

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import AwsSetupError
+from fs_cwl_runner.aws.errors import AwsError
 from fs_cwl_runner.aws.leader_job import run_leader
 from fs_cwl_runner.aws.setup import plan as aws_setup
 from fs_cwl_runner.aws.setup.context import SetupOptions
@@ -74,7 +74,7 @@ def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
         if args.aws_command == "setup":
             return run_setup(args, settings, clients)
         return run_teardown(args, settings, clients)
-    except AwsSetupError as err:
+    except AwsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
@@ -58,7 +58,7 @@ def describe_queue(clients: AwsClients, name: str) -> JobQueueDetailTypeDef | No
 def settled(kind: str, name: str, status: str | None, reason: str | None) -> bool:
     """True once VALID; an error when INVALID; False while AWS is still working on it."""
     if status == "INVALID":
-        raise AwsSetupError(
+        raise AwsError(
             f"{kind} {name} is INVALID: {reason or 'no reason given'}. Fix the cause (often "
             "an IAM role that AWS could not see yet), then run 'fs-cwl-run aws teardown' and "
             "'fs-cwl-run aws setup' again")
@@ -68,14 +68,14 @@ def settled(kind: str, name: str, status: str | None, reason: str | None) -> boo
 def environment_valid(clients: AwsClients, name: str) -> bool:
     env = describe_environment(clients, name)
     if env is None:
-        raise AwsSetupError(f"{ENVIRONMENT} {name} disappeared: run setup again")
+        raise AwsError(f"{ENVIRONMENT} {name} disappeared: run setup again")
     return settled(ENVIRONMENT, name, env.get("status"), env.get("statusReason"))
 
 
 def queue_valid(clients: AwsClients, name: str) -> bool:
     queue = describe_queue(clients, name)
     if queue is None:
-        raise AwsSetupError(f"{QUEUE} {name} disappeared: run setup again")
+        raise AwsError(f"{QUEUE} {name} disappeared: run setup again")
     return settled(QUEUE, name, queue.get("status"), queue.get("statusReason"))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.settings import SETTINGS
 
 DEFAULT_PREFIX = "fs-cwl"
@@ -61,13 +61,13 @@ MIN_ROOT_VOLUME_GIB = 30
 def check_options(options: SetupOptions) -> None:
     """Refuse sizes AWS would refuse, naming the flag to change."""
     if options.root_volume_gib < MIN_ROOT_VOLUME_GIB:
-        raise AwsSetupError(f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
-                            f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that")
+        raise AwsError(f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
+                       f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that")
     if options.max_vcpus < 1:
-        raise AwsSetupError(f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
-                            "no machine at all; give at least 1 (default 256)")
+        raise AwsError(f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
+                       "no machine at all; give at least 1 (default 256)")
     if not options.instance_types:
-        raise AwsSetupError("--instance-types: give at least one EC2 instance type")
+        raise AwsError("--instance-types: give at least one EC2 instance type")
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def parse_bucket(value: str) -> DataBucket:
     text = value.removeprefix("s3://").strip("/")
     name, _, prefix = text.partition("/")
     if not BUCKET_PATTERN.match(name) or ".." in name:
-        raise AwsSetupError(
+        raise AwsError(
             f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
             "letters, digits, dots and hyphens, starting and ending with a letter or digit)")
     return DataBucket(name, prefix.strip("/") + "/" if prefix.strip("/") else "")
@@ -97,15 +97,15 @@ def region_of(settings: Mapping[str, str | None]) -> str:
     """The region setting; missing is an error naming the flag and the variable."""
     region = settings.get("region")
     if not region:
-        raise AwsSetupError(f"missing setting: AWS region; pass {flag_hint('region')} "
-                            "(for example us-east-1)")
+        raise AwsError(f"missing setting: AWS region; pass {flag_hint('region')} "
+                       "(for example us-east-1)")
     return region
 
 
 def prefix_of(settings: Mapping[str, str | None]) -> str:
     prefix = settings.get("resource_prefix") or DEFAULT_PREFIX
     if not PREFIX_PATTERN.match(prefix) or "--" in prefix:
-        raise AwsSetupError(
+        raise AwsError(
             f"{flag_hint('resource_prefix')}: {prefix!r} must be 3-20 lower-case letters, "
             "digits and single hyphens, starting with a letter")
     return prefix
@@ -202,13 +202,13 @@ def is_ours(tags: Mapping[str, str] | None) -> bool:
 def require_ours(resource: str, name: str, tags: Mapping[str, str], target: Target) -> None:
     """Refuse to adopt a resource that setup did not create, or that another region's setup did."""
     if not is_ours(tags):
-        raise AwsSetupError(
+        raise AwsError(
             f"{resource} {name} exists but was not created by fs-cwl setup (it lacks the tag "
             f"{CREATED_BY_KEY}={CREATED_BY_VALUE}): choose another resource prefix with "
             f"{flag_hint('resource_prefix')}, or remove the {resource}")
     region = tags.get(REGION_KEY)
     if region is not None and region != target.region:
-        raise AwsSetupError(
+        raise AwsError(
             f"{resource} {name} belongs to the fs-cwl setup of region {region}: IAM names are "
             f"global, so give this region its own prefix with {flag_hint('resource_prefix')}")
 
@@ -253,10 +253,10 @@ class Action:
 
 
 def wait_until(what: str, probe: Callable[[], bool], options: SetupOptions) -> None:
-    """Poll ``probe`` until it is true; an :class:`AwsSetupError` after the timeout."""
+    """Poll ``probe`` until it is true; an :class:`AwsError` after the timeout."""
     deadline = time.monotonic() + options.timeout_seconds
     while not probe():
         if time.monotonic() > deadline:
-            raise AwsSetupError(f"timed out after {options.timeout_seconds:.0f} s waiting for "
-                                f"{what}; run the command again to continue")
+            raise AwsError(f"timed out after {options.timeout_seconds:.0f} s waiting for "
+                           f"{what}; run the command again to continue")
         options.sleep(options.poll_seconds)

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import aws_errors, error_code
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
@@ -83,13 +81,13 @@ def role_specs(target: Target) -> list[RoleSpec]:
 
 
 def get_role(clients: AwsClients, name: str) -> RoleTypeDef | None:
-    with aws_errors(f"look up {ROLE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {ROLE} {name}"):
             return clients.iam.get_role(RoleName=name)["Role"]
-        except ClientError as err:
-            if error_code(err) == "NoSuchEntity":
-                return None
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchEntity":
+            return None
+        raise
 
 
 def attached_policies(clients: AwsClients, name: str) -> set[str]:
@@ -100,13 +98,13 @@ def attached_policies(clients: AwsClients, name: str) -> set[str]:
 
 def inline_policy(clients: AwsClients, role: str, policy: str) -> str | None:
     """The inline policy as canonical JSON, or None when the role has no such policy."""
-    with aws_errors(f"read policy {policy} of {ROLE} {role}"):
-        try:
+    try:
+        with aws_errors(f"read policy {policy} of {ROLE} {role}"):
             document = clients.iam.get_role_policy(RoleName=role, PolicyName=policy)
-        except ClientError as err:
-            if error_code(err) == "NoSuchEntity":
-                return None
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchEntity":
+            return None
+        raise
     return canonical(document["PolicyDocument"])  # type: ignore[arg-type]
 
 
@@ -145,13 +143,13 @@ def plan_role(clients: AwsClients, target: Target, spec: RoleSpec) -> list[Actio
 
 
 def get_instance_profile(clients: AwsClients, name: str) -> InstanceProfileTypeDef | None:
-    with aws_errors(f"look up {PROFILE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {PROFILE} {name}"):
             return clients.iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
-        except ClientError as err:
-            if error_code(err) == "NoSuchEntity":
-                return None
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchEntity":
+            return None
+        raise
 
 
 def create_instance_profile(clients: AwsClients, target: Target) -> None:

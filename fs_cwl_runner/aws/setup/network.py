@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
@@ -56,20 +54,20 @@ def find_network(clients: AwsClients, options: SetupOptions) -> Network:
             found = clients.ec2.describe_subnets(SubnetIds=list(options.subnets))["Subnets"]
         vpcs = sorted({subnet["VpcId"] for subnet in found})
         if len(vpcs) != 1:
-            raise AwsSetupError(f"the subnets belong to {len(vpcs)} VPCs ({', '.join(vpcs)}): "
-                                f"pass subnets of a single VPC with {SUBNETS_HINT}")
+            raise AwsError(f"the subnets belong to {len(vpcs)} VPCs ({', '.join(vpcs)}): "
+                           f"pass subnets of a single VPC with {SUBNETS_HINT}")
         return Network(vpcs[0], tuple(options.subnets))
     with aws_errors("look up the default VPC"):
         vpcs_found = clients.ec2.describe_vpcs(
             Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
         if not vpcs_found:
-            raise AwsSetupError(f"region {clients.region} has no default VPC: pass {SUBNETS_HINT}")
+            raise AwsError(f"region {clients.region} has no default VPC: pass {SUBNETS_HINT}")
         vpc_id = vpcs_found[0]["VpcId"]
         subnets = clients.ec2.describe_subnets(Filters=[
             {"Name": "vpc-id", "Values": [vpc_id]},
             {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
     if not subnets:
-        raise AwsSetupError(f"the default VPC {vpc_id} has no default subnets: pass {SUBNETS_HINT}")
+        raise AwsError(f"the default VPC {vpc_id} has no default subnets: pass {SUBNETS_HINT}")
     return Network(vpc_id, tuple(sorted(subnet["SubnetId"] for subnet in subnets)))
 
 
@@ -85,7 +83,7 @@ def find_security_groups(clients: AwsClients, name: str,
 def security_group_id(clients: AwsClients, name: str, vpc_id: str) -> str:
     groups = find_security_groups(clients, name, vpc_id)
     if not groups:
-        raise AwsSetupError(f"{SECURITY_GROUP} {name} is missing in {vpc_id}: run setup again")
+        raise AwsError(f"{SECURITY_GROUP} {name} is missing in {vpc_id}: run setup again")
     return groups[0]["GroupId"]
 
 
@@ -120,14 +118,14 @@ def launch_template_data(options: SetupOptions) -> RequestLaunchTemplateDataType
 
 
 def find_launch_template(clients: AwsClients, name: str) -> LaunchTemplateTypeDef | None:
-    with aws_errors(f"look up {LAUNCH_TEMPLATE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {LAUNCH_TEMPLATE} {name}"):
             found = clients.ec2.describe_launch_templates(LaunchTemplateNames=[name])
-        except ClientError as err:
-            if error_code(err) in ("InvalidLaunchTemplateName.NotFoundException",
-                                   "InvalidLaunchTemplateId.NotFound"):
-                return None
-            raise
+    except AwsError as err:
+        if err.code in ("InvalidLaunchTemplateName.NotFoundException",
+                        "InvalidLaunchTemplateId.NotFound"):
+            return None
+        raise
     templates = found["LaunchTemplates"]
     return templates[0] if templates else None
 
@@ -167,9 +165,10 @@ def delete_security_group(clients: AwsClients, group_id: str, options: SetupOpti
     """Delete the group, retrying while machines of deleted environments still use it."""
     def deleted() -> bool:
         try:
-            clients.ec2.delete_security_group(GroupId=group_id)
-        except ClientError as err:
-            if error_code(err) == "DependencyViolation":
+            with aws_errors(f"delete {SECURITY_GROUP} {group_id}"):
+                clients.ec2.delete_security_group(GroupId=group_id)
+        except AwsError as err:
+            if err.code == "DependencyViolation":
                 return False
             raise
         return True

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.batch import plan_batch_teardown, plan_environments, plan_queues
 from fs_cwl_runner.aws.setup.bucket import (
     leftover_jobstores,
@@ -150,8 +150,8 @@ def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
         try:
             with aws_errors(f"{action.kind} {action.resource} {action.name}"):
                 action.run()
-        except AwsSetupError as err:
-            raise AwsSetupError(
+        except AwsError as err:
+            raise AwsError(
                 f"{err}\n{len(done)} of {len(plan.actions)} steps were done; once fixed, run "
                 "the same command again: it continues where it stopped") from err
         iam_changed = iam_changed or action.changes_iam
