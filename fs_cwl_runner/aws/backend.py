@@ -47,12 +47,10 @@ from fs_cwl_runner.aws.record import (
     work_folder,
     write_batch_jobs,
 )
-from fs_cwl_runner.aws.staging import (
-    StagingError,
-    StderrProgress,
-    stage_inputs,
-    upload_license,
-)
+from fs_cwl_runner.aws.staging.errors import StagingError
+from fs_cwl_runner.aws.staging.inputs import stage_inputs
+from fs_cwl_runner.aws.staging.license import upload_license
+from fs_cwl_runner.aws.staging.progress import StderrProgress
 from fs_cwl_runner.aws.toil_run import (
     ToilRun,
     aws_settings,
