@@ -16,11 +16,10 @@ from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
-    DELETE,
     Action,
     SetupOptions,
     Target,
-    left_alone_note,
+    TeardownSteps,
     require_ours,
     wait_until,
 )
@@ -210,29 +209,19 @@ def delete_environment(clients: AwsClients, name: str, options: SetupOptions) ->
 
 
 def plan_batch_teardown(clients: AwsClients, target: Target,
-                        options: SetupOptions) -> tuple[list[Action], list[str]]:
+                        options: SetupOptions) -> TeardownSteps:
     """Delete the queues, then the compute environments, that this setup created."""
-    actions: list[Action] = []
-    notes: list[str] = []
+    steps = TeardownSteps(target)
     for name, *_ in queue_layout(target):
         queue = describe_queue(clients, name)
-        if queue is None:
-            continue
-        note = left_alone_note(QUEUE, name, queue.get("tags", {}), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, QUEUE, name, "disable, then delete (jobs still in it "
-                                  "are cancelled)", partial(delete_queue, clients, name, options)))
+        if queue is not None:
+            steps.teardown_action(QUEUE, name, queue.get("tags", {}),
+                                  "disable, then delete (jobs still in it are cancelled)",
+                                  partial(delete_queue, clients, name, options))
     for name in (target.spot_environment, target.ondemand_environment):
         env = describe_environment(clients, name)
-        if env is None:
-            continue
-        note = left_alone_note(ENVIRONMENT, name, env.get("tags", {}), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, ENVIRONMENT, name,
+        if env is not None:
+            steps.teardown_action(ENVIRONMENT, name, env.get("tags", {}),
                                   "disable, then delete (its machines are terminated)",
-                                  partial(delete_environment, clients, name, options)))
-    return actions, notes
+                                  partial(delete_environment, clients, name, options))
+    return steps

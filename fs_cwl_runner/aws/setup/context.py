@@ -252,6 +252,24 @@ class Action:
         return f"{sign} {self.kind} {self.resource} {self.name}: {self.description}"
 
 
+@dataclass
+class TeardownSteps:
+    """Teardown of some resources: the deletions in order, and what is left alone and why."""
+
+    target: Target
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def teardown_action(self, resource: str, name: str, tags: Mapping[str, str],
+                        description: str, run: Callable[[], object]) -> None:
+        """Plan the deletion of a resource this setup created; any other one is noted."""
+        note = left_alone_note(resource, name, tags, self.target)
+        if note:
+            self.notes.append(note)
+        else:
+            self.actions.append(Action(DELETE, resource, name, description, run))
+
+
 def wait_until(what: str, probe: Callable[[], bool], options: SetupOptions) -> None:
     """Poll ``probe`` until it is true; an :class:`AwsError` after the timeout."""
     deadline = time.monotonic() + options.timeout_seconds

@@ -16,11 +16,10 @@ from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
-    DELETE,
     UPDATE,
     Action,
     Target,
-    left_alone_note,
+    TeardownSteps,
     require_ours,
     tag_dict,
     tag_list,
@@ -201,27 +200,18 @@ def delete_instance_profile(clients: AwsClients, name: str) -> None:
     clients.iam.delete_instance_profile(InstanceProfileName=name)
 
 
-def plan_iam_teardown(clients: AwsClients, target: Target) -> tuple[list[Action], list[str]]:
+def plan_iam_teardown(clients: AwsClients, target: Target) -> TeardownSteps:
     """Delete the instance profile, then the roles, that this setup created."""
-    actions: list[Action] = []
-    notes: list[str] = []
+    steps = TeardownSteps(target)
     name = target.instance_role
     profile = get_instance_profile(clients, name)
     if profile is not None:
-        note = left_alone_note(PROFILE, name, tag_dict(profile.get("Tags")), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, PROFILE, name, "no longer given to machines",
-                                  partial(delete_instance_profile, clients, name)))
+        steps.teardown_action(PROFILE, name, tag_dict(profile.get("Tags")),
+                              "no longer given to machines",
+                              partial(delete_instance_profile, clients, name))
     for spec in role_specs(target):
         role = get_role(clients, spec.name)
-        if role is None:
-            continue
-        note = left_alone_note(ROLE, spec.name, tag_dict(role.get("Tags")), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, ROLE, spec.name, "with its policies",
-                                  partial(delete_role, clients, spec.name)))
-    return actions, notes
+        if role is not None:
+            steps.teardown_action(ROLE, spec.name, tag_dict(role.get("Tags")),
+                                  "with its policies", partial(delete_role, clients, spec.name))
+    return steps

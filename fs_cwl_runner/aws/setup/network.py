@@ -14,11 +14,10 @@ from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
-    DELETE,
     Action,
     SetupOptions,
     Target,
-    left_alone_note,
+    TeardownSteps,
     require_ours,
     tag_dict,
     wait_until,
@@ -177,26 +176,17 @@ def delete_security_group(clients: AwsClients, group_id: str, options: SetupOpti
 
 
 def plan_network_teardown(clients: AwsClients, target: Target,
-                          options: SetupOptions) -> tuple[list[Action], list[str]]:
-    actions: list[Action] = []
-    notes: list[str] = []
+                          options: SetupOptions) -> TeardownSteps:
+    """Delete the launch template, then the security groups, that this setup created."""
+    steps = TeardownSteps(target)
     template = find_launch_template(clients, target.launch_template)
     if template is not None:
-        note = left_alone_note(LAUNCH_TEMPLATE, target.launch_template,
-                               tag_dict(template.get("Tags")), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, LAUNCH_TEMPLATE, target.launch_template, "all versions",
-                                  partial(clients.ec2.delete_launch_template,
-                                          LaunchTemplateName=target.launch_template)))
+        steps.teardown_action(LAUNCH_TEMPLATE, target.launch_template,
+                              tag_dict(template.get("Tags")), "all versions",
+                              partial(clients.ec2.delete_launch_template,
+                                      LaunchTemplateName=target.launch_template))
     for group in find_security_groups(clients, target.security_group):
-        note = left_alone_note(SECURITY_GROUP, target.security_group,
-                               tag_dict(group.get("Tags")), target)
-        if note:
-            notes.append(note)
-            continue
-        actions.append(Action(DELETE, SECURITY_GROUP, target.security_group,
+        steps.teardown_action(SECURITY_GROUP, target.security_group, tag_dict(group.get("Tags")),
                               f"{group['GroupId']} in {group.get('VpcId', '?')}",
-                              partial(delete_security_group, clients, group["GroupId"], options)))
-    return actions, notes
+                              partial(delete_security_group, clients, group["GroupId"], options))
+    return steps

@@ -120,18 +120,18 @@ def plan_teardown(settings: Mapping[str, str | None], clients: AwsClients,
     """
     options = options or SetupOptions()
     target = resolve_target(settings, clients)
-    batch_actions, batch_notes = plan_batch_teardown(clients, target, options)
-    network_actions, network_notes = plan_network_teardown(clients, target, options)
-    iam_actions, iam_notes = plan_iam_teardown(clients, target)
+    batch = plan_batch_teardown(clients, target, options)
+    network = plan_network_teardown(clients, target, options)
+    iam = plan_iam_teardown(clients, target)
     bucket = plan_bucket_teardown(clients, target, delete_bucket)
-    notes = [*batch_notes, *network_notes, *iam_notes, *bucket.notes]
+    notes = [*batch.notes, *network.notes, *iam.notes, *bucket.notes]
     jobstores = leftover_jobstores(clients, target)
     if jobstores:
         notes.append(f"Toil job stores left by earlier runs (not removed): {', '.join(jobstores)}"
                      f"; remove each with 'toil clean aws:{target.region}:<name without --toil>'")
     bucket_goes = any(a.resource == "S3 bucket" for a in bucket.actions)
     clears = TEARDOWN_CLEARS + (("bucket",) if bucket_goes else ())
-    return Plan(target, (*batch_actions, *network_actions, *iam_actions, *bucket.actions),
+    return Plan(target, (*batch.actions, *network.actions, *iam.actions, *bucket.actions),
                 tuple(notes), kept=tuple(bucket.kept), clear_settings=clears, options=options)
 
 
