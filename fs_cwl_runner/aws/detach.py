@@ -1,15 +1,17 @@
 """``--detach``: the Toil leader runs as an AWS Batch job, so the laptop can be closed.
 
-On the workstation (:func:`submit_leader`): the inputs and the license are staged as for
-an attached run; the job order and a leader spec go to ``<results>/logs/`` in S3; the
-leader is submitted on the leader queue (on-demand) as a Batch job of the same image,
-under the leader role, running ``fs-cwl-run aws lead <results>``. A rerun of the command
-while that job is queued or running submits nothing and says where the run is.
+On the laptop (:func:`submit_leader`): the inputs and the license are staged as for an
+attached run; the job order and a leader spec go to ``<results>/logs/`` in S3; the leader is
+submitted on the leader queue (on-demand) as a Batch job of the same image, under the leader
+role, running ``fs-cwl-run aws lead <results>``. A rerun of the command while that job is
+queued or running submits nothing and says where the run is. ``status s3://…``
+(:func:`detached_status`) also runs on the laptop.
 
-In that Batch job (:func:`run_leader`): the spec rebuilds the run, Toil runs exactly as in
-an attached run, the run record is published to ``<results>/logs/run.json`` as it changes
-(``fs-cwl-run status s3://…`` reads it from anywhere), the report and logs follow at the
-end, and the leader deregisters its own job definition.
+In that Batch job (:func:`fs_cwl_runner.aws.leader_job.run_leader`): the spec rebuilds the
+run (:func:`read_spec`, :func:`settings_of`), Toil runs exactly as in an attached run, the
+run record is published to ``<results>/logs/run.json`` as it changes (``fs-cwl-run status
+s3://…`` reads it from anywhere), the report and logs follow at the end, and the leader
+deregisters its own job definition (:func:`deregister`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Download results from S3 and verify every file: ``fs-cwl-run fetch`` and the AWS backend.
 
+Runs on the laptop: ``fetch``, and an attached run with a local ``output:`` (a detached
+leader's results stay in S3).
+
 Verification. Toil writes the results (``--destBucket``) without a checksum of its own, so
 each file is checked against what S3 knows about it, as far as that goes:
 

@@ -7,6 +7,8 @@ every Batch job it submitted and deregisters its job definition, and keeps the j
 running after :data:`STOP_TIMEOUT_S`, ends Toil at once; Batch jobs that are then still
 queued or running are terminated from here (their ids come from Toil's message bus file,
 ``--writeMessages``).
+
+Runs where Toil's leader runs: on the laptop, or in the detached leader job inside Batch.
 """
 
 from __future__ import annotations

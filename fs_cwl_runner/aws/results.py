@@ -10,6 +10,9 @@ rerun that finds it, and no job store, goes straight to the download.
 A local output folder gets ``<output>/<subject>/`` and ``<output>/group/`` as the local
 backend writes them, each file verified (:mod:`fs_cwl_runner.aws.download`), with the same
 manifests, so a finished subject folder is never overwritten.
+
+Runs on the laptop and in the detached leader job inside Batch (the record of a finished run,
+the JSON files of ``--detach``); the download into a local folder only on the laptop.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Two managed EC2 compute environments, both scaling down to 0 vCPUs when idle: on
 (cheap, may be interrupted) and one on demand. The worker queue tries Spot first and spills
 to on-demand; the leader queue runs a detached Toil leader on on-demand machines only, since
 a Spot interruption of the leader stops the whole cohort's workflow.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 A bucket that exists without setup's tag is the user's own: setup uses it as it is and
 teardown leaves it. Teardown deletes a bucket that holds objects only when told to.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Every resource setup creates is named from one resource prefix (default ``fs-cwl``) and carries
 the tag ``fs-cwl:created-by=setup``; teardown removes only resources that carry it.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations

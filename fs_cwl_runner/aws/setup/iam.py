@@ -3,6 +3,8 @@
 Four roles: the Batch service role, the ECS instance role (with its instance profile) of the
 compute environments' machines, the job role of the Toil workers (data bucket and job stores
 only) and the role of a detached Toil leader (the job role's rights plus submitting jobs).
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 The launch template only enlarges the root EBS volume: AWS Batch reserves memory and vCPUs
 per job but not disk, so the machines must come with enough disk for every job they can hold.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Planning only reads (describe, get, list, head calls); applying runs the planned actions in
 order. Setup is idempotent: once applied, planning again yields no action. Teardown removes
 only what setup created (tag ``fs-cwl:created-by=setup``), in dependency order.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
