@@ -31,7 +31,9 @@ from types import ModuleType
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from fs_cwl_runner.aws import staging  # noqa: E402
+from fs_cwl_runner.aws.clients import s3_client  # noqa: E402
+from fs_cwl_runner.aws.staging.inputs import stage_inputs  # noqa: E402
+from fs_cwl_runner.aws.staging.upload import DEFAULT_WORKERS, PARTS_PER_FILE  # noqa: E402
 
 from support import s3_server  # noqa: E402
 
@@ -99,10 +101,10 @@ def tools(endpoint: str, env: dict[str, str], work: Path, workers: int) -> dict[
     bin_dir = Path(sys.executable).parent
 
     def runner(name: str, paths: list[Path]) -> None:
-        client = staging.make_s3_client(workers)
+        client = s3_client(connections=workers * PARTS_PER_FILE)
         # A cache per destination: a new round must hash its files again, as s5cmd reads them.
-        staging.stage_inputs(by_subject(paths), f"s3://{BUCKET}/runner/{name}", client,
-                             workers=workers, cache_path=work / f"hash-cache-{name}.json")
+        stage_inputs(by_subject(paths), f"s3://{BUCKET}/runner/{name}", client,
+                     workers=workers, cache_path=work / f"hash-cache-{name}.json")
 
     def s5cmd(name: str, paths: list[Path], options: tuple[str, ...] = ()) -> None:
         run_tool([str(bin_dir / "s5cmd"), "--endpoint-url", endpoint, *options, "cp",
@@ -156,7 +158,7 @@ def main() -> int:
     parser.add_argument("--big-mb", type=float, default=20)
     parser.add_argument("--small-files", type=int, default=1000)
     parser.add_argument("--small-kb", type=float, default=8)
-    parser.add_argument("--workers", type=int, default=staging.DEFAULT_WORKERS)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--rounds", type=int, default=1,
                         help="upload everything this many times and keep each best time "
                              "(other load on the machine makes single runs noisy)")
@@ -178,7 +180,7 @@ def measure(args: argparse.Namespace, endpoint: str, env: dict[str, str], work: 
                                  int(args.small_kb * 1e3))}
     sizes = {name: (len(paths), sum(p.stat().st_size for p in paths))
              for name, paths in sets.items()}
-    staging.make_s3_client().create_bucket(Bucket=BUCKET)
+    s3_client().create_bucket(Bucket=BUCKET)
     uploads = tools(endpoint, env, work, args.workers)
     best = upload_rounds(sets, uploads, args.rounds)
     report(best, sizes)

@@ -30,8 +30,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.detach import leader_settings, running_leader, submit_leader
-from fs_cwl_runner.aws.errors import AwsSetupError
+from fs_cwl_runner.aws.errors import AwsError, aws_error
 from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws.progress import ToilLogTracker
@@ -44,14 +45,10 @@ from fs_cwl_runner.aws.record import (
     work_folder,
     write_batch_jobs,
 )
-from fs_cwl_runner.aws.staging import (
-    StagingError,
-    StderrProgress,
-    describe_error,
-    make_s3_client,
-    stage_inputs,
-    upload_license,
-)
+from fs_cwl_runner.aws.staging.errors import StagingError
+from fs_cwl_runner.aws.staging.inputs import stage_inputs
+from fs_cwl_runner.aws.staging.license import upload_license
+from fs_cwl_runner.aws.staging.progress import StderrProgress
 from fs_cwl_runner.aws.toil_run import (
     AwsRunSettings,
     ToilRun,
@@ -99,7 +96,7 @@ def prepare(settings: AwsRunSettings, request: RunRequest) -> tuple[AwsRun, dict
                                        for s in cohort.subjects])
     aws = AwsRun(cohort, settings, run, aws_results.destination(cohort, settings.bucket, run),
                  work_folder(cohort, run), layout, record, Progress(quiet=request.quiet),
-                 make_s3_client(region=settings.region))
+                 s3_client(settings.region))
     return aws, order
 
 
@@ -107,14 +104,12 @@ def jobstore_exists(aws: AwsRun) -> bool:
     name = aws.settings.jobstore_bucket(aws.run)
     try:
         aws.client.head_bucket(Bucket=name)
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NotFound"):
+    except (ClientError, BotoCoreError) as err:
+        failure = aws_error(f"checking Toil's job store bucket {name}", err,
+                            "check the AWS credentials")
+        if failure.code in ("404", "NoSuchBucket", "NotFound"):
             return False
-        raise AwsUsageError(f"cannot check Toil's job store bucket {name}: "
-                            f"{describe_error(err)}; check the AWS credentials") from err
-    except BotoCoreError as err:
-        raise AwsUsageError(f"cannot reach S3 to check the job store bucket {name}: "
-                            f"{describe_error(err)}; check AWS_ENDPOINT_URL_S3 / network") from err
+        raise AwsUsageError(str(failure)) from err
     return True
 
 
@@ -238,7 +233,7 @@ def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,
             job_id = submit_leader(aws, stage(aws, order, license_path), queue, role_arn,
                                    os.environ)
             aws.progress.say(f"submitted the Toil leader as Batch job {job_id} on {queue}")
-    except (AwsSetupError, aws_results.ResultsError) as err:
+    except (AwsError, aws_results.ResultsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     aws.progress.say(f"follow it with: fs-cwl-run status {results}")

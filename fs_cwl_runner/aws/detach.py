@@ -1,15 +1,17 @@
 """``--detach``: the Toil leader runs as an AWS Batch job, so the laptop can be closed.
 
-On the workstation (:func:`submit_leader`): the inputs and the license are staged as for
-an attached run; the job order and a leader spec go to ``<results>/logs/`` in S3; the
-leader is submitted on the leader queue (on-demand) as a Batch job of the same image,
-under the leader role, running ``fs-cwl-run aws lead <results>``. A rerun of the command
-while that job is queued or running submits nothing and says where the run is.
+On the laptop (:func:`submit_leader`): the inputs and the license are staged as for an
+attached run; the job order and a leader spec go to ``<results>/logs/`` in S3; the leader is
+submitted on the leader queue (on-demand) as a Batch job of the same image, under the leader
+role, running ``fs-cwl-run aws lead <results>``. A rerun of the command while that job is
+queued or running submits nothing and says where the run is. ``status s3://…``
+(:func:`detached_status`) also runs on the laptop.
 
-In that Batch job (:func:`run_leader`): the spec rebuilds the run, Toil runs exactly as in
-an attached run, the run record is published to ``<results>/logs/run.json`` as it changes
-(``fs-cwl-run status s3://…`` reads it from anywhere), the report and logs follow at the
-end, and the leader deregisters its own job definition.
+In that Batch job (:func:`fs_cwl_runner.aws.leader_job.run_leader`): the spec rebuilds the
+run (:func:`read_spec`, :func:`settings_of`), Toil runs exactly as in an attached run, the
+run record is published to ``<results>/logs/run.json`` as it changes (``fs-cwl-run status
+s3://…`` reads it from anywhere), the report and logs follow at the end, and the leader
+deregisters its own job definition (:func:`deregister`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
-from fs_cwl_runner.aws.leader import batch_client
+from fs_cwl_runner.aws.clients import batch_client, s3_client
+from fs_cwl_runner.aws.errors import AwsError, aws_error, aws_errors
 from fs_cwl_runner.aws.record import AwsRun, AwsUsageError
-from fs_cwl_runner.aws.staging import describe_error, make_s3_client
 from fs_cwl_runner.aws.toil_run import (
     COORDINATION_OVERRIDE,
     AwsRunSettings,
@@ -154,7 +155,7 @@ def deregister(region: str, job_definition: str) -> None:
     try:
         batch_client(region).deregister_job_definition(jobDefinition=job_definition)
     except (ClientError, BotoCoreError) as err:
-        print(f"warning: could not deregister {job_definition}: {describe_error(err)}",
+        print(f"warning: {aws_error(f'deregistering {job_definition}', err)}",
               file=sys.stderr)
 
 
@@ -170,7 +171,7 @@ def detached_status(results_uri: str) -> tuple[state.RunRecord | None, str | Non
         results = S3Uri.parse(results_uri.rstrip("/"))
     except S3UriError as err:
         raise AwsUsageError(f"status: {err}") from err
-    client = make_s3_client()
+    client = s3_client()
     record = published_record(client, results)
     spec = read_spec(client, results)
     if spec is None or not spec.get("leader_job_id"):
@@ -178,7 +179,7 @@ def detached_status(results_uri: str) -> tuple[state.RunRecord | None, str | Non
     job_id = spec["leader_job_id"]
     try:
         status = leader_state(spec["settings"]["region"], job_id)
-    except AwsSetupError as err:
+    except AwsError as err:
         return record, f"leader Batch job {job_id}: status unknown ({err})"
     return record, f"leader Batch job {job_id}: {status or 'no longer known to Batch'}"
 

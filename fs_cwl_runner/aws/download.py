@@ -1,5 +1,8 @@
 """Download results from S3 and verify every file: ``fs-cwl-run fetch`` and the AWS backend.
 
+Runs on the laptop: ``fetch``, and an attached run with a local ``output:`` (a detached
+leader's results stay in S3).
+
 Verification. Toil writes the results (``--destBucket``) without a checksum of its own, so
 each file is checked against what S3 knows about it, as far as that goes:
 
@@ -30,9 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import BotoCoreError, ClientError
 
-from fs_cwl_runner.aws.staging import describe_error, with_retries
+from fs_cwl_runner.aws.errors import BOTO_ERRORS, aws_error
+from fs_cwl_runner.aws.retries import with_retries
 from fs_cwl_runner.s3uri import S3Uri
 
 if TYPE_CHECKING:
@@ -40,8 +43,8 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 WORKERS = 16
-# Parts of one file fetched at once; the client of make_s3_client(WORKERS) has a connection
-# for each of them.
+# Parts of one file fetched at once; the client of clients.s3_client() has a connection for
+# each part of WORKERS files.
 TRANSFER = TransferConfig(max_concurrency=4)
 PLAIN_MD5 = re.compile(r"[0-9a-f]{32}\Z")
 MULTIPART_MD5 = re.compile(r"([0-9a-f]{32})-(\d+)\Z")
@@ -82,9 +85,7 @@ def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
     """Every object under ``source/`` (one paginated listing)."""
     prefix = f"{source.key}/" if source.key else ""
     found: list[RemoteFile] = []
-
-    def listing() -> None:
-        found.clear()
+    try:
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=source.bucket,
                                                                        Prefix=prefix):
             for item in page.get("Contents", []):
@@ -92,12 +93,9 @@ def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
                 if relative and not relative.endswith("/"):
                     found.append(RemoteFile(item["Key"], relative, item["Size"],
                                             item["ETag"].strip('"')))
-
-    try:
-        with_retries(listing, f"listing {source}/")
-    except (ClientError, BotoCoreError) as err:
-        raise FetchError(f"cannot list {source}/ ({describe_error(err)}); check the URI, the "
-                         "AWS credentials and their access to that bucket") from err
+    except BOTO_ERRORS as err:
+        raise FetchError(str(aws_error(f"listing {source}/", err, "check the URI, the AWS "
+                                       "credentials and their access to that bucket"))) from err
     return found
 
 
@@ -110,7 +108,7 @@ def stats_only(files: Sequence[RemoteFile]) -> list[RemoteFile]:
 def _part_size(client: S3Client, bucket: str, item: RemoteFile) -> int | None:
     try:
         head = client.head_object(Bucket=bucket, Key=item.key, PartNumber=1)
-    except (ClientError, BotoCoreError):
+    except BOTO_ERRORS:
         return None
     return int(head["ContentLength"]) or None
 
@@ -191,6 +189,9 @@ class Downloader:
             self.client.download_file(self.bucket, item.key, str(partial), Config=TRANSFER)
             return check(partial, item, part_size)
 
+        # The whole file is downloaded again, on top of botocore's retries of each request: a
+        # managed download fails as a whole once one of its ranged GETs gives up, and in a
+        # longer outage the parallel downloads use up the client's retry quota.
         try:
             method = with_retries(attempt, f"downloading s3://{self.bucket}/{item.key}")
         except BaseException:
@@ -216,9 +217,14 @@ class Downloader:
         except FetchError as err:
             with self.lock:
                 self.result.errors.append(str(err))
-        except (ClientError, BotoCoreError, OSError) as err:
+        except OSError as err:
             with self.lock:
-                self.result.errors.append(f"s3://{self.bucket}/{item.key}: {describe_error(err)}")
+                self.result.errors.append(f"s3://{self.bucket}/{item.key}: "
+                                          f"{type(err).__name__}: {err}")
+        except BOTO_ERRORS as err:
+            failure = aws_error(f"downloading s3://{self.bucket}/{item.key}", err)
+            with self.lock:
+                self.result.errors.append(str(failure))
 
 
 def fetch_files(client: S3Client, bucket: str, items: Sequence[tuple[RemoteFile, Path]],

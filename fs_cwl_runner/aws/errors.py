@@ -1,8 +1,12 @@
-"""Turn AWS client errors into :class:`AwsSetupError` messages: what failed and how to fix it.
+"""AWS errors as :class:`AwsError`: what failed, AWS's code and message, and how to fix it.
 
-:data:`OPERATION_PERMISSIONS` maps every AWS operation that ``aws setup`` and ``aws teardown``
-call to the IAM actions it needs, so that an access-denied error names the missing action.
-The operator policy (``policies/operator.json``) grants exactly these actions.
+Runs wherever fs-cwl-run talks to AWS: on the laptop and in the detached leader job.
+
+Every error of AWS, botocore or boto3's transfers is worded here (:func:`aws_error`, and the
+context manager :func:`aws_errors`): the step that failed, AWS's error code and message, and a
+hint. A permission error names the missing IAM action: :data:`OPERATION_PERMISSIONS` maps
+every AWS operation that ``aws setup`` and ``aws teardown`` call to the IAM actions it needs.
+The operator policy (``aws/setup/documents/operator.json``) grants exactly these actions.
 """
 
 from __future__ import annotations
@@ -10,7 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+#: What AWS calls raise: AWS's answers, botocore's own errors, boto3's transfer errors.
+BOTO_ERRORS = (ClientError, BotoCoreError, Boto3Error)
 
 # Operation name (as boto3 reports it) -> IAM actions it needs, the main one first. Creating a
 # resource with tags also needs the service's tagging action.
@@ -81,60 +96,120 @@ CREDENTIAL_CODES = frozenset({
 CREDENTIALS_HINT = ("configure credentials through the standard AWS chain: AWS_PROFILE, "
                     "'aws configure' or 'aws sso login', or AWS_ACCESS_KEY_ID/"
                     "AWS_SECRET_ACCESS_KEY")
+QUOTA_HINT = "an AWS quota is reached: delete unused resources or ask AWS to raise it"
 CODE_HINTS = {
     "BucketAlreadyExists": "the bucket name belongs to another AWS account: choose another "
                            "name with --bucket / FS_CWL_BUCKET",
-    "LimitExceeded": "an AWS quota is reached: delete unused resources or ask AWS to raise it",
-    "LimitExceededException": "an AWS quota is reached: delete unused resources or ask AWS to "
-                              "raise it",
+    "NoSuchBucket": "create the bucket ('fs-cwl-run aws setup') or fix --bucket / "
+                    "FS_CWL_BUCKET",
+    "LimitExceeded": QUOTA_HINT,
+    "LimitExceededException": QUOTA_HINT,
     "DependencyViolation": "another resource still uses it: wait a few minutes and run the "
                            "command again",
 }
+UNREACHABLE_HINT = ("check the network, and AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL "
+                    "if they are set")
+REGION_HINT = "pass --region or set FS_CWL_REGION"
 
 
-class AwsSetupError(Exception):
-    """An AWS step of setup or teardown failed; the message says what failed and how to fix it."""
+class AwsError(Exception):
+    """An AWS step failed; the message says what failed and how to fix it.
+
+    Made from an error of AWS or botocore (:func:`aws_error`), it also carries AWS's error
+    ``code`` ("" when AWS did not answer), ``detail`` (AWS's message, or botocore's),
+    the HTTP ``status``, the ``permission`` (IAM actions, the main one first) a permission
+    error lacks, and the ``hint``. Steps of setup and teardown that cannot go on for other
+    reasons raise it with a message only.
+    """
+
+    def __init__(self, message: str, *, code: str = "", detail: str = "",
+                 status: int | None = None, permission: tuple[str, ...] = (), hint: str = "",
+                 unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.detail = detail
+        self.status = status
+        self.permission = permission
+        self.hint = hint
+        self.unreachable = unreachable  # no answer from AWS: connection lost, timed out
+
+    @property
+    def reason(self) -> str:
+        """``Code: message``, e.g. ``NoSuchBucket: The specified bucket does not exist``."""
+        return f"{self.code}: {self.detail}" if self.code else self.detail
 
 
-def is_denied(err: ClientError) -> bool:
-    code = err.response.get("Error", {}).get("Code", "")
-    message = err.response.get("Error", {}).get("Message", "")
-    return code in DENIED_CODES or "not authorized to perform" in message
+def _boto_cause(err: BaseException) -> BaseException:
+    """The AWS answer or botocore error behind wrappers such as S3UploadFailedError."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ClientError | BotoCoreError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return err
 
 
-def error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", "Unknown"))
+def _permission_hint(operation: str) -> tuple[tuple[str, ...], str]:
+    actions = OPERATION_PERMISSIONS.get(operation, ())
+    needed = (f"{actions[0]}" + (f" (with {', '.join(actions[1:])})" if actions[1:] else "")
+              if actions else f"the permission for {operation}")
+    return actions, (f"missing permission: {needed}; ask your AWS administrator to grant it to "
+                     "the identity running fs-cwl-run (docs/aws-iam.md lists the operator "
+                     "policy)")
 
 
-def describe_client_error(what: str, err: ClientError) -> str:
-    """One message: what failed, AWS's code and message, and the fix."""
-    code = error_code(err)
-    message = err.response.get("Error", {}).get("Message", "") or "(no message)"
-    text = f"{what} failed: {code}: {message}"
-    if is_denied(err):
-        actions = OPERATION_PERMISSIONS.get(err.operation_name, ())
-        needed = (f"{actions[0]}" + (f" (with {', '.join(actions[1:])})" if actions[1:] else "")
-                  if actions else f"the permission for {err.operation_name}")
-        return (f"{text}\nmissing permission: {needed}; ask your AWS administrator to grant it "
-                "to the identity running fs-cwl-run (docs/aws-iam.md lists the operator policy)")
-    if code in CREDENTIAL_CODES:
-        return f"{text}\nyour AWS credentials are invalid or expired: {CREDENTIALS_HINT}"
-    if code in CODE_HINTS:
-        return f"{text}\n{CODE_HINTS[code]}"
-    return text
+def _from_answer(what: str, err: ClientError, hint: str) -> AwsError:
+    """An error AWS answered with: its code, message and status, and the fix."""
+    error = err.response.get("Error", {})
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(error.get("Code") or "Unknown")
+    detail = str(error.get("Message") or (f"HTTP {status}" if status else "(no message)"))
+    permission: tuple[str, ...] = ()
+    if code in DENIED_CODES or "not authorized to perform" in detail:
+        permission, hint = _permission_hint(err.operation_name)
+    elif code in CREDENTIAL_CODES:
+        hint = f"your AWS credentials are invalid or expired: {CREDENTIALS_HINT}"
+    else:
+        hint = CODE_HINTS.get(code, hint)
+    return _failure(what, detail, hint, code=code, status=status, permission=permission)
+
+
+def _failure(what: str, detail: str, hint: str, *, code: str = "", status: int | None = None,
+             permission: tuple[str, ...] = (), unreachable: bool = False) -> AwsError:
+    """The AwsError ``what failed: Code: detail``, the hint on a line of its own."""
+    reason = f"{code}: {detail}" if code else detail
+    return AwsError(f"{what} failed: {reason}" + (f"\n{hint}" if hint else ""), code=code,
+                    detail=detail, status=status, permission=permission, hint=hint,
+                    unreachable=unreachable)
+
+
+def aws_error(what: str, err: BaseException, hint: str = "") -> AwsError:
+    """``err`` as an AwsError saying that ``what`` failed, why, and how to fix it.
+
+    ``err`` is an error of AWS, botocore or boto3 (others are described by their type and
+    text); ``hint`` is the fix to give when the error itself suggests none.
+    """
+    cause = _boto_cause(err)
+    if isinstance(cause, ClientError):
+        return _from_answer(what, cause, hint)
+    if isinstance(cause, NoCredentialsError):
+        detail, hint = "no AWS credentials found", CREDENTIALS_HINT
+    elif isinstance(cause, NoRegionError):
+        detail, hint = "no AWS region", REGION_HINT
+    else:
+        detail = f"{type(cause).__name__}: {cause}"
+    unreachable = isinstance(cause, BotoConnectionError | HTTPClientError)
+    if unreachable:
+        hint = UNREACHABLE_HINT
+    return _failure(what, detail, hint, unreachable=unreachable)
 
 
 @contextmanager
-def aws_errors(what: str) -> Iterator[None]:
-    """Re-raise AWS and botocore errors inside the block as :class:`AwsSetupError`."""
+def aws_errors(what: str, hint: str = "") -> Iterator[None]:
+    """Re-raise errors of AWS, botocore and boto3 inside the block as :class:`AwsError`."""
     try:
         yield
-    except ClientError as err:
-        raise AwsSetupError(describe_client_error(what, err)) from err
-    except NoCredentialsError as err:
-        raise AwsSetupError(f"{what} failed: no AWS credentials found: {CREDENTIALS_HINT}") from err
-    except NoRegionError as err:
-        raise AwsSetupError(f"{what} failed: no AWS region: pass --region or set "
-                            "FS_CWL_REGION") from err
-    except BotoCoreError as err:
-        raise AwsSetupError(f"{what} failed: {err}") from err
+    except BOTO_ERRORS as err:
+        raise aws_error(what, err, hint) from err

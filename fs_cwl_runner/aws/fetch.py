@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fs_cwl_runner import engine, state
+from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.download import (
     FetchError,
     StderrCounter,
@@ -24,7 +25,6 @@ from fs_cwl_runner.aws.download import (
     list_files,
     stats_only,
 )
-from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
@@ -84,7 +84,7 @@ def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
 def fetch_results(request: FetchRequest, values: SettingValues) -> int:
     """Download RUN's results into DEST, every file verified; exit 1 when some file failed."""
     source = results_uri(request, values)
-    client = make_s3_client(region=values.get("region"))
+    client = s3_client(values.get("region"))
     try:
         files = list_files(client, source)
     except FetchError as err:

@@ -20,9 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
+from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.leader import LeaderOutcome
 from fs_cwl_runner.aws.record import AwsRun
-from fs_cwl_runner.aws.staging import describe_error
 
 #: The logs that go next to the results of an s3:// output, under ``logs/``.
 PUBLISHED_LOGS = ("run.json", "batch-jobs.json", "toil.log")
@@ -79,7 +79,7 @@ def upload(aws: AwsRun, files: list[tuple[Path, str]]) -> None:
         try:
             aws.client.upload_file(str(path), target.bucket, target.key)
         except (ClientError, BotoCoreError) as err:
-            print(f"warning: could not upload {path} to {target}: {describe_error(err)}",
+            print(f"warning: {aws_error(f'uploading {path} to {target}', err)}",
                   file=sys.stderr)
 
 

@@ -7,6 +7,8 @@ every Batch job it submitted and deregisters its job definition, and keeps the j
 running after :data:`STOP_TIMEOUT_S`, ends Toil at once; Batch jobs that are then still
 queued or running are terminated from here (their ids come from Toil's message bus file,
 ``--writeMessages``).
+
+Runs where Toil's leader runs: on the laptop, or in the detached leader job inside Batch.
 """
 
 from __future__ import annotations
@@ -20,16 +22,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from fs_cwl_runner.aws.clients import batch_client
+from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.progress import ToilLogTracker
-from fs_cwl_runner.aws.staging import describe_error
-
-if TYPE_CHECKING:
-    from mypy_boto3_batch import BatchClient
 
 STOP_TIMEOUT_S = 300.0
 DESCRIBE_BATCH = 100  # DescribeJobs takes at most 100 ids
@@ -70,11 +69,6 @@ def batch_job_ids(messages: Path) -> dict[int, str]:
     return ids
 
 
-def batch_client(region: str) -> BatchClient:
-    """A Batch client from the standard credential chain (and AWS_ENDPOINT_URL_BATCH)."""
-    return boto3.session.Session().client("batch", region_name=region)
-
-
 def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> list[str]:
     """Terminate those of ``job_ids`` that are not stopped; returns the ones terminated."""
     client = batch_client(region)
@@ -88,9 +82,10 @@ def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> lis
                     client.terminate_job(jobId=job["jobId"], reason=reason)
                     ended.append(job["jobId"])
         except (ClientError, BotoCoreError) as err:
-            raise RuntimeError(f"could not check or terminate Batch jobs {', '.join(chunk)} "
-                               f"({describe_error(err)}); terminate them in the AWS Batch "
-                               "console or with `aws batch terminate-job`") from err
+            failure = aws_error(f"checking or terminating the Batch jobs {', '.join(chunk)}",
+                                err)
+            raise RuntimeError(f"{failure}\nterminate them in the AWS Batch console or with "
+                               "`aws batch terminate-job`") from err
     return ended
 
 

@@ -17,11 +17,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws.backend import jobstore_exists, lead
+from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.detach import LEADER_JOB_ORDER, deregister, read_spec, settings_of
 from fs_cwl_runner.aws.errors import aws_errors
 from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.record import AwsRun, AwsUsageError, resume_record, settle
-from fs_cwl_runner.aws.staging import make_s3_client
 from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
@@ -33,7 +33,7 @@ def leader_run(results: str) -> tuple[AwsRun, Path, dict[str, Any]]:
         dest = S3Uri.parse(results)
     except S3UriError as err:
         raise AwsUsageError(f"aws lead: {err}") from err
-    client = make_s3_client()
+    client = s3_client()
     spec = read_spec(client, dest)
     if spec is None:
         raise AwsUsageError(f"aws lead: no leader spec under {dest}/ (fs-cwl-run --detach "

@@ -10,6 +10,9 @@ rerun that finds it, and no job store, goes straight to the download.
 A local output folder gets ``<output>/<subject>/`` and ``<output>/group/`` as the local
 backend writes them, each file verified (:mod:`fs_cwl_runner.aws.download`), with the same
 manifests, so a finished subject folder is never overwritten.
+
+Runs on the laptop and in the detached leader job inside Batch (the record of a finished run,
+the JSON files of ``--detach``); the download into a local folder only on the laptop.
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from fs_cwl_runner import manifest
 from fs_cwl_runner.aws.download import (
     FetchError,
@@ -34,7 +35,7 @@ from fs_cwl_runner.aws.download import (
     fetch_files,
     list_files,
 )
-from fs_cwl_runner.aws.staging import describe_error
+from fs_cwl_runner.aws.errors import BOTO_ERRORS, aws_error
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.layout import Layout, is_finished
 from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
@@ -68,11 +69,12 @@ def read_json(client: S3Client, target: S3Uri) -> dict[str, Any] | None:
     try:
         body = client.get_object(Bucket=target.bucket, Key=target.key)["Body"].read()
         data: dict[str, Any] = json.loads(body)
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+    except BOTO_ERRORS as err:
+        failure = aws_error(f"reading {target}", err)
+        if failure.code in ("NoSuchKey", "404"):
             return None
-        raise ResultsError(f"cannot read {target} ({describe_error(err)})") from err
-    except (BotoCoreError, ValueError) as err:
+        raise ResultsError(str(failure)) from err
+    except ValueError as err:
         raise ResultsError(f"cannot read {target} ({err})") from err
     return data
 
@@ -82,8 +84,8 @@ def write_json(client: S3Client, target: S3Uri, data: Mapping[str, Any]) -> None
     try:
         client.put_object(Bucket=target.bucket, Key=target.key, Body=body.encode(),
                           ContentType="application/json")
-    except (ClientError, BotoCoreError) as err:
-        raise ResultsError(f"cannot write {target} ({describe_error(err)})") from err
+    except BOTO_ERRORS as err:
+        raise ResultsError(str(aws_error(f"writing {target}", err))) from err
 
 
 def read_outputs_record(client: S3Client, dest: S3Uri, run: str) -> dict[str, Any] | None:
@@ -109,9 +111,9 @@ def remove_top_level_logs(client: S3Client, dest: S3Uri, outputs: Mapping[str, A
     for key in keys:
         try:
             client.delete_object(Bucket=dest.bucket, Key=key)
-        except (ClientError, BotoCoreError) as err:
-            raise ResultsError(f"cannot delete s3://{dest.bucket}/{key} "
-                               f"({describe_error(err)})") from err
+        except BOTO_ERRORS as err:
+            raise ResultsError(str(aws_error(f"deleting s3://{dest.bucket}/{key}", err))) \
+                from err
     return len(keys)
 
 

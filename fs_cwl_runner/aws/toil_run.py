@@ -11,6 +11,9 @@
   line. The leader's whole environment reaches the workers through the job store, so
   FreeSurfer's variables and the license path of this machine are left out (the image has
   its own), and endpoints and keys go to the Batch jobs by name only (``--setEnv NAME``).
+
+Runs on the laptop, and in the detached leader job inside Batch, which rebuilds the run's
+settings and Toil's command from the leader spec.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from fs_cwl_runner.aws.setup.options import SetupOptions
 from fs_cwl_runner.settings import SETTINGS, resolve, save_config
 
 if TYPE_CHECKING:
-    from fs_cwl_runner.aws.setup.context import AwsClients
+    from fs_cwl_runner.aws.clients import AwsClients
 
 AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")
 
@@ -66,7 +66,7 @@ def setup_options(args: argparse.Namespace) -> SetupOptions:
 
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
     # boto3 and Toil load only when an aws command runs.
-    from fs_cwl_runner.aws.errors import AwsSetupError
+    from fs_cwl_runner.aws.errors import AwsError
     from fs_cwl_runner.aws.leader_job import run_leader
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
@@ -78,7 +78,7 @@ def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
         if args.aws_command == "setup":
             return run_setup(args, settings, clients)
         return run_teardown(args, settings, clients)
-    except AwsSetupError as err:
+    except AwsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, NoCredentialsError
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 from moto import mock_aws
 
-from fs_cwl_runner.aws.errors import OPERATION_PERMISSIONS, AwsSetupError, aws_errors
-from fs_cwl_runner.aws.setup.context import AwsClients, SetupOptions
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import OPERATION_PERMISSIONS, AwsError, aws_error, aws_errors
+from fs_cwl_runner.aws.setup.context import SetupOptions
 from fs_cwl_runner.aws.setup.plan import (
     apply_setup,
     apply_teardown,
@@ -351,7 +353,7 @@ def test_setup_repairs_what_was_changed_by_hand(
 def test_setup_refuses_a_same_named_resource_it_did_not_create(
         clients: AwsClients, options: SetupOptions, names: Names) -> None:
     clients.iam.create_role(RoleName=names("batch-job"), AssumeRolePolicyDocument="{}")
-    with pytest.raises(AwsSetupError) as raised:
+    with pytest.raises(AwsError) as raised:
         plan_setup(names.settings, clients, options)
     message = str(raised.value)
     assert f"IAM role {names('batch-job')} exists but was not created by fs-cwl setup" in message
@@ -366,7 +368,7 @@ def test_setup_in_a_second_region_needs_its_own_prefix(
         clients: AwsClients, options: SetupOptions, names: Names) -> None:
     set_up(clients, options, names.settings)
     second = {**names.settings, "region": "us-east-1", "bucket": names.bucket + "-us"}
-    with pytest.raises(AwsSetupError, match=f"belongs to the fs-cwl setup of region {REGION}"):
+    with pytest.raises(AwsError, match=f"belongs to the fs-cwl setup of region {REGION}"):
         plan_setup(second, connect(second), options)
 
 
@@ -396,7 +398,7 @@ def test_access_denied_names_the_missing_permission_and_setup_resumes(
         clients: AwsClients, options: SetupOptions, names: Names) -> None:
     deny(clients, "CreateRole")
     plan = plan_setup(names.settings, clients, options)
-    with pytest.raises(AwsSetupError) as raised:
+    with pytest.raises(AwsError) as raised:
         apply_setup(plan)
     message = str(raised.value)
     assert f"create IAM role {names('batch-service')} failed: AccessDenied" in message
@@ -426,7 +428,7 @@ def test_security_group_deletion_waits_for_machines_to_go(clients: AwsClients,
 
 
 def test_missing_region_names_flag_and_variable() -> None:
-    with pytest.raises(AwsSetupError) as raised:
+    with pytest.raises(AwsError) as raised:
         connect({"bucket": "some-bucket"})
     assert "--region / FS_CWL_REGION" in str(raised.value)
 
@@ -442,14 +444,14 @@ def test_bucket_setting_is_checked(clients: AwsClients, options: SetupOptions, n
     if expected is None:
         assert plan_setup(settings, clients, options).settings["bucket"] == "ok-bucket/a/b"
         return
-    with pytest.raises(AwsSetupError, match=expected) as raised:
+    with pytest.raises(AwsError, match=expected) as raised:
         plan_setup(settings, clients, options)
     assert "--bucket / FS_CWL_BUCKET" in str(raised.value)
 
 
 def test_resource_prefix_is_checked(clients: AwsClients, options: SetupOptions,
                                     names: Names) -> None:
-    with pytest.raises(AwsSetupError, match="'Bad--Prefix' must be 3-20 lower-case") as raised:
+    with pytest.raises(AwsError, match="'Bad--Prefix' must be 3-20 lower-case") as raised:
         plan_setup({**names.settings, "resource_prefix": "Bad--Prefix"}, clients, options)
     assert "--resource-prefix / FS_CWL_RESOURCE_PREFIX" in str(raised.value)
 
@@ -461,13 +463,13 @@ def test_resource_prefix_is_checked(clients: AwsClients, options: SetupOptions,
 ])
 def test_sizes_are_checked_before_asking_aws(moto_account: None, changes: dict[str, Any],
                                             expected: str) -> None:
-    with pytest.raises(AwsSetupError, match=expected):
+    with pytest.raises(AwsError, match=expected):
         plan_setup({"region": REGION}, connect({"region": REGION}),
                    SetupOptions(**changes))
 
 
 @pytest.mark.parametrize(("error", "expected"), [
-    (NoCredentialsError(), "look up things failed: no AWS credentials found: configure "
+    (NoCredentialsError(), "look up things failed: no AWS credentials found\nconfigure "
                            "credentials through the standard AWS chain"),
     (ClientError({"Error": {"Code": "ExpiredToken", "Message": "token expired"}}, "GetRole"),
      "look up things failed: ExpiredToken: token expired\nyour AWS credentials are invalid"),
@@ -477,10 +479,35 @@ def test_sizes_are_checked_before_asking_aws(moto_account: None, changes: dict[s
      "iam:PassRole)"),
 ])
 def test_aws_errors_say_what_failed_and_how_to_fix_it(error: Exception, expected: str) -> None:
-    with pytest.raises(AwsSetupError) as raised, aws_errors("look up things"):
+    with pytest.raises(AwsError) as raised, aws_errors("look up things"):
         raise error
     assert expected in str(raised.value)
     assert raised.value.__cause__ is error
+
+
+def test_aws_error_carries_code_status_and_missing_permission() -> None:
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"},
+                          "ResponseMetadata": {"HTTPStatusCode": 403}}, "CreateRole")
+    failure = aws_error("create IAM role r", denied)
+    assert (failure.code, failure.detail, failure.status) == ("AccessDenied", "no", 403)
+    assert failure.permission == ("iam:CreateRole", "iam:TagRole")
+    assert failure.hint.startswith("missing permission: iam:CreateRole (with iam:TagRole)")
+    assert str(failure) == f"create IAM role r failed: AccessDenied: no\n{failure.hint}"
+
+
+def test_aws_errors_look_behind_boto3_transfer_errors_and_name_lost_connections() -> None:
+    missing = ClientError({"Error": {"Code": "NoSuchBucket", "Message": "gone"}}, "PutObject")
+    with pytest.raises(AwsError) as raised, aws_errors("upload a"):
+        try:
+            raise missing
+        except ClientError:
+            # As boto3's upload_file does: the ClientError is only the context.
+            raise S3UploadFailedError("Failed to upload a") from None
+    assert raised.value.code == "NoSuchBucket"
+    assert "--bucket / FS_CWL_BUCKET" in raised.value.hint
+    lost = aws_error("list b", EndpointConnectionError(endpoint_url="http://127.0.0.1:9"))
+    assert lost.unreachable and lost.code == "" and lost.status is None
+    assert "AWS_ENDPOINT_URL" in lost.hint
 
 
 def test_operator_policy_grants_every_call_setup_and_teardown_make(

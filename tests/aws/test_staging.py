@@ -18,8 +18,15 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
-from fs_cwl_runner.aws import staging
-from fs_cwl_runner.aws.staging import StagingError, stage_inputs, upload_license
+from fs_cwl_runner.aws.clients import s3_client
+from fs_cwl_runner.aws.errors import aws_error
+from fs_cwl_runner.aws.retries import is_retryable
+from fs_cwl_runner.aws.staging import hash_cache
+from fs_cwl_runner.aws.staging.errors import StagingError
+from fs_cwl_runner.aws.staging.inputs import stage_inputs
+from fs_cwl_runner.aws.staging.license import upload_license
+from fs_cwl_runner.aws.staging.progress import StderrProgress
+from fs_cwl_runner.aws.staging.upload import PARTS_PER_FILE
 
 from support.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
 
@@ -47,7 +54,7 @@ def client(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return staging.make_s3_client(workers=4)
+    return s3_client(connections=4 * PARTS_PER_FILE)
 
 
 @pytest.fixture
@@ -146,8 +153,8 @@ def test_restage_uploads_nothing_and_rehashes_nothing(
     cache = tmp_path / "hash-cache.json"
     first = stage_inputs(inputs, f"s3://{bucket}/run", client, cache_path=cache)
     hashed: list[Path] = []
-    real_sha256 = staging.sha256
-    monkeypatch.setattr(staging, "sha256", lambda p: hashed.append(p) or real_sha256(p))
+    real_sha256 = hash_cache.sha256
+    monkeypatch.setattr(hash_cache, "sha256", lambda p: hashed.append(p) or real_sha256(p))
     calls = CallLog(client)
     second = stage_inputs(inputs, f"s3://{bucket}/run", client, cache_path=cache)
     assert second == first
@@ -226,14 +233,14 @@ def test_missing_bucket_wraps_the_client_error(client: Any, tmp_path: Path) -> N
     assert isinstance(caught.value.__cause__, ClientError)
 
 
-def test_client_error_text_has_code_and_message() -> None:
+def test_aws_error_reason_has_code_and_message() -> None:
     error = ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
                          "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject")
-    assert staging.client_error_text(error) == "AccessDenied: Access Denied"
-    assert not staging.is_retryable(error)
+    assert aws_error("uploading", error).reason == "AccessDenied: Access Denied"
+    assert not is_retryable(aws_error("uploading", error))
     throttled = ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your rate"},
                              "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutObject")
-    assert staging.is_retryable(throttled)
+    assert is_retryable(aws_error("uploading", throttled))
 
 
 def test_local_input_problems_are_reported_before_any_upload(client: Any, bucket: str,
@@ -252,7 +259,7 @@ def test_local_input_problems_are_reported_before_any_upload(client: Any, bucket
 
 def test_progress_lines_go_to_the_given_stream() -> None:
     stream = io.StringIO()
-    report = staging.StderrProgress(stream, interval_s=3600)
+    report = StderrProgress(stream, interval_s=3600)
     report(0, 2_000_000)
     report(1_000_000, 2_000_000)  # throttled
     report(2_000_000, 2_000_000)

@@ -4,6 +4,8 @@ Two managed EC2 compute environments, both scaling down to 0 vCPUs when idle: on
 (cheap, may be interrupted) and one on demand. The worker queue tries Spot first and spills
 to on-demand; the leader queue runs a detached Toil leader on on-demand machines only, since
 a Spot interruption of the leader stops the whole cohort's workflow.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
-    DELETE,
     Action,
-    AwsClients,
     SetupOptions,
     Target,
-    left_alone_note,
+    TeardownSteps,
     require_ours,
     wait_until,
 )
@@ -58,7 +59,7 @@ def describe_queue(clients: AwsClients, name: str) -> JobQueueDetailTypeDef | No
 def settled(kind: str, name: str, status: str | None, reason: str | None) -> bool:
     """True once VALID; an error when INVALID; False while AWS is still working on it."""
     if status == "INVALID":
-        raise AwsSetupError(
+        raise AwsError(
             f"{kind} {name} is INVALID: {reason or 'no reason given'}. Fix the cause (often "
             "an IAM role that AWS could not see yet), then run 'fs-cwl-run aws teardown' and "
             "'fs-cwl-run aws setup' again")
@@ -68,14 +69,14 @@ def settled(kind: str, name: str, status: str | None, reason: str | None) -> boo
 def environment_valid(clients: AwsClients, name: str) -> bool:
     env = describe_environment(clients, name)
     if env is None:
-        raise AwsSetupError(f"{ENVIRONMENT} {name} disappeared: run setup again")
+        raise AwsError(f"{ENVIRONMENT} {name} disappeared: run setup again")
     return settled(ENVIRONMENT, name, env.get("status"), env.get("statusReason"))
 
 
 def queue_valid(clients: AwsClients, name: str) -> bool:
     queue = describe_queue(clients, name)
     if queue is None:
-        raise AwsSetupError(f"{QUEUE} {name} disappeared: run setup again")
+        raise AwsError(f"{QUEUE} {name} disappeared: run setup again")
     return settled(QUEUE, name, queue.get("status"), queue.get("statusReason"))
 
 
@@ -210,29 +211,19 @@ def delete_environment(clients: AwsClients, name: str, options: SetupOptions) ->
 
 
 def plan_batch_teardown(clients: AwsClients, target: Target,
-                        options: SetupOptions) -> tuple[list[Action], list[str]]:
+                        options: SetupOptions) -> TeardownSteps:
     """Delete the queues, then the compute environments, that this setup created."""
-    actions: list[Action] = []
-    notes: list[str] = []
+    steps = TeardownSteps(target)
     for name, *_ in queue_layout(target):
         queue = describe_queue(clients, name)
-        if queue is None:
-            continue
-        note = left_alone_note(QUEUE, name, queue.get("tags", {}), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, QUEUE, name, "disable, then delete (jobs still in it "
-                                  "are cancelled)", partial(delete_queue, clients, name, options)))
+        if queue is not None:
+            steps.teardown_action(QUEUE, name, queue.get("tags", {}),
+                                  "disable, then delete (jobs still in it are cancelled)",
+                                  partial(delete_queue, clients, name, options))
     for name in (target.spot_environment, target.ondemand_environment):
         env = describe_environment(clients, name)
-        if env is None:
-            continue
-        note = left_alone_note(ENVIRONMENT, name, env.get("tags", {}), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, ENVIRONMENT, name,
+        if env is not None:
+            steps.teardown_action(ENVIRONMENT, name, env.get("tags", {}),
                                   "disable, then delete (its machines are terminated)",
-                                  partial(delete_environment, clients, name, options)))
-    return actions, notes
+                                  partial(delete_environment, clients, name, options))
+    return steps

@@ -2,6 +2,8 @@
 
 A bucket that exists without setup's tag is the user's own: setup uses it as it is and
 teardown leaves it. Teardown deletes a bucket that holds objects only when told to.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -9,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     UPDATE,
     Action,
-    AwsClients,
     Target,
     flag_hint,
     is_ours,
@@ -54,53 +54,53 @@ class BucketPlan:
 
 def bucket_region(clients: AwsClients, name: str) -> str | None:
     """The bucket's region ("" if S3 does not say), or None when there is no such bucket."""
-    with aws_errors(f"look up {RESOURCE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {RESOURCE} {name}"):
             head = clients.s3.head_bucket(Bucket=name)
-        except ClientError as err:
-            if error_code(err) in ("404", "NoSuchBucket"):
-                return None
-            if error_code(err) in ("403", "Forbidden", "AccessDenied"):
-                raise AwsSetupError(
-                    f"{RESOURCE} {name} exists but belongs to another AWS account, or you lack "
-                    f"s3:ListBucket on it: choose another name with {flag_hint('bucket')}"
-                ) from err
-            raise
+    except AwsError as err:
+        if err.code in ("404", "NoSuchBucket"):
+            return None
+        if err.code in ("403", "Forbidden", "AccessDenied"):
+            raise AwsError(
+                f"{RESOURCE} {name} exists but belongs to another AWS account, or you lack "
+                f"s3:ListBucket on it: choose another name with {flag_hint('bucket')}",
+                code=err.code, status=err.status, permission=err.permission) from err
+        raise
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return str(head.get("BucketRegion") or headers.get("x-amz-bucket-region") or "")
 
 
 def bucket_tags(clients: AwsClients, name: str) -> dict[str, str]:
-    with aws_errors(f"read the tags of {RESOURCE} {name}"):
-        try:
+    try:
+        with aws_errors(f"read the tags of {RESOURCE} {name}"):
             tag_set = clients.s3.get_bucket_tagging(Bucket=name)["TagSet"]
-        except ClientError as err:
-            if error_code(err) == "NoSuchTagSet":
-                return {}
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchTagSet":
+            return {}
+        raise
     return {tag["Key"]: tag["Value"] for tag in tag_set}
 
 
 def public_access_blocked(clients: AwsClients, name: str) -> bool:
-    with aws_errors(f"read the public access block of {RESOURCE} {name}"):
-        try:
+    try:
+        with aws_errors(f"read the public access block of {RESOURCE} {name}"):
             config = clients.s3.get_public_access_block(Bucket=name)
-        except ClientError as err:
-            if error_code(err) == "NoSuchPublicAccessBlockConfiguration":
-                return False
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchPublicAccessBlockConfiguration":
+            return False
+        raise
     current = config["PublicAccessBlockConfiguration"]
     return all(current.get(key) for key in PUBLIC_ACCESS_BLOCK)
 
 
 def default_encryption_on(clients: AwsClients, name: str) -> bool:
-    with aws_errors(f"read the default encryption of {RESOURCE} {name}"):
-        try:
+    try:
+        with aws_errors(f"read the default encryption of {RESOURCE} {name}"):
             config = clients.s3.get_bucket_encryption(Bucket=name)
-        except ClientError as err:
-            if error_code(err) == "ServerSideEncryptionConfigurationNotFoundError":
-                return False
-            raise
+    except AwsError as err:
+        if err.code == "ServerSideEncryptionConfigurationNotFoundError":
+            return False
+        raise
     rules = config["ServerSideEncryptionConfiguration"]["Rules"]
     return any("ApplyServerSideEncryptionByDefault" in rule for rule in rules)
 
@@ -170,7 +170,7 @@ def empty_bucket(clients: AwsClients, name: str) -> None:
         errors = answer.get("Errors", [])
         if errors:
             first = errors[0]
-            raise AwsSetupError(
+            raise AwsError(
                 f"emptying {RESOURCE} {name}: {len(errors)} objects not deleted, e.g. "
                 f"{first.get('Key')}: {first.get('Code')}: {first.get('Message')}")
     for uploads in clients.s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
@@ -183,10 +183,11 @@ def delete_bucket(clients: AwsClients, name: str, with_objects: bool) -> None:
     if with_objects:
         empty_bucket(clients, name)
     try:
-        clients.s3.delete_bucket(Bucket=name)
-    except ClientError as err:
-        if error_code(err) == "BucketNotEmpty":
-            raise AwsSetupError(
+        with aws_errors(f"delete {RESOURCE} {name}"):
+            clients.s3.delete_bucket(Bucket=name)
+    except AwsError as err:
+        if err.code == "BucketNotEmpty":
+            raise AwsError(
                 f"{RESOURCE} {name} received objects since the plan was made: kept; pass "
                 f"{DELETE_FLAG} to delete it with everything in it") from err
         raise
@@ -219,7 +220,7 @@ def leftover_jobstores(clients: AwsClients, target: Target) -> list[str]:
     try:
         with aws_errors("list S3 buckets"):
             buckets = clients.s3.list_buckets().get("Buckets", [])
-    except AwsSetupError:
+    except AwsError:
         return []  # only used for a hint; listing all buckets may well be denied
     return sorted(b["Name"] for b in buckets
                   if b.get("Name", "").startswith(target.jobstore_prefix)

@@ -1,7 +1,9 @@
-"""What ``aws setup`` and ``aws teardown`` work on: options, account, names, clients, actions.
+"""What ``aws setup`` and ``aws teardown`` work on: options, account, names, actions.
 
 Every resource setup creates is named from one resource prefix (default ``fs-cwl``) and carries
 the tag ``fs-cwl:created-by=setup``; teardown removes only resources that carry it.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -10,21 +12,12 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-import boto3
-
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.options import SetupOptions as SetupOptions  # re-exported
 from fs_cwl_runner.s3uri import SCHEME, is_creatable_bucket_name
 from fs_cwl_runner.settings import SETTINGS
-
-if TYPE_CHECKING:
-    from mypy_boto3_batch import BatchClient
-    from mypy_boto3_ec2 import EC2Client
-    from mypy_boto3_iam import IAMClient
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_sts import STSClient
 
 DEFAULT_PREFIX = "fs-cwl"
 CREATED_BY_KEY = "fs-cwl:created-by"
@@ -50,13 +43,13 @@ MIN_ROOT_VOLUME_GIB = 30
 def check_options(options: SetupOptions) -> None:
     """Refuse sizes AWS would refuse, naming the flag to change."""
     if options.root_volume_gib < MIN_ROOT_VOLUME_GIB:
-        raise AwsSetupError(f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
-                            f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that")
+        raise AwsError(f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
+                       f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that")
     if options.max_vcpus < 1:
-        raise AwsSetupError(f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
-                            "no machine at all; give at least 1 (default 256)")
+        raise AwsError(f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
+                       "no machine at all; give at least 1 (default 256)")
     if not options.instance_types:
-        raise AwsSetupError("--instance-types: give at least one EC2 instance type")
+        raise AwsError("--instance-types: give at least one EC2 instance type")
 
 
 @dataclass(frozen=True)
@@ -77,43 +70,25 @@ def parse_bucket(value: str) -> DataBucket:
     name, _, prefix = text.partition("/")
     # Setup may create the bucket, so the name must be one S3 creates (no adjacent dots).
     if not is_creatable_bucket_name(name):
-        raise AwsSetupError(
+        raise AwsError(
             f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
             "letters, digits, dots and hyphens, starting and ending with a letter or digit)")
     return DataBucket(name, prefix.strip("/") + "/" if prefix.strip("/") else "")
-
-
-@dataclass(frozen=True)
-class AwsClients:
-    """The AWS clients of one region, with credentials from the standard AWS chain."""
-
-    region: str
-    s3: S3Client
-    iam: IAMClient
-    ec2: EC2Client
-    batch: BatchClient
-    sts: STSClient
-
-    @classmethod
-    def for_region(cls, region: str) -> AwsClients:
-        session = boto3.Session(region_name=region)
-        return cls(region, session.client("s3"), session.client("iam"), session.client("ec2"),
-                   session.client("batch"), session.client("sts"))
 
 
 def region_of(settings: Mapping[str, str | None]) -> str:
     """The region setting; missing is an error naming the flag and the variable."""
     region = settings.get("region")
     if not region:
-        raise AwsSetupError(f"missing setting: AWS region; pass {flag_hint('region')} "
-                            "(for example us-east-1)")
+        raise AwsError(f"missing setting: AWS region; pass {flag_hint('region')} "
+                       "(for example us-east-1)")
     return region
 
 
 def prefix_of(settings: Mapping[str, str | None]) -> str:
     prefix = settings.get("resource_prefix") or DEFAULT_PREFIX
     if not PREFIX_PATTERN.match(prefix) or "--" in prefix:
-        raise AwsSetupError(
+        raise AwsError(
             f"{flag_hint('resource_prefix')}: {prefix!r} must be 3-20 lower-case letters, "
             "digits and single hyphens, starting with a letter")
     return prefix
@@ -210,13 +185,13 @@ def is_ours(tags: Mapping[str, str] | None) -> bool:
 def require_ours(resource: str, name: str, tags: Mapping[str, str], target: Target) -> None:
     """Refuse to adopt a resource that setup did not create, or that another region's setup did."""
     if not is_ours(tags):
-        raise AwsSetupError(
+        raise AwsError(
             f"{resource} {name} exists but was not created by fs-cwl setup (it lacks the tag "
             f"{CREATED_BY_KEY}={CREATED_BY_VALUE}): choose another resource prefix with "
             f"{flag_hint('resource_prefix')}, or remove the {resource}")
     region = tags.get(REGION_KEY)
     if region is not None and region != target.region:
-        raise AwsSetupError(
+        raise AwsError(
             f"{resource} {name} belongs to the fs-cwl setup of region {region}: IAM names are "
             f"global, so give this region its own prefix with {flag_hint('resource_prefix')}")
 
@@ -260,11 +235,29 @@ class Action:
         return f"{sign} {self.kind} {self.resource} {self.name}: {self.description}"
 
 
+@dataclass
+class TeardownSteps:
+    """Teardown of some resources: the deletions in order, and what is left alone and why."""
+
+    target: Target
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def teardown_action(self, resource: str, name: str, tags: Mapping[str, str],
+                        description: str, run: Callable[[], object]) -> None:
+        """Plan the deletion of a resource this setup created; any other one is noted."""
+        note = left_alone_note(resource, name, tags, self.target)
+        if note:
+            self.notes.append(note)
+        else:
+            self.actions.append(Action(DELETE, resource, name, description, run))
+
+
 def wait_until(what: str, probe: Callable[[], bool], options: SetupOptions) -> None:
-    """Poll ``probe`` until it is true; an :class:`AwsSetupError` after the timeout."""
+    """Poll ``probe`` until it is true; an :class:`AwsError` after the timeout."""
     deadline = time.monotonic() + options.timeout_seconds
     while not probe():
         if time.monotonic() > deadline:
-            raise AwsSetupError(f"timed out after {options.timeout_seconds:.0f} s waiting for "
-                                f"{what}; run the command again to continue")
+            raise AwsError(f"timed out after {options.timeout_seconds:.0f} s waiting for "
+                           f"{what}; run the command again to continue")
         options.sleep(options.poll_seconds)

@@ -3,6 +3,8 @@
 Four roles: the Batch service role, the ECS instance role (with its instance profile) of the
 compute environments' machines, the job role of the Toil workers (data bucket and job stores
 only) and the role of a detached Toil leader (the job role's rights plus submitting jobs).
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -12,17 +14,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from fs_cwl_runner.aws.errors import aws_errors, error_code
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
-    DELETE,
     UPDATE,
     Action,
-    AwsClients,
     Target,
-    left_alone_note,
+    TeardownSteps,
     require_ours,
     tag_dict,
     tag_list,
@@ -83,13 +82,13 @@ def role_specs(target: Target) -> list[RoleSpec]:
 
 
 def get_role(clients: AwsClients, name: str) -> RoleTypeDef | None:
-    with aws_errors(f"look up {ROLE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {ROLE} {name}"):
             return clients.iam.get_role(RoleName=name)["Role"]
-        except ClientError as err:
-            if error_code(err) == "NoSuchEntity":
-                return None
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchEntity":
+            return None
+        raise
 
 
 def attached_policies(clients: AwsClients, name: str) -> set[str]:
@@ -100,13 +99,13 @@ def attached_policies(clients: AwsClients, name: str) -> set[str]:
 
 def inline_policy(clients: AwsClients, role: str, policy: str) -> str | None:
     """The inline policy as canonical JSON, or None when the role has no such policy."""
-    with aws_errors(f"read policy {policy} of {ROLE} {role}"):
-        try:
+    try:
+        with aws_errors(f"read policy {policy} of {ROLE} {role}"):
             document = clients.iam.get_role_policy(RoleName=role, PolicyName=policy)
-        except ClientError as err:
-            if error_code(err) == "NoSuchEntity":
-                return None
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchEntity":
+            return None
+        raise
     return canonical(document["PolicyDocument"])  # type: ignore[arg-type]
 
 
@@ -145,13 +144,13 @@ def plan_role(clients: AwsClients, target: Target, spec: RoleSpec) -> list[Actio
 
 
 def get_instance_profile(clients: AwsClients, name: str) -> InstanceProfileTypeDef | None:
-    with aws_errors(f"look up {PROFILE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {PROFILE} {name}"):
             return clients.iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
-        except ClientError as err:
-            if error_code(err) == "NoSuchEntity":
-                return None
-            raise
+    except AwsError as err:
+        if err.code == "NoSuchEntity":
+            return None
+        raise
 
 
 def create_instance_profile(clients: AwsClients, target: Target) -> None:
@@ -203,27 +202,18 @@ def delete_instance_profile(clients: AwsClients, name: str) -> None:
     clients.iam.delete_instance_profile(InstanceProfileName=name)
 
 
-def plan_iam_teardown(clients: AwsClients, target: Target) -> tuple[list[Action], list[str]]:
+def plan_iam_teardown(clients: AwsClients, target: Target) -> TeardownSteps:
     """Delete the instance profile, then the roles, that this setup created."""
-    actions: list[Action] = []
-    notes: list[str] = []
+    steps = TeardownSteps(target)
     name = target.instance_role
     profile = get_instance_profile(clients, name)
     if profile is not None:
-        note = left_alone_note(PROFILE, name, tag_dict(profile.get("Tags")), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, PROFILE, name, "no longer given to machines",
-                                  partial(delete_instance_profile, clients, name)))
+        steps.teardown_action(PROFILE, name, tag_dict(profile.get("Tags")),
+                              "no longer given to machines",
+                              partial(delete_instance_profile, clients, name))
     for spec in role_specs(target):
         role = get_role(clients, spec.name)
-        if role is None:
-            continue
-        note = left_alone_note(ROLE, spec.name, tag_dict(role.get("Tags")), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, ROLE, spec.name, "with its policies",
-                                  partial(delete_role, clients, spec.name)))
-    return actions, notes
+        if role is not None:
+            steps.teardown_action(ROLE, spec.name, tag_dict(role.get("Tags")),
+                                  "with its policies", partial(delete_role, clients, spec.name))
+    return steps

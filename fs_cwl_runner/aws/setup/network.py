@@ -2,6 +2,8 @@
 
 The launch template only enlarges the root EBS volume: AWS Batch reserves memory and vCPUs
 per job but not disk, so the machines must come with enough disk for every job they can hold.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors, error_code
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
-    DELETE,
     Action,
-    AwsClients,
     SetupOptions,
     Target,
-    left_alone_note,
+    TeardownSteps,
     require_ours,
     tag_dict,
     wait_until,
@@ -56,20 +55,20 @@ def find_network(clients: AwsClients, options: SetupOptions) -> Network:
             found = clients.ec2.describe_subnets(SubnetIds=list(options.subnets))["Subnets"]
         vpcs = sorted({subnet["VpcId"] for subnet in found})
         if len(vpcs) != 1:
-            raise AwsSetupError(f"the subnets belong to {len(vpcs)} VPCs ({', '.join(vpcs)}): "
-                                f"pass subnets of a single VPC with {SUBNETS_HINT}")
+            raise AwsError(f"the subnets belong to {len(vpcs)} VPCs ({', '.join(vpcs)}): "
+                           f"pass subnets of a single VPC with {SUBNETS_HINT}")
         return Network(vpcs[0], tuple(options.subnets))
     with aws_errors("look up the default VPC"):
         vpcs_found = clients.ec2.describe_vpcs(
             Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
         if not vpcs_found:
-            raise AwsSetupError(f"region {clients.region} has no default VPC: pass {SUBNETS_HINT}")
+            raise AwsError(f"region {clients.region} has no default VPC: pass {SUBNETS_HINT}")
         vpc_id = vpcs_found[0]["VpcId"]
         subnets = clients.ec2.describe_subnets(Filters=[
             {"Name": "vpc-id", "Values": [vpc_id]},
             {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
     if not subnets:
-        raise AwsSetupError(f"the default VPC {vpc_id} has no default subnets: pass {SUBNETS_HINT}")
+        raise AwsError(f"the default VPC {vpc_id} has no default subnets: pass {SUBNETS_HINT}")
     return Network(vpc_id, tuple(sorted(subnet["SubnetId"] for subnet in subnets)))
 
 
@@ -85,7 +84,7 @@ def find_security_groups(clients: AwsClients, name: str,
 def security_group_id(clients: AwsClients, name: str, vpc_id: str) -> str:
     groups = find_security_groups(clients, name, vpc_id)
     if not groups:
-        raise AwsSetupError(f"{SECURITY_GROUP} {name} is missing in {vpc_id}: run setup again")
+        raise AwsError(f"{SECURITY_GROUP} {name} is missing in {vpc_id}: run setup again")
     return groups[0]["GroupId"]
 
 
@@ -120,14 +119,14 @@ def launch_template_data(options: SetupOptions) -> RequestLaunchTemplateDataType
 
 
 def find_launch_template(clients: AwsClients, name: str) -> LaunchTemplateTypeDef | None:
-    with aws_errors(f"look up {LAUNCH_TEMPLATE} {name}"):
-        try:
+    try:
+        with aws_errors(f"look up {LAUNCH_TEMPLATE} {name}"):
             found = clients.ec2.describe_launch_templates(LaunchTemplateNames=[name])
-        except ClientError as err:
-            if error_code(err) in ("InvalidLaunchTemplateName.NotFoundException",
-                                   "InvalidLaunchTemplateId.NotFound"):
-                return None
-            raise
+    except AwsError as err:
+        if err.code in ("InvalidLaunchTemplateName.NotFoundException",
+                        "InvalidLaunchTemplateId.NotFound"):
+            return None
+        raise
     templates = found["LaunchTemplates"]
     return templates[0] if templates else None
 
@@ -167,9 +166,10 @@ def delete_security_group(clients: AwsClients, group_id: str, options: SetupOpti
     """Delete the group, retrying while machines of deleted environments still use it."""
     def deleted() -> bool:
         try:
-            clients.ec2.delete_security_group(GroupId=group_id)
-        except ClientError as err:
-            if error_code(err) == "DependencyViolation":
+            with aws_errors(f"delete {SECURITY_GROUP} {group_id}"):
+                clients.ec2.delete_security_group(GroupId=group_id)
+        except AwsError as err:
+            if err.code == "DependencyViolation":
                 return False
             raise
         return True
@@ -178,26 +178,17 @@ def delete_security_group(clients: AwsClients, group_id: str, options: SetupOpti
 
 
 def plan_network_teardown(clients: AwsClients, target: Target,
-                          options: SetupOptions) -> tuple[list[Action], list[str]]:
-    actions: list[Action] = []
-    notes: list[str] = []
+                          options: SetupOptions) -> TeardownSteps:
+    """Delete the launch template, then the security groups, that this setup created."""
+    steps = TeardownSteps(target)
     template = find_launch_template(clients, target.launch_template)
     if template is not None:
-        note = left_alone_note(LAUNCH_TEMPLATE, target.launch_template,
-                               tag_dict(template.get("Tags")), target)
-        if note:
-            notes.append(note)
-        else:
-            actions.append(Action(DELETE, LAUNCH_TEMPLATE, target.launch_template, "all versions",
-                                  partial(clients.ec2.delete_launch_template,
-                                          LaunchTemplateName=target.launch_template)))
+        steps.teardown_action(LAUNCH_TEMPLATE, target.launch_template,
+                              tag_dict(template.get("Tags")), "all versions",
+                              partial(clients.ec2.delete_launch_template,
+                                      LaunchTemplateName=target.launch_template))
     for group in find_security_groups(clients, target.security_group):
-        note = left_alone_note(SECURITY_GROUP, target.security_group,
-                               tag_dict(group.get("Tags")), target)
-        if note:
-            notes.append(note)
-            continue
-        actions.append(Action(DELETE, SECURITY_GROUP, target.security_group,
+        steps.teardown_action(SECURITY_GROUP, target.security_group, tag_dict(group.get("Tags")),
                               f"{group['GroupId']} in {group.get('VpcId', '?')}",
-                              partial(delete_security_group, clients, group["GroupId"], options)))
-    return actions, notes
+                              partial(delete_security_group, clients, group["GroupId"], options))
+    return steps

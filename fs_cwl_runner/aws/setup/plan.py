@@ -3,6 +3,8 @@
 Planning only reads (describe, get, list, head calls); applying runs the planned actions in
 order. Setup is idempotent: once applied, planning again yields no action. Teardown removes
 only what setup created (tag ``fs-cwl:created-by=setup``), in dependency order.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_cwl_runner.aws.errors import AwsSetupError, aws_errors
+from fs_cwl_runner.aws.clients import AwsClients
+from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.batch import plan_batch_teardown, plan_environments, plan_queues
 from fs_cwl_runner.aws.setup.bucket import (
     leftover_jobstores,
@@ -20,7 +23,6 @@ from fs_cwl_runner.aws.setup.bucket import (
 )
 from fs_cwl_runner.aws.setup.context import (
     Action,
-    AwsClients,
     SetupOptions,
     Target,
     check_options,
@@ -120,18 +122,18 @@ def plan_teardown(settings: Mapping[str, str | None], clients: AwsClients,
     """
     options = options or SetupOptions()
     target = resolve_target(settings, clients)
-    batch_actions, batch_notes = plan_batch_teardown(clients, target, options)
-    network_actions, network_notes = plan_network_teardown(clients, target, options)
-    iam_actions, iam_notes = plan_iam_teardown(clients, target)
+    batch = plan_batch_teardown(clients, target, options)
+    network = plan_network_teardown(clients, target, options)
+    iam = plan_iam_teardown(clients, target)
     bucket = plan_bucket_teardown(clients, target, delete_bucket)
-    notes = [*batch_notes, *network_notes, *iam_notes, *bucket.notes]
+    notes = [*batch.notes, *network.notes, *iam.notes, *bucket.notes]
     jobstores = leftover_jobstores(clients, target)
     if jobstores:
         notes.append(f"Toil job stores left by earlier runs (not removed): {', '.join(jobstores)}"
                      f"; remove each with 'toil clean aws:{target.region}:<name without --toil>'")
     bucket_goes = any(a.resource == "S3 bucket" for a in bucket.actions)
     clears = TEARDOWN_CLEARS + (("bucket",) if bucket_goes else ())
-    return Plan(target, (*batch_actions, *network_actions, *iam_actions, *bucket.actions),
+    return Plan(target, (*batch.actions, *network.actions, *iam.actions, *bucket.actions),
                 tuple(notes), kept=tuple(bucket.kept), clear_settings=clears, options=options)
 
 
@@ -150,8 +152,8 @@ def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
         try:
             with aws_errors(f"{action.kind} {action.resource} {action.name}"):
                 action.run()
-        except AwsSetupError as err:
-            raise AwsSetupError(
+        except AwsError as err:
+            raise AwsError(
                 f"{err}\n{len(done)} of {len(plan.actions)} steps were done; once fixed, run "
                 "the same command again: it continues where it stopped") from err
         iam_changed = iam_changed or action.changes_iam

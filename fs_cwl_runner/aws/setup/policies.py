@@ -2,6 +2,8 @@
 
 Templates hold ``{{Name}}`` placeholders (bucket, key prefix, account id, partition, ...);
 :func:`render` fills them and refuses to return a document with a placeholder left.
+
+Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
