@@ -1,3 +1,21 @@
-"""fs-cwl: FreeSurfer recon-all at cohort scale, through portable CWL workflows."""
+"""fs-cwl: FreeSurfer recon-all at cohort scale, through portable CWL workflows.
+
+The map (each module's docstring says what it does, AWS modules also where they run):
+
+* ``cli/``      the command line only: flags to typed settings, backends by name, exit codes
+* ``cohort/``   the cohort file: spec, shared field checks, load, BIDS, options, output, images
+* ``local/``    the local backend: each subject through Toil single machine or cwltool
+* ``aws/``      the AWS backend: run, Toil on Batch, staging, detached leader, results, fetch
+* ``aws/setup/`` ``aws setup`` and ``teardown``: bucket, IAM, network, Batch, policies
+* ``report/``   the HTML report: page, stage timeline, group QC
+* ``finish.py`` the one end of every run: record, group tables, derivatives, report, exit code
+* ``settings.py`` every setting (flag, ``FS_CWL_*`` variable, config file); ``request.py``
+  what a run asks of a backend; ``plan.py`` the CWL job order; ``state.py`` the run record;
+  ``stages.py`` the stage graph of ``cwl/workflows/subject.cwl``; ``toil_log.py`` Toil's log
+  lines; ``layout.py`` the output folder; ``manifest.py`` checksums of finished subjects;
+  ``engine.py`` cwltool and Toil command lines; ``freesurfer.py`` FreeSurfer and its
+  license; ``derivatives.py`` BIDS derivatives; ``progress.py`` progress on stderr;
+  ``s3uri.py`` what counts as S3
+"""
 
 __version__ = "0.1.0"

@@ -1,5 +1,8 @@
 """``fs-cwl-run cohort.yml --backend aws``: the cohort on AWS Batch through Toil, led from here.
 
+Runs on the laptop (and, for :func:`lead` and :func:`jobstore_exists`, in the detached
+leader's Batch job too).
+
 Steps: resolve and check the settings (nothing is uploaded before they are complete);
 stage the local inputs under ``s3://<bucket>/inputs/<subject>/`` and the license under
 ``secrets/`` (:mod:`fs_cwl_runner.aws.staging`); write cohort.cwl's job order with s3://

@@ -5,6 +5,7 @@ backend's (``logs/run.json``): it follows Toil's log while the run goes
 (:mod:`fs_cwl_runner.aws.progress`), is settled when Toil ends (everything done on
 success; else what the log showed), and keeps a resumed run's finished stages done.
 ``logs/batch-jobs.json`` lists every Batch job: subject, stage, Toil's and Batch's ids.
+Runs where the Toil leader runs: the laptop, or the detached leader's Batch job.
 """
 
 from __future__ import annotations

@@ -70,10 +70,10 @@ def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from fs_cwl_runner.aws.leader_job import run_leader
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
-    if args.aws_command == "lead":
-        return run_leader(args.results)
     settings = {name: resolve(name, getattr(args, name, None), config) for name in SETTINGS}
     try:
+        if args.aws_command == "lead":
+            return run_leader(args.results)
         clients = aws_setup.connect(settings)
         if args.aws_command == "setup":
             return run_setup(args, settings, clients)
