@@ -100,11 +100,19 @@ def podman_environment() -> dict[str, str]:
 
 def image_size(env: dict[str, str]) -> int:
     """The image's size in bytes as podman reports it; exits if the image is missing."""
-    result = subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", APPLIANCE],
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["podman", "image", "inspect", "--format", "{{.Size}}", APPLIANCE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if result.returncode != 0:
-        sys.exit(f"image {APPLIANCE} not found: build it with docker/build.sh --offline\n"
-                 f"{result.stderr.strip()}")
+        sys.exit(
+            f"image {APPLIANCE} not found: build it with docker/build.sh --offline\n"
+            f"{result.stderr.strip()}"
+        )
     return int(result.stdout)
 
 
@@ -116,20 +124,24 @@ def submit_time(batch: LocalBatch) -> float:
     return summary["createdAt"] / 1000
 
 
-def run_workflow(batch: LocalBatch, s3_url: str, work: Path, name: str, appliance: bool
-                 ) -> float:
+def run_workflow(batch: LocalBatch, s3_url: str, work: Path, name: str, appliance: bool) -> float:
     """toil-cwl-runner on the stamp tool; its wall time. Output goes to s3://BUCKET/name/."""
     tool = work / "stamp.cwl"
     tool.write_text(STAMP_TOOL)
     env = toil_environment(os.environ, batch.moto.endpoint_url, s3_url, work / "aws")
     if appliance:
         env["TOIL_APPLIANCE_SELF"] = APPLIANCE
-    args = [*toil_aws_batch_args(batch.queue, f"{name}-store", work),
-            "--destBucket", f"s3://{BUCKET}/{name}/", str(tool)]
+    args = [
+        *toil_aws_batch_args(batch.queue, f"{name}-store", work),
+        "--destBucket",
+        f"s3://{BUCKET}/{name}/",
+        str(tool),
+    ]
     command = [str(Path(sys.executable).parent / "toil-cwl-runner"), *args]
     started = time.monotonic()
-    result = subprocess.run(command, env=env, capture_output=True, text=True,
-                            timeout=TOIL_TIMEOUT_S, check=False)
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=TOIL_TIMEOUT_S, check=False
+    )
     seconds = time.monotonic() - started
     if result.returncode != 0:
         sys.exit(f"{name}: toil-cwl-runner exited {result.returncode}\n{result.stderr[-4000:]}")
@@ -140,14 +152,26 @@ def measure(mode: str, runner: JobRunner, seaweedfs: S3Server, work: Path) -> Ti
     """One workflow on a fresh local Batch queue whose jobs run through ``runner``."""
     timed = TimedRunner(runner)
     with local_batch(work / "jobs", runner=timed) as batch:
-        workflow = run_workflow(batch, seaweedfs.endpoint_url, work, work.name,
-                                appliance=mode == "container")
+        workflow = run_workflow(
+            batch, seaweedfs.endpoint_url, work, work.name, appliance=mode == "container"
+        )
         submitted = submit_time(batch)
     [(_, asked, done)] = timed.starts
-    body = s3_client(seaweedfs.endpoint_url).get_object(
-        Bucket=BUCKET, Key=f"{work.name}/started.txt")["Body"].read().decode().splitlines()
-    return Timing(mode, asked - submitted, done - submitted, float(body[0]) - submitted,
-                  workflow, body[1] if len(body) > 1 else "-")
+    body = (
+        s3_client(seaweedfs.endpoint_url)
+        .get_object(Bucket=BUCKET, Key=f"{work.name}/started.txt")["Body"]
+        .read()
+        .decode()
+        .splitlines()
+    )
+    return Timing(
+        mode,
+        asked - submitted,
+        done - submitted,
+        float(body[0]) - submitted,
+        workflow,
+        body[1] if len(body) > 1 else "-",
+    )
 
 
 def make_runner(mode: str, client: docker.DockerClient, work: Path) -> JobRunner:
@@ -155,9 +179,13 @@ def make_runner(mode: str, client: docker.DockerClient, work: Path) -> JobRunner
     if mode == "process":
         return LocalProcessRunner(work / "jobs", job_image_environment(work / "jobs"))
     return PodmanRunner(
-        client, binds=(Bind(work), Bind(S3_COMPAT_SITE, read_only=True)),
-        base_environment={"PYTHONPATH": str(S3_COMPAT_SITE),
-                          "S3_COMPAT_SKIP_OPERATIONS": ",".join(S3_SKIPPED_OPERATIONS)})
+        client,
+        binds=(Bind(work), Bind(S3_COMPAT_SITE, read_only=True)),
+        base_environment={
+            "PYTHONPATH": str(S3_COMPAT_SITE),
+            "S3_COMPAT_SKIP_OPERATIONS": ",".join(S3_SKIPPED_OPERATIONS),
+        },
+    )
 
 
 def report(size: int, timings: list[Timing]) -> None:
@@ -165,15 +193,19 @@ def report(size: int, timings: list[Timing]) -> None:
     print("seconds from SubmitJob to:")
     print(f"{'mode':<10} {'runner':>7} {'started':>8} {'command':>8} {'workflow':>9}  mri_info")
     for t in timings:
-        print(f"{t.mode:<10} {t.runner:>7.2f} {t.started:>8.2f} {t.command:>8.2f} "
-              f"{t.workflow:>9.1f}  {t.where}")
+        print(
+            f"{t.mode:<10} {t.runner:>7.2f} {t.started:>8.2f} {t.command:>8.2f} "
+            f"{t.workflow:>9.1f}  {t.where}"
+        )
 
 
 @contextmanager
 def servers(tmp: Path) -> Iterator[tuple[S3Server, docker.DockerClient]]:
     """SeaweedFS with the output bucket, and a docker-py client for podman's API."""
-    with start_seaweedfs(tmp / "seaweedfs") as seaweedfs, \
-            podman_service(podman_environment()) as client:
+    with (
+        start_seaweedfs(tmp / "seaweedfs") as seaweedfs,
+        podman_service(podman_environment()) as client,
+    ):
         s3_client(seaweedfs.endpoint_url).create_bucket(Bucket=BUCKET)
         yield seaweedfs, client
 
@@ -185,8 +217,10 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     size = image_size(podman_environment())
     timings = []
-    with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as tmp, \
-            servers(Path(tmp)) as (seaweedfs, client):
+    with (
+        tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as tmp,
+        servers(Path(tmp)) as (seaweedfs, client),
+    ):
         for round_number in range(args.rounds):
             for mode in ("process", "container"):
                 work = Path(tmp) / f"{mode}-{round_number}"

@@ -49,8 +49,11 @@ def make_data(root: Path, count: int) -> None:
 
 def make_cohort(root: Path, count: int) -> Path:
     path = root / f"cohort-{count}.yml"
-    lines = ["freesurfer: {three_tesla: true, flags: [-qcache, -cw256]}",
-             f"output: results-{count}/", "subjects:"]
+    lines = [
+        "freesurfer: {three_tesla: true, flags: [-qcache, -cw256]}",
+        f"output: results-{count}/",
+        "subjects:",
+    ]
     for index in range(count):
         lines.append(f"  - id: sub-{index:05d}")
         lines.append(f"    t1: [data/sub-{index:05d}_T1w.nii.gz]")
@@ -84,14 +87,24 @@ def child(cohort_path: Path, license_path: Path) -> None:
     plan(cohort_path, license_path)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(json.dumps({"subjects": subjects, "seconds": seconds,
-                      "traced_peak": peak, "rss_delta": rss_delta * 1024}))
+    print(
+        json.dumps(
+            {
+                "subjects": subjects,
+                "seconds": seconds,
+                "traced_peak": peak,
+                "rss_delta": rss_delta * 1024,
+            }
+        )
+    )
 
 
 def measure(cohort_path: Path, license_path: Path) -> dict[str, float]:
     result = subprocess.run(
         [sys.executable, __file__, "--child", str(cohort_path), str(license_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         sys.exit(f"benchmark child failed:\n{result.stderr}")
@@ -120,21 +133,29 @@ def main() -> None:
 
 def report(rows: list[dict[str, float]]) -> None:
     mib = 1 << 20
-    print(f"{'subjects':>9} {'seconds':>8} {'ms/subject':>11} {'traced peak MiB':>16} "
-          f"{'maxrss delta MiB':>17}")
+    print(
+        f"{'subjects':>9} {'seconds':>8} {'ms/subject':>11} {'traced peak MiB':>16} "
+        f"{'maxrss delta MiB':>17}"
+    )
     for row in rows:
-        print(f"{row['subjects']:>9.0f} {row['seconds']:>8.2f} "
-              f"{1000 * row['seconds'] / row['subjects']:>11.3f} "
-              f"{row['traced_peak'] / mib:>16.1f} {row['rss_delta'] / mib:>17.1f}")
+        print(
+            f"{row['subjects']:>9.0f} {row['seconds']:>8.2f} "
+            f"{1000 * row['seconds'] / row['subjects']:>11.3f} "
+            f"{row['traced_peak'] / mib:>16.1f} {row['rss_delta'] / mib:>17.1f}"
+        )
     first, last = rows[0], rows[-1]
     ratio = (last["seconds"] / last["subjects"]) / (first["seconds"] / first["subjects"])
-    print(f"time per subject at {last['subjects']:.0f} vs {first['subjects']:.0f} subjects: "
-          f"{ratio:.2f}x (1.0 = linear growth; above 1 = worse than linear)")
+    print(
+        f"time per subject at {last['subjects']:.0f} vs {first['subjects']:.0f} subjects: "
+        f"{ratio:.2f}x (1.0 = linear growth; above 1 = worse than linear)"
+    )
     if last["subjects"] >= 10_000:
         fast = last["seconds"] < TARGET_SECONDS
         small = max(last["traced_peak"], last["rss_delta"]) < TARGET_BYTES
-        print(f"target for 10,000 subjects (< {TARGET_SECONDS:.0f} s, < 1 GiB): "
-              f"time {'met' if fast else 'MISSED'}, memory {'met' if small else 'MISSED'}")
+        print(
+            f"target for 10,000 subjects (< {TARGET_SECONDS:.0f} s, < 1 GiB): "
+            f"time {'met' if fast else 'MISSED'}, memory {'met' if small else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -68,25 +68,57 @@ def yardstick(
     for stage in STAGES:
         earlier = file_stamps(sd / "s")
         started = time.perf_counter()
-        subprocess.run(["recon-all", "-sd", str(sd), "-s", "s", *stage_args[stage], *common],
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            ["recon-all", "-sd", str(sd), "-s", "s", *stage_args[stage], *common],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         seconds[stage] = time.perf_counter() - started
-        layers[stage] = sum(size for path, (mtime, size) in file_stamps(sd / "s").items()
-                            if earlier.get(path) != (mtime, size))
+        layers[stage] = sum(
+            size
+            for path, (mtime, size) in file_stamps(sd / "s").items()
+            if earlier.get(path) != (mtime, size)
+        )
     return seconds, layers, folder_bytes(sd / "s"), written_bytes() - before
 
 
 def file_stamps(folder: Path) -> dict[Path, tuple[int, int]]:
     """(modification time, size) of every file under folder."""
-    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")
-            if p.is_file() and not p.is_symlink()}
+    return {
+        p: (p.stat().st_mtime_ns, p.stat().st_size)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.is_symlink()
+    }
 
 
-HEMI_NO = ["-nocurvstats", "-nocortparc2", "-nocortparc3", "-nopctsurfcon", "-nohyporelabel",
-           "-noparcstats", "-noparcstats2", "-noparcstats3", "-nobalabels"]
-FINAL = ["-curvstats", "-cortribbon", "-cortparc2", "-cortparc3", "-pctsurfcon", "-hyporelabel",
-         "-apas2aseg", "-aparc2aseg", "-wmparc", "-parcstats", "-parcstats2", "-parcstats3",
-         "-segstats", "-balabels"]
+HEMI_NO = [
+    "-nocurvstats",
+    "-nocortparc2",
+    "-nocortparc3",
+    "-nopctsurfcon",
+    "-nohyporelabel",
+    "-noparcstats",
+    "-noparcstats2",
+    "-noparcstats3",
+    "-nobalabels",
+]
+FINAL = [
+    "-curvstats",
+    "-cortribbon",
+    "-cortparc2",
+    "-cortparc3",
+    "-pctsurfcon",
+    "-hyporelabel",
+    "-apas2aseg",
+    "-aparc2aseg",
+    "-wmparc",
+    "-parcstats",
+    "-parcstats2",
+    "-parcstats3",
+    "-segstats",
+    "-balabels",
+]
 
 
 def parse_time(text: str) -> float:
@@ -98,12 +130,20 @@ def engine_run(
 ) -> tuple[dict[str, float], float, int]:
     """Per-stage wall time from the engine's own log, total time, bytes written."""
     extra = ("--timestamps",) if name == "cwltool" else ()
-    run = engine.EngineRun(name, REPO / "cwl" / "workflows" / "subject.cwl", job,
-                           work / "out", work / "work", cores=2,
-                           preserve=("FS_CWL_DOUBLE_SCALE",), extra_args=extra)
+    run = engine.EngineRun(
+        name,
+        REPO / "cwl" / "workflows" / "subject.cwl",
+        job,
+        work / "out",
+        work / "work",
+        cores=2,
+        preserve=("FS_CWL_DOUBLE_SCALE",),
+        extra_args=extra,
+    )
     before, started = written_bytes(), time.perf_counter()
-    result = subprocess.run(engine.command(run, find_freesurfer()), env=env, text=True,
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        engine.command(run, find_freesurfer()), env=env, text=True, capture_output=True, check=False
+    )
     total, written = time.perf_counter() - started, written_bytes() - before
     if result.returncode != 0:
         sys.exit(f"{name} failed:\n{result.stderr[-4000:]}")
@@ -122,38 +162,53 @@ def engine_run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.2,
-                        help="size of the double's files relative to real FreeSurfer")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=0.2,
+        help="size of the double's files relative to real FreeSurfer",
+    )
     args = parser.parse_args()
     freesurfer = find_freesurfer()
     with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as tmp:
         work = Path(tmp)
         license_file = work / "license-for-test-double.txt"
         license_file.write_text("not a FreeSurfer license\n")
-        env = double_environment(freesurfer, work / "calls.jsonl",
-                                 FS_CWL_DOUBLE_SCALE=str(args.scale))
-        subject = {**cohort_job(license_file)["subjects"][0],
-                   "fs_license": cohort_job(license_file)["fs_license"], "three_tesla": True}
+        env = double_environment(
+            freesurfer, work / "calls.jsonl", FS_CWL_DOUBLE_SCALE=str(args.scale)
+        )
+        subject = {
+            **cohort_job(license_file)["subjects"][0],
+            "fs_license": cohort_job(license_file)["fs_license"],
+            "three_tesla": True,
+        }
         base_seconds, layers, final_bytes, own_bytes = yardstick(
-            {**env, "FS_LICENSE": str(license_file)}, work, subject)
+            {**env, "FS_LICENSE": str(license_file)}, work, subject
+        )
         job = write_job(subject, work / "job.yml")
         print(f"double at scale {args.scale}: finished subject folder {final_bytes / 1e6:.1f} MB")
-        print(f"yardstick (double, stage after stage, one folder): "
-              f"{sum(base_seconds.values()):.1f} s")
+        print(
+            f"yardstick (double, stage after stage, one folder): {sum(base_seconds.values()):.1f} s"
+        )
         for name in ("cwltool", "toil"):
             stage_seconds, total, written = engine_run(name, env, work / name, job)
             overhead = total - sum(base_seconds.values())
             moved = written - own_bytes  # what the engine copied, beyond the double's writes
-            print(f"\n{name}: {total:.1f} s in all, overhead {overhead:.1f} s"
-                  f" per subject (target < 30 s); bytes written {written / 1e6:.1f} MB,"
-                  f" of which moved by the engine {moved / 1e6:.1f} MB ="
-                  f" {moved / final_bytes:.2f}x the subject folder (target < 3x)")
-            print(f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}"
-                  f"{'layer MB':>11}")
+            print(
+                f"\n{name}: {total:.1f} s in all, overhead {overhead:.1f} s"
+                f" per subject (target < 30 s); bytes written {written / 1e6:.1f} MB,"
+                f" of which moved by the engine {moved / 1e6:.1f} MB ="
+                f" {moved / final_bytes:.2f}x the subject folder (target < 3x)"
+            )
+            print(
+                f"  {'stage':<18}{'engine s':>10}{'double s':>10}{'overhead s':>12}{'layer MB':>11}"
+            )
             for stage in STAGES:
                 seconds = stage_seconds.get(stage, float("nan"))
-                print(f"  {stage:<18}{seconds:>10.1f}{base_seconds[stage]:>10.1f}"
-                      f"{seconds - base_seconds[stage]:>12.1f}{layers[stage] / 1e6:>11.1f}")
+                print(
+                    f"  {stage:<18}{seconds:>10.1f}{base_seconds[stage]:>10.1f}"
+                    f"{seconds - base_seconds[stage]:>12.1f}{layers[stage] / 1e6:>11.1f}"
+                )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def write_files(folder: Path, count: int, size: int) -> list[Path]:
     for index in range(count):
         head = f"file {index}\n".encode()
         path = folder / f"f{index:05d}.nii.gz"
-        path.write_bytes(head + block[len(head):])
+        path.write_bytes(head + block[len(head) :])
         paths.append(path)
     # Old enough for the hash cache, as inputs of a real cohort are.
     stamp = time.time() - 60
@@ -69,6 +69,7 @@ def by_subject(paths: list[Path]) -> dict[str, list[Path]]:
 
 def timed(action: Callable[[], object]) -> Timing:
     """(wall seconds, client CPU seconds: this process's threads plus finished children)."""
+
     def cpu() -> float:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return time.process_time() + children.ru_utime + children.ru_stime
@@ -85,14 +86,21 @@ def run_tool(command: list[str], env: dict[str, str]) -> None:
 
 
 def tool_env(endpoint: str, s3_server: ModuleType, work: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AWS_") and key != "S3_ENDPOINT_URL"}
-    env.update(AWS_ACCESS_KEY_ID=s3_server.ACCESS_KEY_ID,
-               AWS_SECRET_ACCESS_KEY=s3_server.SECRET_ACCESS_KEY,
-               AWS_DEFAULT_REGION=s3_server.REGION, AWS_REGION=s3_server.REGION,
-               AWS_ENDPOINT_URL_S3=endpoint, AWS_EC2_METADATA_DISABLED="true",
-               AWS_CONFIG_FILE=str(work / "no-aws-config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(work / "no-aws-credentials"))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") and key != "S3_ENDPOINT_URL"
+    }
+    env.update(
+        AWS_ACCESS_KEY_ID=s3_server.ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=s3_server.SECRET_ACCESS_KEY,
+        AWS_DEFAULT_REGION=s3_server.REGION,
+        AWS_REGION=s3_server.REGION,
+        AWS_ENDPOINT_URL_S3=endpoint,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=str(work / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(work / "no-aws-credentials"),
+    )
     return env
 
 
@@ -103,49 +111,82 @@ def tools(endpoint: str, env: dict[str, str], work: Path, workers: int) -> dict[
     def runner(name: str, paths: list[Path]) -> None:
         client = s3_client(connections=workers * PARTS_PER_FILE)
         # A cache per destination: a new round must hash its files again, as s5cmd reads them.
-        stage_inputs(by_subject(paths), f"s3://{BUCKET}/runner/{name}", client,
-                     workers=workers, cache_path=work / f"hash-cache-{name}.json")
+        stage_inputs(
+            by_subject(paths),
+            f"s3://{BUCKET}/runner/{name}",
+            client,
+            workers=workers,
+            cache_path=work / f"hash-cache-{name}.json",
+        )
 
     def s5cmd(name: str, paths: list[Path], options: tuple[str, ...] = ()) -> None:
-        run_tool([str(bin_dir / "s5cmd"), "--endpoint-url", endpoint, *options, "cp",
-                  f"{paths[0].parent}/*", f"s3://{BUCKET}/s5cmd{''.join(options)}/{name}/"],
-                 env)
+        run_tool(
+            [
+                str(bin_dir / "s5cmd"),
+                "--endpoint-url",
+                endpoint,
+                *options,
+                "cp",
+                f"{paths[0].parent}/*",
+                f"s3://{BUCKET}/s5cmd{''.join(options)}/{name}/",
+            ],
+            env,
+        )
 
     def s5cmd_same_workers(name: str, paths: list[Path]) -> None:
         s5cmd(name, paths, ("--numworkers", str(workers)))
 
     def aws(name: str, paths: list[Path]) -> None:
-        run_tool([str(bin_dir / "aws"), "--endpoint-url", endpoint, "s3", "cp", "--recursive",
-                  "--only-show-errors", str(paths[0].parent), f"s3://{BUCKET}/aws/{name}/"],
-                 env)
+        run_tool(
+            [
+                str(bin_dir / "aws"),
+                "--endpoint-url",
+                endpoint,
+                "s3",
+                "cp",
+                "--recursive",
+                "--only-show-errors",
+                str(paths[0].parent),
+                f"s3://{BUCKET}/aws/{name}/",
+            ],
+            env,
+        )
 
     # The yardstick is s5cmd as shipped (256 workers); the runner's worker count is shown too.
-    return {"runner": runner, "s5cmd": s5cmd, f"s5cmd -w{workers}": s5cmd_same_workers,
-            "aws s3 cp": aws}
+    return {
+        "runner": runner,
+        "s5cmd": s5cmd,
+        f"s5cmd -w{workers}": s5cmd_same_workers,
+        "aws s3 cp": aws,
+    }
 
 
 def report(best: dict[tuple[str, str], Timing], sizes: dict[str, tuple[int, int]]) -> None:
-    print(f"{'tool':<12} {'set':<6} {'files':>6} {'MB':>8} {'seconds':>8} {'MB/s':>7} "
-          f"{'files/s':>8} {'vs s5cmd':>8} {'client CPU s':>12}")
+    print(
+        f"{'tool':<12} {'set':<6} {'files':>6} {'MB':>8} {'seconds':>8} {'MB/s':>7} "
+        f"{'files/s':>8} {'vs s5cmd':>8} {'client CPU s':>12}"
+    )
     for (tool, name), (seconds, cpu) in best.items():
         count, total = sizes[name]
         ratio = best[("s5cmd", name)][0] / seconds
-        print(f"{tool:<12} {name:<6} {count:>6} {total / 1e6:>8.1f} {seconds:>8.2f} "
-              f"{total / 1e6 / seconds:>7.1f} {count / seconds:>8.1f} {ratio:>7.2f}x "
-              f"{cpu:>12.1f}")
+        print(
+            f"{tool:<12} {name:<6} {count:>6} {total / 1e6:>8.1f} {seconds:>8.2f} "
+            f"{total / 1e6 / seconds:>7.1f} {count / seconds:>8.1f} {ratio:>7.2f}x "
+            f"{cpu:>12.1f}"
+        )
 
 
-def upload_rounds(sets: dict[str, list[Path]], uploads: dict[str, Upload],
-                  rounds: int) -> dict[tuple[str, str], Timing]:
+def upload_rounds(
+    sets: dict[str, list[Path]], uploads: dict[str, Upload], rounds: int
+) -> dict[tuple[str, str], Timing]:
     """Every tool on every set, ``rounds`` times in rotating order; the best time of each."""
     best: dict[tuple[str, str], Timing] = {}
     names = list(uploads)
     for round_number in range(rounds):
-        order = names[round_number % len(names):] + names[:round_number % len(names)]
+        order = names[round_number % len(names) :] + names[: round_number % len(names)]
         for name, paths in sets.items():
             for tool in order:
-                timing = timed(functools.partial(uploads[tool], f"{name}-{round_number}",
-                                                 paths))
+                timing = timed(functools.partial(uploads[tool], f"{name}-{round_number}", paths))
                 print(f"  round {round_number + 1}: {tool} {name}: {timing[0]:.2f} s", flush=True)
                 key = (tool, name)
                 best[key] = min(best.get(key, timing), timing)
@@ -159,9 +200,13 @@ def main() -> int:
     parser.add_argument("--small-files", type=int, default=1000)
     parser.add_argument("--small-kb", type=float, default=8)
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="upload everything this many times and keep each best time "
-                             "(other load on the machine makes single runs noisy)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="upload everything this many times and keep each best time "
+        "(other load on the machine makes single runs noisy)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fs-cwl-bench-staging-"))
     try:
@@ -174,25 +219,30 @@ def main() -> int:
 
 
 def measure(args: argparse.Namespace, endpoint: str, env: dict[str, str], work: Path) -> int:
-    sets = {"large": write_files(work / "data" / "large", args.big_files,
-                                 int(args.big_mb * 1e6)),
-            "small": write_files(work / "data" / "small", args.small_files,
-                                 int(args.small_kb * 1e3))}
-    sizes = {name: (len(paths), sum(p.stat().st_size for p in paths))
-             for name, paths in sets.items()}
+    sets = {
+        "large": write_files(work / "data" / "large", args.big_files, int(args.big_mb * 1e6)),
+        "small": write_files(work / "data" / "small", args.small_files, int(args.small_kb * 1e3)),
+    }
+    sizes = {
+        name: (len(paths), sum(p.stat().st_size for p in paths)) for name, paths in sets.items()
+    }
     s3_client().create_bucket(Bucket=BUCKET)
     uploads = tools(endpoint, env, work, args.workers)
     best = upload_rounds(sets, uploads, args.rounds)
     report(best, sizes)
-    again = {name: timed(functools.partial(uploads["runner"], f"{name}-0", paths))[0]
-             for name, paths in sets.items()}
+    again = {
+        name: timed(functools.partial(uploads["runner"], f"{name}-0", paths))[0]
+        for name, paths in sets.items()
+    }
     for name, seconds in again.items():
         print(f"runner no-change re-stage, {name} set ({sizes[name][0]} files): {seconds:.2f} s")
     ratio = best[("s5cmd", "large")][0] / best[("runner", "large")][0]
     fast_enough = again["small"] < 2.0
-    print(f"target: runner >= 0.8x s5cmd on the large set: {ratio:.2f}x "
-          f"{'met' if ratio >= 0.8 else 'MISSED'}; no-change re-stage of the small set "
-          f"< 2 s: {again['small']:.2f} s {'met' if fast_enough else 'MISSED'}")
+    print(
+        f"target: runner >= 0.8x s5cmd on the large set: {ratio:.2f}x "
+        f"{'met' if ratio >= 0.8 else 'MISSED'}; no-change re-stage of the small set "
+        f"< 2 s: {again['small']:.2f} s {'met' if fast_enough else 'MISSED'}"
+    )
     return 0 if ratio >= 0.8 and fast_enough else 1
 
 

@@ -18,8 +18,11 @@ def description(bids_root: Path) -> dict[str, object]:
         "BIDSVersion": BIDS_VERSION,
         "DatasetType": "derivative",
         "GeneratedBy": [
-            {"Name": "FreeSurfer", "Version": FREESURFER_VERSION,
-             "CodeURL": "https://github.com/freesurfer/freesurfer"},
+            {
+                "Name": "FreeSurfer",
+                "Version": FREESURFER_VERSION,
+                "CodeURL": "https://github.com/freesurfer/freesurfer",
+            },
             {"Name": "fs-cwl", "Version": __version__},
         ],
         "SourceDatasets": [{"URL": bids_root.resolve().as_uri()}],

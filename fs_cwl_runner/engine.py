@@ -22,8 +22,10 @@ REPO_CWL = REPO / "cwl"
 # Where a wheel installs them (pyproject.toml: data-files), e.g. in the container image.
 INSTALLED_CWL = Path(sys.prefix) / "share" / "fs-cwl" / "cwl"
 # The podman wrapper for runners started as root (see the script), checkout or installed.
-ROOTFUL_PODMAN = (REPO / "docker" / "rootful-podman",
-                  Path(sys.prefix) / "share" / "fs-cwl" / "rootful-podman")
+ROOTFUL_PODMAN = (
+    REPO / "docker" / "rootful-podman",
+    Path(sys.prefix) / "share" / "fs-cwl" / "rootful-podman",
+)
 ENGINES = ("toil", "cwltool")
 CONTAINERS = ("none", "docker", "podman")
 
@@ -53,8 +55,9 @@ def cwl_dir() -> Path:
     for folder in (REPO_CWL, INSTALLED_CWL):
         if (folder / "workflows" / "cohort.cwl").is_file():
             return folder
-    raise EngineError(f"the CWL files are missing from {REPO_CWL} and {INSTALLED_CWL}; "
-                      "reinstall fs-cwl")
+    raise EngineError(
+        f"the CWL files are missing from {REPO_CWL} and {INSTALLED_CWL}; reinstall fs-cwl"
+    )
 
 
 def executable(name: str) -> str:
@@ -77,11 +80,16 @@ def preserved_variables(run: EngineRun, freesurfer: FreeSurfer | None) -> list[s
 def cwltool_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     work = run.workdir
     args = [
-        executable("cwltool"), "--disable-color", "--parallel",
-        "--outdir", str(run.outdir),
+        executable("cwltool"),
+        "--disable-color",
+        "--parallel",
+        "--outdir",
+        str(run.outdir),
         # The cache makes a rerun skip every stage that finished before.
-        "--cachedir", str(work / "cache"),
-        "--tmpdir-prefix", f"{work / 'tmp'}/",
+        "--cachedir",
+        str(work / "cache"),
+        "--tmpdir-prefix",
+        f"{work / 'tmp'}/",
     ]
     args += container_args("cwltool", run.container) + image_overrides(run)
     for name in preserved_variables(run, freesurfer):
@@ -102,15 +110,24 @@ def toil_command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     work = run.workdir
     jobstore = work / "jobstore"
     args = [
-        executable("toil-cwl-runner"), "--batchSystem", "single_machine",
-        "--jobStore", f"file:{jobstore}",
-        "--outdir", str(run.outdir),
-        "--workDir", str(work / "toil"),
-        "--coordinationDir", str(work / "coordination"),
-        "--tmp-outdir-prefix", f"{work / 'out'}/",
-        "--clean", "onSuccess",
+        executable("toil-cwl-runner"),
+        "--batchSystem",
+        "single_machine",
+        "--jobStore",
+        f"file:{jobstore}",
+        "--outdir",
+        str(run.outdir),
+        "--workDir",
+        str(work / "toil"),
+        "--coordinationDir",
+        str(work / "coordination"),
+        "--tmp-outdir-prefix",
+        f"{work / 'out'}/",
+        "--clean",
+        "onSuccess",
         # The job store is on this machine: the outputs are moved out of it, not copied.
-        "--moveOutputs", "true",
+        "--moveOutputs",
+        "true",
         "--logInfo",
     ]
     if run.cores:
@@ -142,9 +159,12 @@ def image_overrides(run: EngineRun) -> list[str]:
     if run.container == "none" or not run.image:
         return []
     tools = sorted((cwl_dir() / "tools").glob("*.cwl"))
-    overrides = {"cwltool:overrides": {
-        tool.as_uri(): {"requirements": {"DockerRequirement": {"dockerPull": run.image}}}
-        for tool in tools}}
+    overrides = {
+        "cwltool:overrides": {
+            tool.as_uri(): {"requirements": {"DockerRequirement": {"dockerPull": run.image}}}
+            for tool in tools
+        }
+    }
     path = run.workdir / "image-overrides.json"
     path.write_text(json.dumps(overrides, indent=1))
     return ["--overrides", str(path)]
@@ -162,8 +182,9 @@ def command(run: EngineRun, freesurfer: FreeSurfer | None) -> list[str]:
     raise EngineError(f"--engine / FS_CWL_ENGINE: unknown engine {run.engine!r}")
 
 
-def environment(freesurfer: FreeSurfer | None, base: dict[str, str],
-                container: str = "none") -> dict[str, str]:
+def environment(
+    freesurfer: FreeSurfer | None, base: dict[str, str], container: str = "none"
+) -> dict[str, str]:
     """The engines' environment: FreeSurfer's variables when tools run without containers."""
     env = freesurfer.environment(base) if freesurfer is not None else dict(base)
     # Toil's workers start `_toil_worker` by name: it lives beside this Python.

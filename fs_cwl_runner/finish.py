@@ -59,8 +59,7 @@ class RunEnding(Protocol):
         """A failure besides the subjects' and the group tables' (the engine, the download)."""
 
 
-def finish_run(ending: RunEnding, bids_root: Path | None, progress: Progress,
-               as_json: bool) -> int:
+def finish_run(ending: RunEnding, bids_root: Path | None, progress: Progress, as_json: bool) -> int:
     """End the run: results, record, report, summary; the exit code (0 all done, 1 not)."""
     ending.deliver()
     qc_table = ending.group_tables()
@@ -90,8 +89,11 @@ def summary(record: state.RunRecord) -> dict[str, Any]:
         "backend": record.backend,
         "counts": record.counts(),
         "group": record.group_status,
-        "failed": [{"subject": s.subject_id, "stage": s.failed_stage, "error": s.error}
-                   for s in record.subjects if s.status == state.FAILED],
+        "failed": [
+            {"subject": s.subject_id, "stage": s.failed_stage, "error": s.error}
+            for s in record.subjects
+            if s.status == state.FAILED
+        ],
     }
 
 
@@ -99,8 +101,10 @@ def print_failures(record: state.RunRecord, notes: list[str]) -> None:
     """Each failed subject with the end of its log, then the backend's notes, on stderr."""
     for subject in record.subjects:
         if subject.status == state.FAILED:
-            print(f"\nFAILED {subject.subject_id} at stage {subject.failed_stage}: "
-                  f"{subject.error}", file=sys.stderr)
+            print(
+                f"\nFAILED {subject.subject_id} at stage {subject.failed_stage}: {subject.error}",
+                file=sys.stderr,
+            )
             for line in subject.log_tail:
                 print(f"    {line}", file=sys.stderr)
     for note in notes:

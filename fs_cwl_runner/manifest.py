@@ -31,7 +31,8 @@ def describe(folder: Path) -> dict[str, dict[str, int | str]]:
             if path.is_symlink() and not path.exists():
                 continue
             files[path.relative_to(folder).as_posix()] = {
-                "size": path.stat().st_size, "sha256": sha256(path),
+                "size": path.stat().st_size,
+                "sha256": sha256(path),
             }
     return dict(sorted(files.items()))
 

@@ -29,8 +29,11 @@ class Progress:
         if self.quiet:
             return
         with self.lock:
-            print(f"[{elapsed(time.monotonic() - self.started)}] {message}", file=self.stream,
-                  flush=True)
+            print(
+                f"[{elapsed(time.monotonic() - self.started)}] {message}",
+                file=self.stream,
+                flush=True,
+            )
 
     def bar(self, run: RunRecord, width: int = 30) -> None:
         counts = run.counts()

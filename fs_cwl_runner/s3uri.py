@@ -45,11 +45,12 @@ class S3Uri:
     def parse(cls, text: str) -> S3Uri:
         if not is_s3_uri(text):
             raise S3UriError(f"{text!r} is not an S3 URI; write s3://bucket/key")
-        bucket, _, key = text[len(SCHEME):].partition("/")
+        bucket, _, key = text[len(SCHEME) :].partition("/")
         if not is_bucket_name(bucket):
             raise S3UriError(
                 f"{text!r}: {bucket!r} is not a valid bucket name (3-63 characters: "
-                "lower-case letters, digits, dots, hyphens); write s3://bucket/key")
+                "lower-case letters, digits, dots, hyphens); write s3://bucket/key"
+            )
         return cls(bucket, key.strip("/"))
 
     def join(self, *parts: str) -> S3Uri:

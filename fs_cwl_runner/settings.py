@@ -41,32 +41,62 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("backend", "--backend", "where to run: local (this machine) or aws", "local",
-                ("local", "aws")),
-        Setting("engine", "--engine", "CWL runner of the local backend", "toil",
-                ("toil", "cwltool")),
-        Setting("container", "--container",
-                "run the tools in containers (docker or podman) instead of the local "
-                "FreeSurfer", "none", ("none", "docker", "podman")),
-        Setting("fs_license", "--fs-license",
-                "FreeSurfer license file (else FS_LICENSE, else $FREESURFER_HOME/license.txt)"),
+        Setting(
+            "backend",
+            "--backend",
+            "where to run: local (this machine) or aws",
+            "local",
+            ("local", "aws"),
+        ),
+        Setting(
+            "engine", "--engine", "CWL runner of the local backend", "toil", ("toil", "cwltool")
+        ),
+        Setting(
+            "container",
+            "--container",
+            "run the tools in containers (docker or podman) instead of the local FreeSurfer",
+            "none",
+            ("none", "docker", "podman"),
+        ),
+        Setting(
+            "fs_license",
+            "--fs-license",
+            "FreeSurfer license file (else FS_LICENSE, else $FREESURFER_HOME/license.txt)",
+        ),
         Setting("jobs", "--jobs", "subjects processed at the same time (default: cores / 2)"),
         Setting("queue", "--queue", "AWS Batch job queue"),
         Setting("region", "--region", "AWS region"),
         Setting("bucket", "--bucket", "S3 bucket (and prefix) for inputs, outputs, job store"),
         Setting("job_role_arn", "--job-role-arn", "IAM role ARN of the Batch jobs"),
-        Setting("image", "--image", "image of the tools with --container, and of the AWS Batch "
-                "jobs (Toil's appliance); default fs-cwl:<version> from docker/build.sh"),
-        Setting("retries", "--retries",
-                "times a failed AWS Batch job is tried again (a Spot interruption costs one)",
-                "3"),
-        Setting("leader_queue", "--leader-queue",
-                "AWS Batch job queue of a detached Toil leader (on-demand)"),
+        Setting(
+            "image",
+            "--image",
+            "image of the tools with --container, and of the AWS Batch "
+            "jobs (Toil's appliance); default fs-cwl:<version> from docker/build.sh",
+        ),
+        Setting(
+            "retries",
+            "--retries",
+            "times a failed AWS Batch job is tried again (a Spot interruption costs one)",
+            "3",
+        ),
+        Setting(
+            "leader_queue",
+            "--leader-queue",
+            "AWS Batch job queue of a detached Toil leader (on-demand)",
+        ),
         Setting("leader_role_arn", "--leader-role-arn", "IAM role ARN of a detached Toil leader"),
-        Setting("jobstore_prefix", "--jobstore-prefix",
-                "name prefix of Toil's job store buckets (written by aws setup)"),
-        Setting("resource_prefix", "--resource-prefix",
-                "name prefix of the AWS resources aws setup creates", "fs-cwl"),
+        Setting(
+            "jobstore_prefix",
+            "--jobstore-prefix",
+            "name prefix of Toil's job store buckets (written by aws setup)",
+        ),
+        Setting(
+            "resource_prefix",
+            "--resource-prefix",
+            "name prefix of the AWS resources aws setup creates",
+            "fs-cwl",
+        ),
     )
 }
 
@@ -111,8 +141,9 @@ def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str
     return {key: str(value) for key, value in data.items()}
 
 
-def save_config(values: dict[str, str], drop: tuple[str, ...] = (),
-                path: Path | None = None) -> Path:
+def save_config(
+    values: dict[str, str], drop: tuple[str, ...] = (), path: Path | None = None
+) -> Path:
     """Merge ``values`` into the config file (dropping ``drop``); returns its path."""
     path = path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
     current = load_config(path) if path.exists() else {}

@@ -35,8 +35,12 @@ def read_stage_graph(workflow: Path) -> dict[str, tuple[str, ...]]:
     steps: dict[str, Any] = YAML(typ="safe").load(workflow.read_text())["steps"]
     graph: dict[str, tuple[str, ...]] = {}
     for name, step in steps.items():
-        needs = {source.split("/", 1)[0] for value in step.get("in", {}).values()
-                 for source in _sources(value) if "/" in source}
+        needs = {
+            source.split("/", 1)[0]
+            for value in step.get("in", {}).values()
+            for source in _sources(value)
+            if "/" in source
+        }
         graph[name] = tuple(sorted(needs & set(steps), key=list(steps).index))
     return graph
 

@@ -80,9 +80,7 @@ class RunRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
         subjects = [
-            SubjectRecord(
-                **{**s, "stages": [StageRecord(**st) for st in s["stages"]]}
-            )
+            SubjectRecord(**{**s, "stages": [StageRecord(**st) for st in s["stages"]]})
             for s in data.get("subjects", [])
         ]
         return cls(**{**data, "subjects": subjects})

@@ -61,8 +61,11 @@ class StageEvent:
 
 def stage_event(line: str) -> StageEvent | None:
     """The stage event of one line of a one-subject run's log (subject.cwl), else None."""
-    for pattern, status in ((ISSUED, state.RUNNING), (STEP_COMPLETE, state.DONE),
-                            (COMPLETELY_FAILED, state.FAILED)):
+    for pattern, status in (
+        (ISSUED, state.RUNNING),
+        (STEP_COMPLETE, state.DONE),
+        (COMPLETELY_FAILED, state.FAILED),
+    ):
         if match := pattern.search(line):
             stage = stage_of(match.group(1))
             if stage is None or stage == GROUP:

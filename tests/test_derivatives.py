@@ -17,7 +17,9 @@ def test_description_names_source_and_generators(tmp_path: Path) -> None:
     assert data["DatasetType"] == "derivative" and data["BIDSVersion"] == "1.8.0"
     assert data["SourceDatasets"] == [{"URL": bids.as_uri()}]
     assert [(g["Name"], g["Version"]) for g in data["GeneratedBy"]] == [
-        ("FreeSurfer", "7.3.2"), ("fs-cwl", __version__)]
+        ("FreeSurfer", "7.3.2"),
+        ("fs-cwl", __version__),
+    ]
 
 
 def test_a_description_the_user_wrote_is_kept(tmp_path: Path) -> None:

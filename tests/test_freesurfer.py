@@ -29,8 +29,14 @@ def test_freesurfer_home_wins_and_is_checked(freesurfer: FreeSurfer, tmp_path: P
 
 def test_environment_runs_a_license_free_binary(fs_env: dict[str, str]) -> None:
     assert "DEBUG" not in fs_env
-    result = subprocess.run(["mri_info", "--version"], env=fs_env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["mri_info", "--version"],
+        env=fs_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "7.3.2" in result.stdout
 
@@ -63,7 +69,8 @@ def test_license_precedence(tmp_path: Path) -> None:
         (".", {}, "--fs-license points to a folder"),
     ],
 )
-def test_license_errors(explicit: str | None, env: dict[str, str], message: str,
-                        tmp_path: Path) -> None:
+def test_license_errors(
+    explicit: str | None, env: dict[str, str], message: str, tmp_path: Path
+) -> None:
     with pytest.raises(FreeSurferError, match=message):
         find_license(explicit, env, tmp_path)

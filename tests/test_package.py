@@ -29,6 +29,7 @@ def test_subpackage_imports_on_its_own(package: str) -> None:
     names = modules_of(package)
     assert names, package
     code = "".join(f"import {name}\n" for name in names)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -55,11 +55,13 @@ def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         load_config()
 
 
-@pytest.mark.parametrize("command", [["run"], ["validate"], ["plan"], ["aws", "setup"],
-                                     ["aws", "teardown"], ["fetch"]])
+@pytest.mark.parametrize(
+    "command", [["run"], ["validate"], ["plan"], ["aws", "setup"], ["aws", "teardown"], ["fetch"]]
+)
 def test_help_names_the_variable_of_every_setting_flag(command: list[str]) -> None:
-    result = subprocess.run([str(RUNNER), *command, "--help"], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [str(RUNNER), *command, "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
     flags = {s.flag: s.env for s in SETTINGS.values()}

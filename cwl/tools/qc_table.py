@@ -18,8 +18,16 @@ MEASURES = {
     "TotalGray": "TotalGrayVol",
     "CerebralWhiteMatter": "CerebralWhiteMatterVol",
 }
-COLUMNS = ["subject", "lh_euler", "rh_euler", "mean_euler", "eTIV",
-           "BrainSegVol", "TotalGrayVol", "CerebralWhiteMatterVol"]
+COLUMNS = [
+    "subject",
+    "lh_euler",
+    "rh_euler",
+    "mean_euler",
+    "eTIV",
+    "BrainSegVol",
+    "TotalGrayVol",
+    "CerebralWhiteMatterVol",
+]
 
 
 def read_measures(path: str) -> dict[str, float]:
@@ -28,7 +36,7 @@ def read_measures(path: str) -> dict[str, float]:
     with open(path) as stats:
         for line in stats:
             if line.startswith("# Measure "):
-                fields = [f.strip() for f in line[len("# Measure "):].split(",")]
+                fields = [f.strip() for f in line[len("# Measure ") :].split(",")]
                 if fields[0] in MEASURES:
                     found[MEASURES[fields[0]]] = float(fields[3])
     return found

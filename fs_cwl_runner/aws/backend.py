@@ -78,9 +78,11 @@ def image_warning(image: str) -> str | None:
 
     if toil.version.currentCommit in image:
         return None
-    return (f"warning: --image {image} does not name Toil's commit "
-            f"({toil.version.currentCommit[:12]}...), so Toil will ask its registry whether "
-            "it exists; images built by docker/build.sh carry a tag with it")
+    return (
+        f"warning: --image {image} does not name Toil's commit "
+        f"({toil.version.currentCommit[:12]}...), so Toil will ask its registry whether "
+        "it exists; images built by docker/build.sh carry a tag with it"
+    )
 
 
 def prepare(settings: AwsRunSettings, request: RunRequest) -> tuple[AwsRun, dict[str, Any]]:
@@ -94,12 +96,24 @@ def prepare(settings: AwsRunSettings, request: RunRequest) -> tuple[AwsRun, dict
     order = job_order(cohort, request.license)
     run = run_id(cohort, order, settings.bucket, settings.jobstore_prefix, cwl)
     layout = None if is_s3_uri(cohort.output) else Layout(Path(cohort.output))
-    record = state.RunRecord(str(cohort.path), cohort.output, "aws", "toil",
-                             subjects=[state.SubjectRecord(s.subject_id)
-                                       for s in cohort.subjects])
-    aws = AwsRun(cohort, settings, run, aws_results.destination(cohort, settings.bucket, run),
-                 work_folder(cohort, run), layout, record, Progress(quiet=request.quiet),
-                 s3_client(settings.region))
+    record = state.RunRecord(
+        str(cohort.path),
+        cohort.output,
+        "aws",
+        "toil",
+        subjects=[state.SubjectRecord(s.subject_id) for s in cohort.subjects],
+    )
+    aws = AwsRun(
+        cohort,
+        settings,
+        run,
+        aws_results.destination(cohort, settings.bucket, run),
+        work_folder(cohort, run),
+        layout,
+        record,
+        Progress(quiet=request.quiet),
+        s3_client(settings.region),
+    )
     return aws, order
 
 
@@ -108,8 +122,9 @@ def jobstore_exists(aws: AwsRun) -> bool:
     try:
         aws.client.head_bucket(Bucket=name)
     except (ClientError, BotoCoreError) as err:
-        failure = aws_error(f"checking Toil's job store bucket {name}", err,
-                            "check the AWS credentials")
+        failure = aws_error(
+            f"checking Toil's job store bucket {name}", err, "check the AWS credentials"
+        )
         if failure.code in ("404", "NoSuchBucket", "NotFound"):
             return False
         raise AwsUsageError(str(failure)) from err
@@ -123,8 +138,13 @@ def stage(aws: AwsRun, order: dict[str, Any], license_path: Path) -> Path:
     if aws.cohort is None:
         raise AwsUsageError("a detached leader's inputs are staged before it starts")
     try:
-        staged = stage_inputs(input_files(aws.cohort), str(inputs), aws.client,
-                              progress=callback, cache_path=aws.work / "hash-cache.json")
+        staged = stage_inputs(
+            input_files(aws.cohort),
+            str(inputs),
+            aws.client,
+            progress=callback,
+            cache_path=aws.work / "hash-cache.json",
+        )
         license_uri = upload_license(license_path, str(inputs), aws.client)
     except StagingError as err:
         raise AwsUsageError(f"{err} (nothing was submitted)") from err
@@ -139,22 +159,26 @@ def lead(aws: AwsRun, job: Path, restart: bool) -> LeaderOutcome:
     env = toil_environment(os.environ, aws.settings.image)
     messages = aws.work / "toil-messages.tsv"
     messages.unlink(missing_ok=True)
-    toil = ToilRun(aws.settings, aws.run, aws_results.prefix_uri(aws.dest), job, messages,
-                   restart)
+    toil = ToilRun(aws.settings, aws.run, aws_results.prefix_uri(aws.dest), job, messages, restart)
     tracker = ToilLogTracker(aws.record, aws.progress.say)
     leader = Leader(toil_command(toil, env), env, aws.logs / "toil.log", tracker, aws.save)
     what = "resuming" if restart else "starting"
-    aws.progress.say(f"{what} Toil: job store {aws.settings.jobstore(aws.run)}, "
-                     f"queue {aws.settings.queue}, log {aws.logs / 'toil.log'}")
+    aws.progress.say(
+        f"{what} Toil: job store {aws.settings.jobstore(aws.run)}, "
+        f"queue {aws.settings.queue}, log {aws.logs / 'toil.log'}"
+    )
     outcome = leader.run()
     write_batch_jobs(aws, tracker, messages)
     if outcome.interrupted:
         stop_leftovers(aws, messages)
         pause_record(aws.record)
         aws.save()
-        print(f"interrupted: Toil stopped its Batch jobs and kept its job store "
-              f"{aws.settings.jobstore(aws.run)}; run the same command again to resume "
-              "(finished stages are not run again)", file=sys.stderr)
+        print(
+            f"interrupted: Toil stopped its Batch jobs and kept its job store "
+            f"{aws.settings.jobstore(aws.run)}; run the same command again to resume "
+            "(finished stages are not run again)",
+            file=sys.stderr,
+        )
         raise KeyboardInterrupt
     return outcome
 
@@ -174,8 +198,10 @@ def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutco
     """Run Toil unless this run's results are in S3 already (then None)."""
     restart = jobstore_exists(aws)
     try:
-        finished = not restart and aws_results.read_outputs_record(
-            aws.client, aws.dest, aws.run) is not None
+        finished = (
+            not restart
+            and aws_results.read_outputs_record(aws.client, aws.dest, aws.run) is not None
+        )
     except aws_results.ResultsError as err:
         raise AwsUsageError(f"{err}; check the AWS credentials") from err
     if finished:
@@ -209,17 +235,21 @@ class AwsBackendRun:
             mark_output(request.cohort)
         if self.leader is not None:
             return run_detached(aws, order, request.license, self.leader, request.as_json)
-        aws.progress.say(f"{len(request.cohort.subjects)} subjects -> {request.cohort.output} on "
-                         f"AWS Batch (queue {aws.settings.queue}, {aws.settings.region}), "
-                         f"run {aws.run}")
+        aws.progress.say(
+            f"{len(request.cohort.subjects)} subjects -> {request.cohort.output} on "
+            f"AWS Batch (queue {aws.settings.queue}, {aws.settings.region}), "
+            f"run {aws.run}"
+        )
         outcome = start(aws, order, request.license)
         settle(aws, outcome)
-        return finish_run(AwsEnding(aws, outcome), request.cohort.bids_root, aws.progress,
-                          request.as_json)
+        return finish_run(
+            AwsEnding(aws, outcome), request.cohort.bids_root, aws.progress, request.as_json
+        )
 
 
-def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,
-                 leader: tuple[str, str], as_json: bool) -> int:
+def run_detached(
+    aws: AwsRun, order: dict[str, Any], license_path: Path, leader: tuple[str, str], as_json: bool
+) -> int:
     """``--detach``: stage, submit the leader, say how to follow the run; exit 0."""
     queue, role_arn = leader
     results = f"{aws.dest}/"
@@ -227,14 +257,16 @@ def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,
         running = running_leader(aws)
         if running is not None:
             job_id, status = running
-            aws.progress.say(f"run {aws.run} is already {status} as Batch job {job_id}: "
-                             "nothing submitted")
+            aws.progress.say(
+                f"run {aws.run} is already {status} as Batch job {job_id}: nothing submitted"
+            )
         elif aws_results.read_outputs_record(aws.client, aws.dest, aws.run) is not None:
             job_id = None
             aws.progress.say(f"run {aws.run} finished before: its results are in {results}")
         else:
-            job_id = submit_leader(aws, stage(aws, order, license_path), queue, role_arn,
-                                   os.environ)
+            job_id = submit_leader(
+                aws, stage(aws, order, license_path), queue, role_arn, os.environ
+            )
             aws.progress.say(f"submitted the Toil leader as Batch job {job_id} on {queue}")
     except (AwsError, aws_results.ResultsError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -242,6 +274,15 @@ def run_detached(aws: AwsRun, order: dict[str, Any], license_path: Path,
     aws.progress.say(f"follow it with: fs-cwl-run status {results}")
     aws.progress.say(f"download the results with: fs-cwl-run fetch {results} DEST")
     if as_json:
-        print(json.dumps({"backend": "aws", "run": aws.run, "detached": True,
-                          "leader_job_id": job_id, "results": results}))
+        print(
+            json.dumps(
+                {
+                    "backend": "aws",
+                    "run": aws.run,
+                    "detached": True,
+                    "leader_job_id": job_id,
+                    "results": results,
+                }
+            )
+        )
     return 0

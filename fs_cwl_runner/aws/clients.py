@@ -40,29 +40,31 @@ S3_CONNECTIONS = 64
 
 def _config(attempts: int, connections: int | None = None) -> Config:
     retries = Config(retries={"mode": "standard", "total_max_attempts": attempts})
-    return retries if connections is None else retries.merge(
-        Config(max_pool_connections=connections))
+    return (
+        retries if connections is None else retries.merge(Config(max_pool_connections=connections))
+    )
 
 
 def _session() -> Session:
     return boto3.session.Session()
 
 
-def s3_client(region: str | None = None, connections: int = S3_CONNECTIONS,
-              session: Session | None = None) -> S3Client:
+def s3_client(
+    region: str | None = None, connections: int = S3_CONNECTIONS, session: Session | None = None
+) -> S3Client:
     """An S3 client with a connection for each of ``connections`` concurrent requests.
 
     Without ``region``, S3's own default applies (``AWS_REGION`` / ``AWS_DEFAULT_REGION``,
     the AWS config file).
     """
     return (session or _session()).client(
-        "s3", region_name=region, config=_config(S3_ATTEMPTS, connections))
+        "s3", region_name=region, config=_config(S3_ATTEMPTS, connections)
+    )
 
 
 def batch_client(region: str, session: Session | None = None) -> BatchClient:
     """A Batch client of ``region`` (``AWS_ENDPOINT_URL_BATCH`` is honoured)."""
-    return (session or _session()).client("batch", region_name=region,
-                                          config=_config(API_ATTEMPTS))
+    return (session or _session()).client("batch", region_name=region, config=_config(API_ATTEMPTS))
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ class AwsClients:
     def for_region(cls, region: str) -> AwsClients:
         session = _session()
         config = _config(API_ATTEMPTS)
-        return cls(region, s3_client(region, session=session),
-                   session.client("iam", region_name=region, config=config),
-                   session.client("ec2", region_name=region, config=config),
-                   batch_client(region, session),
-                   session.client("sts", region_name=region, config=config))
+        return cls(
+            region,
+            s3_client(region, session=session),
+            session.client("iam", region_name=region, config=config),
+            session.client("ec2", region_name=region, config=config),
+            batch_client(region, session),
+            session.client("sts", region_name=region, config=config),
+        )

@@ -74,8 +74,7 @@ def get_json(client: S3Client, target: S3Uri) -> dict[str, Any] | None:
     try:
         return aws_results.read_json(client, target)
     except aws_results.ResultsError as err:
-        raise AwsUsageError(f"{err}; check the AWS credentials and AWS_ENDPOINT_URL_S3") \
-            from err
+        raise AwsUsageError(f"{err}; check the AWS credentials and AWS_ENDPOINT_URL_S3") from err
 
 
 def read_spec(client: S3Client, dest: S3Uri) -> dict[str, Any] | None:
@@ -109,10 +108,15 @@ def leader_spec(aws: AwsRun, job_definition: str) -> dict[str, Any]:
         "output": aws.record.output,
         "bids_root": str(aws.cohort.bids_root) if aws.cohort and aws.cohort.bids_root else None,
         "subjects": [subject.subject_id for subject in aws.record.subjects],
-        "settings": {"region": settings.region, "queue": settings.queue,
-                     "job_role_arn": settings.job_role_arn, "bucket": str(settings.bucket),
-                     "image": settings.image, "jobstore_prefix": settings.jobstore_prefix,
-                     "retry_count": settings.retry_count},
+        "settings": {
+            "region": settings.region,
+            "queue": settings.queue,
+            "job_role_arn": settings.job_role_arn,
+            "bucket": str(settings.bucket),
+            "image": settings.image,
+            "jobstore_prefix": settings.jobstore_prefix,
+            "retry_count": settings.retry_count,
+        },
         "job_definition": job_definition,
     }
 
@@ -123,8 +127,9 @@ def settings_of(spec: Mapping[str, Any]) -> AwsRunSettings:
     return AwsRunSettings(**values)
 
 
-def submit_leader(aws: AwsRun, job_order: Path, queue: str, role_arn: str,
-                  env: Mapping[str, str]) -> str:
+def submit_leader(
+    aws: AwsRun, job_order: Path, queue: str, role_arn: str, env: Mapping[str, str]
+) -> str:
     """Put the job order and spec next to the results, submit the leader; its job id."""
     order = aws.dest.join(LEADER_JOB_ORDER)
     with aws_errors(f"upload of the job order to {order}"):
@@ -132,22 +137,32 @@ def submit_leader(aws: AwsRun, job_order: Path, queue: str, role_arn: str,
     batch = batch_client(aws.settings.region)
     with aws_errors("RegisterJobDefinition of the Toil leader"):
         definition = batch.register_job_definition(
-            jobDefinitionName=f"fs-cwl-leader-{aws.run}", type="container",
+            jobDefinitionName=f"fs-cwl-leader-{aws.run}",
+            type="container",
             containerProperties={
                 "image": aws.settings.image,
                 "command": ["fs-cwl-run", "aws", "lead", str(aws.dest)],
                 "jobRoleArn": role_arn,
-                "resourceRequirements": [{"type": "VCPU", "value": LEADER_VCPUS},
-                                         {"type": "MEMORY", "value": LEADER_MEMORY_MIB}]},
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": LEADER_VCPUS},
+                    {"type": "MEMORY", "value": LEADER_MEMORY_MIB},
+                ],
+            },
         )["jobDefinitionArn"]
     spec = leader_spec(aws, definition)
     aws_results.write_json(aws.client, aws.dest.join(LEADER_SPEC), spec)
     with aws_errors(f"SubmitJob of the Toil leader on queue {queue}"):
         job_id = batch.submit_job(
-            jobName=f"fs-cwl-leader-{aws.run}", jobQueue=queue, jobDefinition=definition,
-            containerOverrides={"environment": leader_environment(env)})["jobId"]
-    aws_results.write_json(aws.client, aws.dest.join(LEADER_SPEC),
-                           {**spec, "leader_job_id": job_id, "submitted": time.time()})
+            jobName=f"fs-cwl-leader-{aws.run}",
+            jobQueue=queue,
+            jobDefinition=definition,
+            containerOverrides={"environment": leader_environment(env)},
+        )["jobId"]
+    aws_results.write_json(
+        aws.client,
+        aws.dest.join(LEADER_SPEC),
+        {**spec, "leader_job_id": job_id, "submitted": time.time()},
+    )
     return job_id
 
 
@@ -155,8 +170,7 @@ def deregister(region: str, job_definition: str) -> None:
     try:
         batch_client(region).deregister_job_definition(jobDefinition=job_definition)
     except (ClientError, BotoCoreError) as err:
-        print(f"warning: {aws_error(f'deregistering {job_definition}', err)}",
-              file=sys.stderr)
+        print(f"warning: {aws_error(f'deregistering {job_definition}', err)}", file=sys.stderr)
 
 
 def published_record(client: S3Client, results: S3Uri) -> state.RunRecord | None:
@@ -182,4 +196,3 @@ def detached_status(results_uri: str) -> tuple[state.RunRecord | None, str | Non
     except AwsError as err:
         return record, f"leader Batch job {job_id}: status unknown ({err})"
     return record, f"leader Batch job {job_id}: {status or 'no longer known to Batch'}"
-

@@ -76,9 +76,14 @@ class FetchResult:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        return {"files": self.files, "bytes": self.bytes, "downloaded": self.downloaded,
-                "unchanged": self.unchanged, "verified": dict(self.verified),
-                "errors": self.errors}
+        return {
+            "files": self.files,
+            "bytes": self.bytes,
+            "downloaded": self.downloaded,
+            "unchanged": self.unchanged,
+            "verified": dict(self.verified),
+            "errors": self.errors,
+        }
 
 
 def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
@@ -86,23 +91,36 @@ def list_files(client: S3Client, source: S3Uri) -> list[RemoteFile]:
     prefix = f"{source.key}/" if source.key else ""
     found: list[RemoteFile] = []
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=source.bucket,
-                                                                       Prefix=prefix):
+        for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket=source.bucket, Prefix=prefix
+        ):
             for item in page.get("Contents", []):
-                relative = item["Key"][len(prefix):]
+                relative = item["Key"][len(prefix) :]
                 if relative and not relative.endswith("/"):
-                    found.append(RemoteFile(item["Key"], relative, item["Size"],
-                                            item["ETag"].strip('"')))
+                    found.append(
+                        RemoteFile(item["Key"], relative, item["Size"], item["ETag"].strip('"'))
+                    )
     except BOTO_ERRORS as err:
-        raise FetchError(str(aws_error(f"listing {source}/", err, "check the URI, the AWS "
-                                       "credentials and their access to that bucket"))) from err
+        raise FetchError(
+            str(
+                aws_error(
+                    f"listing {source}/",
+                    err,
+                    "check the URI, the AWS credentials and their access to that bucket",
+                )
+            )
+        ) from err
     return found
 
 
 def stats_only(files: Sequence[RemoteFile]) -> list[RemoteFile]:
     """Each subject's ``stats/`` and the ``group/`` tables."""
-    return [f for f in files if f.relative.startswith("group/")
-            or (f.relative.count("/") >= 2 and f.relative.split("/")[1] == "stats")]
+    return [
+        f
+        for f in files
+        if f.relative.startswith("group/")
+        or (f.relative.count("/") >= 2 and f.relative.split("/")[1] == "stats")
+    ]
 
 
 def _part_size(client: S3Client, bucket: str, item: RemoteFile) -> int | None:
@@ -152,8 +170,9 @@ def check(path: Path, item: RemoteFile, part_size: int | None) -> str:
     if MULTIPART_MD5.match(item.etag) and part_size:
         _, multipart = _digests(path, part_size)
         if multipart != item.etag:
-            raise FetchError(f"{path}: multipart MD5 {multipart} differs from the ETag "
-                             f"{item.etag} of {item.key}")
+            raise FetchError(
+                f"{path}: multipart MD5 {multipart} differs from the ETag {item.etag} of {item.key}"
+            )
         return "multipart-md5"
     return "size"
 
@@ -161,8 +180,9 @@ def check(path: Path, item: RemoteFile, part_size: int | None) -> str:
 class Downloader:
     """Downloads and verifies files of one bucket; shared by worker threads."""
 
-    def __init__(self, client: S3Client, bucket: str,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self, client: S3Client, bucket: str, progress: Callable[[int, int], None] | None = None
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.progress = progress
@@ -203,8 +223,11 @@ class Downloader:
     def fetch(self, item: RemoteFile, target: Path) -> None:
         """Download ``item`` to ``target`` unless it is there already; verify either way."""
         try:
-            part_size = _part_size(self.client, self.bucket, item) \
-                if MULTIPART_MD5.match(item.etag) else None
+            part_size = (
+                _part_size(self.client, self.bucket, item)
+                if MULTIPART_MD5.match(item.etag)
+                else None
+            )
             if target.is_file() and target.stat().st_size == item.size:
                 try:
                     method = check(target, item, part_size)
@@ -219,17 +242,22 @@ class Downloader:
                 self.result.errors.append(str(err))
         except OSError as err:
             with self.lock:
-                self.result.errors.append(f"s3://{self.bucket}/{item.key}: "
-                                          f"{type(err).__name__}: {err}")
+                self.result.errors.append(
+                    f"s3://{self.bucket}/{item.key}: {type(err).__name__}: {err}"
+                )
         except BOTO_ERRORS as err:
             failure = aws_error(f"downloading s3://{self.bucket}/{item.key}", err)
             with self.lock:
                 self.result.errors.append(str(failure))
 
 
-def fetch_files(client: S3Client, bucket: str, items: Sequence[tuple[RemoteFile, Path]],
-                progress: Callable[[int, int], None] | None = None,
-                workers: int = WORKERS) -> FetchResult:
+def fetch_files(
+    client: S3Client,
+    bucket: str,
+    items: Sequence[tuple[RemoteFile, Path]],
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = WORKERS,
+) -> FetchResult:
     """Download and verify ``(file, local path)`` pairs in parallel; errors are collected."""
     downloader = Downloader(client, bucket, progress)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -75,8 +75,11 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "DeleteLaunchTemplate": ("ec2:DeleteLaunchTemplate",),
     # Batch: creating a compute environment passes the service and instance roles.
     "DescribeComputeEnvironments": ("batch:DescribeComputeEnvironments",),
-    "CreateComputeEnvironment": ("batch:CreateComputeEnvironment", "batch:TagResource",
-                                 "iam:PassRole"),
+    "CreateComputeEnvironment": (
+        "batch:CreateComputeEnvironment",
+        "batch:TagResource",
+        "iam:PassRole",
+    ),
     "UpdateComputeEnvironment": ("batch:UpdateComputeEnvironment",),
     "DeleteComputeEnvironment": ("batch:DeleteComputeEnvironment",),
     "DescribeJobQueues": ("batch:DescribeJobQueues",),
@@ -85,30 +88,46 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "DeleteJobQueue": ("batch:DeleteJobQueue",),
 }
 
-DENIED_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
-    "UnauthorizedAccess", "Forbidden", "403",
-})
-CREDENTIAL_CODES = frozenset({
-    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
-    "InvalidAccessKeyId", "UnrecognizedClientException", "RequestExpired",
-})
-CREDENTIALS_HINT = ("configure credentials through the standard AWS chain: AWS_PROFILE, "
-                    "'aws configure' or 'aws sso login', or AWS_ACCESS_KEY_ID/"
-                    "AWS_SECRET_ACCESS_KEY")
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "UnauthorizedAccess",
+        "Forbidden",
+        "403",
+    }
+)
+CREDENTIAL_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "UnrecognizedClientException",
+        "RequestExpired",
+    }
+)
+CREDENTIALS_HINT = (
+    "configure credentials through the standard AWS chain: AWS_PROFILE, "
+    "'aws configure' or 'aws sso login', or AWS_ACCESS_KEY_ID/"
+    "AWS_SECRET_ACCESS_KEY"
+)
 QUOTA_HINT = "an AWS quota is reached: delete unused resources or ask AWS to raise it"
 CODE_HINTS = {
     "BucketAlreadyExists": "the bucket name belongs to another AWS account: choose another "
-                           "name with --bucket / FS_CWL_BUCKET",
-    "NoSuchBucket": "create the bucket ('fs-cwl-run aws setup') or fix --bucket / "
-                    "FS_CWL_BUCKET",
+    "name with --bucket / FS_CWL_BUCKET",
+    "NoSuchBucket": "create the bucket ('fs-cwl-run aws setup') or fix --bucket / FS_CWL_BUCKET",
     "LimitExceeded": QUOTA_HINT,
     "LimitExceededException": QUOTA_HINT,
     "DependencyViolation": "another resource still uses it: wait a few minutes and run the "
-                           "command again",
+    "command again",
 }
-UNREACHABLE_HINT = ("check the network, and AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL "
-                    "if they are set")
+UNREACHABLE_HINT = (
+    "check the network, and AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL if they are set"
+)
 REGION_HINT = "pass --region or set FS_CWL_REGION"
 
 
@@ -122,9 +141,17 @@ class AwsError(Exception):
     reasons raise it with a message only.
     """
 
-    def __init__(self, message: str, *, code: str = "", detail: str = "",
-                 status: int | None = None, permission: tuple[str, ...] = (), hint: str = "",
-                 unreachable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        detail: str = "",
+        status: int | None = None,
+        permission: tuple[str, ...] = (),
+        hint: str = "",
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.detail = detail
@@ -153,11 +180,16 @@ def _boto_cause(err: BaseException) -> BaseException:
 
 def _permission_hint(operation: str) -> tuple[tuple[str, ...], str]:
     actions = OPERATION_PERMISSIONS.get(operation, ())
-    needed = (f"{actions[0]}" + (f" (with {', '.join(actions[1:])})" if actions[1:] else "")
-              if actions else f"the permission for {operation}")
-    return actions, (f"missing permission: {needed}; ask your AWS administrator to grant it to "
-                     "the identity running fs-cwl-run (docs/aws-iam.md lists the operator "
-                     "policy)")
+    needed = (
+        f"{actions[0]}" + (f" (with {', '.join(actions[1:])})" if actions[1:] else "")
+        if actions
+        else f"the permission for {operation}"
+    )
+    return actions, (
+        f"missing permission: {needed}; ask your AWS administrator to grant it to "
+        "the identity running fs-cwl-run (docs/aws-iam.md lists the operator "
+        "policy)"
+    )
 
 
 def _from_answer(what: str, err: ClientError, hint: str) -> AwsError:
@@ -176,13 +208,27 @@ def _from_answer(what: str, err: ClientError, hint: str) -> AwsError:
     return _failure(what, detail, hint, code=code, status=status, permission=permission)
 
 
-def _failure(what: str, detail: str, hint: str, *, code: str = "", status: int | None = None,
-             permission: tuple[str, ...] = (), unreachable: bool = False) -> AwsError:
+def _failure(
+    what: str,
+    detail: str,
+    hint: str,
+    *,
+    code: str = "",
+    status: int | None = None,
+    permission: tuple[str, ...] = (),
+    unreachable: bool = False,
+) -> AwsError:
     """The AwsError ``what failed: Code: detail``, the hint on a line of its own."""
     reason = f"{code}: {detail}" if code else detail
-    return AwsError(f"{what} failed: {reason}" + (f"\n{hint}" if hint else ""), code=code,
-                    detail=detail, status=status, permission=permission, hint=hint,
-                    unreachable=unreachable)
+    return AwsError(
+        f"{what} failed: {reason}" + (f"\n{hint}" if hint else ""),
+        code=code,
+        detail=detail,
+        status=status,
+        permission=permission,
+        hint=hint,
+        unreachable=unreachable,
+    )
 
 
 def aws_error(what: str, err: BaseException, hint: str = "") -> AwsError:

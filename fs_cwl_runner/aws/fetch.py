@@ -58,8 +58,9 @@ def _cohort_results(path: Path, values: SettingValues) -> S3Uri:
     bucket = parse_bucket(values.require("bucket"))
     prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
     order = job_order(cohort, Path("license"))
-    return bucket.join("outputs", run_id(cohort, order, bucket, prefix,
-                                         cwl_digest(engine.cwl_dir())))
+    return bucket.join(
+        "outputs", run_id(cohort, order, bucket, prefix, cwl_digest(engine.cwl_dir()))
+    )
 
 
 def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
@@ -77,8 +78,9 @@ def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
         return _cohort_results(path, values)
     if RUN_ID.match(text):
         return parse_bucket(values.require("bucket")).join("outputs", text)
-    raise FetchUsageError(f"RUN: {text!r} is neither an s3:// URI, a cohort file, a run's "
-                          "output folder nor a run id")
+    raise FetchUsageError(
+        f"RUN: {text!r} is neither an s3:// URI, a cohort file, a run's output folder nor a run id"
+    )
 
 
 def fetch_results(request: FetchRequest, values: SettingValues) -> int:
@@ -96,13 +98,20 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
     dest = request.dest
     print(f"fetching {len(files)} files from {source}/ into {dest}", file=sys.stderr)
     counter = StderrCounter(len(files), "fetching", sys.stderr)
-    result = fetch_files(client, source.bucket, [(f, dest / f.relative) for f in files],
-                         counter)
+    result = fetch_files(client, source.bucket, [(f, dest / f.relative) for f in files], counter)
     for error in result.errors[:20]:
         print(f"error: {error}", file=sys.stderr)
     tops = {f.relative.split("/", 1)[0] for f in files if "/" in f.relative}
-    print(json.dumps({"source": f"{source}/", "destination": str(dest),
-                      "stats_only": request.stats_only, **result.to_json(),
-                      "subjects": sorted(tops - {"group", "logs"}),
-                      "group": "group" in tops}))
+    print(
+        json.dumps(
+            {
+                "source": f"{source}/",
+                "destination": str(dest),
+                "stats_only": request.stats_only,
+                **result.to_json(),
+                "subjects": sorted(tops - {"group", "logs"}),
+                "group": "group" in tops,
+            }
+        )
+    )
     return 1 if result.errors else 0

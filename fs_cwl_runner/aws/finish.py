@@ -44,19 +44,26 @@ def download(aws: AwsRun) -> dict[str, Any] | None:
         return None
     subjects = [s.subject_id for s in aws.record.subjects]
     stream = None if aws.progress.quiet else sys.stderr
-    outcome = aws_results.download_results(aws.client, aws.dest, aws.layout, subjects,
-                                           aws.progress.say, stream)
+    outcome = aws_results.download_results(
+        aws.client, aws.dest, aws.layout, subjects, aws.progress.say, stream
+    )
     for subject in outcome.skipped:
         aws.progress.say(f"{subject}: finished before, skipped")
     if outcome.result.errors:
         for error in outcome.result.errors[:20]:
             print(f"error: {error}", file=sys.stderr)
     else:
-        aws.progress.say(f"downloaded {len(outcome.subjects)} subjects"
-                         f"{' and the group tables' if outcome.group else ''} into "
-                         f"{aws.layout.output} ({outcome.result.downloaded} files verified)")
-    return {**outcome.result.to_json(), "subjects": outcome.subjects,
-            "skipped": outcome.skipped, "group": outcome.group}
+        aws.progress.say(
+            f"downloaded {len(outcome.subjects)} subjects"
+            f"{' and the group tables' if outcome.group else ''} into "
+            f"{aws.layout.output} ({outcome.result.downloaded} files verified)"
+        )
+    return {
+        **outcome.result.to_json(),
+        "subjects": outcome.subjects,
+        "skipped": outcome.skipped,
+        "group": outcome.group,
+    }
 
 
 def run_results(aws: AwsRun, outcome: LeaderOutcome | None) -> dict[str, Any] | None:
@@ -67,8 +74,11 @@ def run_results(aws: AwsRun, outcome: LeaderOutcome | None) -> dict[str, Any] | 
         tidy_results(aws, outcome)
         return download(aws)
     except aws_results.ResultsError as err:
-        print(f"error: {err}; the results stay in {aws.dest}/: run the same command again "
-              "to download them", file=sys.stderr)
+        print(
+            f"error: {err}; the results stay in {aws.dest}/: run the same command again "
+            "to download them",
+            file=sys.stderr,
+        )
         return {"errors": [str(err)]}
 
 
@@ -79,8 +89,7 @@ def upload(aws: AwsRun, files: list[tuple[Path, str]]) -> None:
         try:
             aws.client.upload_file(str(path), target.bucket, target.key)
         except (ClientError, BotoCoreError) as err:
-            print(f"warning: {aws_error(f'uploading {path} to {target}', err)}",
-                  file=sys.stderr)
+            print(f"warning: {aws_error(f'uploading {path} to {target}', err)}", file=sys.stderr)
 
 
 @dataclass
@@ -125,8 +134,11 @@ class AwsEnding:
         aws = self.aws
         if aws.layout is not None:
             return
-        logs = [(aws.logs / name, f"logs/{name}") for name in PUBLISHED_LOGS
-                if (aws.logs / name).exists()]
+        logs = [
+            (aws.logs / name, f"logs/{name}")
+            for name in PUBLISHED_LOGS
+            if (aws.logs / name).exists()
+        ]
         upload(aws, [*((path, path.name) for path in files), *logs])
         aws.progress.say(f"report and logs copied to {aws.dest}/")
 
@@ -145,10 +157,12 @@ class AwsEnding:
         if self.outcome is None or self.outcome.returncode == 0:
             return []
         rerun = "fs-cwl-run --detach command" if self.detached else "command"
-        return [f"Toil exited with status {self.outcome.returncode}: no results were exported "
-                "(Toil exports only when the whole cohort succeeds). The job store "
-                f"{self.aws.settings.jobstore(self.aws.run)} is kept: fix the cause and run "
-                f"the same {rerun} again to resume."]
+        return [
+            f"Toil exited with status {self.outcome.returncode}: no results were exported "
+            "(Toil exports only when the whole cohort succeeds). The job store "
+            f"{self.aws.settings.jobstore(self.aws.run)} is kept: fix the cause and run "
+            f"the same {rerun} again to resume."
+        ]
 
     def failed(self) -> bool:
         toil_failed = self.outcome is not None and self.outcome.returncode != 0

@@ -74,7 +74,7 @@ def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> lis
     client = batch_client(region)
     ended = []
     for start in range(0, len(job_ids), DESCRIBE_BATCH):
-        chunk = list(job_ids[start:start + DESCRIBE_BATCH])
+        chunk = list(job_ids[start : start + DESCRIBE_BATCH])
         try:
             jobs = client.describe_jobs(jobs=chunk)["jobs"]
             for job in jobs:
@@ -82,18 +82,25 @@ def terminate_leftovers(region: str, job_ids: Sequence[str], reason: str) -> lis
                     client.terminate_job(jobId=job["jobId"], reason=reason)
                     ended.append(job["jobId"])
         except (ClientError, BotoCoreError) as err:
-            failure = aws_error(f"checking or terminating the Batch jobs {', '.join(chunk)}",
-                                err)
-            raise RuntimeError(f"{failure}\nterminate them in the AWS Batch console or with "
-                               "`aws batch terminate-job`") from err
+            failure = aws_error(f"checking or terminating the Batch jobs {', '.join(chunk)}", err)
+            raise RuntimeError(
+                f"{failure}\nterminate them in the AWS Batch console or with "
+                "`aws batch terminate-job`"
+            ) from err
     return ended
 
 
 class Leader:
     """One toil-cwl-runner process: output to ``log``, each line to ``tracker``."""
 
-    def __init__(self, command: Sequence[str], env: Mapping[str, str], log: Path,
-                 tracker: ToilLogTracker, on_line: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        env: Mapping[str, str],
+        log: Path,
+        tracker: ToilLogTracker,
+        on_line: Callable[[], None],
+    ) -> None:
         self.command = list(command)
         self.env = dict(env)
         self.log = log
@@ -135,11 +142,19 @@ class Leader:
         """Run Toil to its end (or until Ctrl-C, then stopped cleanly)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         interrupted = False
-        with self.log.open("a") as out, subprocess.Popen(
-                self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, errors="replace", start_new_session=True) as process:
-            reader = threading.Thread(target=self._read_stdout, args=(process.stdout,),
-                                      daemon=True)
+        with (
+            self.log.open("a") as out,
+            subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,
+            ) as process,
+        ):
+            reader = threading.Thread(target=self._read_stdout, args=(process.stdout,), daemon=True)
             reader.start()
             try:
                 self._follow(process, out)

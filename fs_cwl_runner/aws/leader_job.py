@@ -36,8 +36,10 @@ def leader_run(results: str) -> tuple[AwsRun, Path, dict[str, Any]]:
     client = s3_client()
     spec = read_spec(client, dest)
     if spec is None:
-        raise AwsUsageError(f"aws lead: no leader spec under {dest}/ (fs-cwl-run --detach "
-                            "writes it before it submits the leader)")
+        raise AwsUsageError(
+            f"aws lead: no leader spec under {dest}/ (fs-cwl-run --detach "
+            "writes it before it submits the leader)"
+        )
     work = Path(tempfile.mkdtemp(prefix="fs-cwl-leader-"))
     job_order, previous = work / "job.yml", work / "logs" / "run.json"
     order_uri, record_uri = dest.join(LEADER_JOB_ORDER), dest.join("logs", "run.json")
@@ -48,19 +50,36 @@ def leader_run(results: str) -> tuple[AwsRun, Path, dict[str, Any]]:
         client.download_file(record_uri.bucket, record_uri.key, str(previous))
     except (ClientError, BotoCoreError):  # none is the usual case
         previous.unlink(missing_ok=True)
-    record = state.RunRecord(spec["cohort"], spec["output"], "aws", "toil",
-                             subjects=[state.SubjectRecord(s) for s in spec["subjects"]])
+    record = state.RunRecord(
+        spec["cohort"],
+        spec["output"],
+        "aws",
+        "toil",
+        subjects=[state.SubjectRecord(s) for s in spec["subjects"]],
+    )
     # The job's stderr is its Batch log: progress lines, which the bar-less Progress gives.
-    aws = AwsRun(None, settings_of(spec), spec["run"], dest, work, None, record,
-                 Progress(quiet=False), client, live=dest)
+    aws = AwsRun(
+        None,
+        settings_of(spec),
+        spec["run"],
+        dest,
+        work,
+        None,
+        record,
+        Progress(quiet=False),
+        client,
+        live=dest,
+    )
     return aws, job_order, spec
 
 
 def run_leader(results: str) -> int:
     """Lead the run whose results go to ``results``; exit 0 all done, 1 something failed."""
     aws, job_order, spec = leader_run(results)
-    aws.progress.say(f"detached leader of run {aws.run}: {len(aws.record.subjects)} subjects, "
-                     f"results to {aws.dest}/")
+    aws.progress.say(
+        f"detached leader of run {aws.run}: {len(aws.record.subjects)} subjects, "
+        f"results to {aws.dest}/"
+    )
     restart = jobstore_exists(aws)
     if restart:
         resume_record(aws)
@@ -69,7 +88,8 @@ def run_leader(results: str) -> int:
         outcome = lead(aws, job_order, restart)
         settle(aws, outcome)
         # The final run record goes next to the results with the report.
-        return finish_run(AwsEnding(aws, outcome, detached=True), bids_root, aws.progress,
-                          as_json=False)
+        return finish_run(
+            AwsEnding(aws, outcome, detached=True), bids_root, aws.progress, as_json=False
+        )
     finally:
         deregister(aws.settings.region, spec["job_definition"])

@@ -36,7 +36,7 @@ def verdict_tail(lines: list[str]) -> list[str]:
     """The lines of recon-all's output that end with its verdict, else the last lines."""
     ends = [i for i, line in enumerate(lines) if VERDICT.search(line)]
     end = ends[-1] + 1 if ends else len(lines)
-    return lines[max(0, end - TAIL_LINES):end]
+    return lines[max(0, end - TAIL_LINES) : end]
 
 
 @dataclass
@@ -72,10 +72,19 @@ class ToilLogTracker:
     # --- inference --------------------------------------------------------------------
 
     def _eligible(self, stage: str) -> list[state.SubjectRecord]:
-        ready = [s for s in self.run.subjects if s.stage(stage).status == state.PENDING
-                 and all(s.stage(n).status == state.DONE for n in stage_graph()[stage])]
-        return sorted(ready, key=lambda s: max([self.done_at.get((s.subject_id, n), 0.0)
-                                                for n in stage_graph()[stage]], default=0.0))
+        ready = [
+            s
+            for s in self.run.subjects
+            if s.stage(stage).status == state.PENDING
+            and all(s.stage(n).status == state.DONE for n in stage_graph()[stage])
+        ]
+        return sorted(
+            ready,
+            key=lambda s: max(
+                [self.done_at.get((s.subject_id, n), 0.0) for n in stage_graph()[stage]],
+                default=0.0,
+            ),
+        )
 
     def _guess(self, stage: str) -> state.SubjectRecord | None:
         ready = self._eligible(stage)
@@ -134,8 +143,9 @@ class ToilLogTracker:
             self.say("group tables: done")
             return
         if subject_id is None or subject_id not in {s.subject_id for s in self.run.subjects}:
-            guess = next((s for s in self.run.subjects
-                          if s.stage(stage).status == state.RUNNING), None)
+            guess = next(
+                (s for s in self.run.subjects if s.stage(stage).status == state.RUNNING), None
+            )
             subject_id = guess.subject_id if guess else None
         if subject_id is None:
             return
@@ -148,8 +158,11 @@ class ToilLogTracker:
         if self.run.subject(subject_id).stage(stage).status == state.RUNNING:
             return
         for job in self.jobs.values():
-            if job.stage == stage and job.subject not in (None, subject_id) and \
-                    self.run.subject(str(job.subject)).stage(stage).status == state.RUNNING:
+            if (
+                job.stage == stage
+                and job.subject not in (None, subject_id)
+                and self.run.subject(str(job.subject)).stage(stage).status == state.RUNNING
+            ):
                 other = self.run.subject(str(job.subject)).stage(stage)
                 mine = self.run.subject(subject_id).stage(stage)
                 mine.started, other.status, other.started = other.started, state.PENDING, None
@@ -244,5 +257,8 @@ class ToilLogTracker:
 
     def batch_ids(self) -> dict[int, tuple[str, str | None]]:
         """``{Toil batch system id: (stage, subject)}`` of every submitted attempt."""
-        return {batch_id: (job.stage, job.subject) for job in self.jobs.values()
-                for batch_id in job.batch_ids}
+        return {
+            batch_id: (job.stage, job.subject)
+            for job in self.jobs.values()
+            for batch_id in job.batch_ids
+        }

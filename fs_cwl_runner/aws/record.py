@@ -78,8 +78,7 @@ class AwsRun:
         try:
             self.client.upload_file(str(path), target.bucket, target.key)
         except (ClientError, BotoCoreError) as err:
-            print(f"warning: could not publish the run record to {target}: {err}",
-                  file=sys.stderr)
+            print(f"warning: could not publish the run record to {target}: {err}", file=sys.stderr)
 
 
 def work_folder(cohort: CohortSpec, run: str) -> Path:
@@ -119,8 +118,10 @@ def resume_record(aws: AwsRun) -> None:
         for stage in subject.stages:
             if old.stage(stage.name).status == state.DONE:
                 stage.status = state.DONE
-                stage.started, stage.finished = old.stage(stage.name).started, \
-                    old.stage(stage.name).finished
+                stage.started, stage.finished = (
+                    old.stage(stage.name).started,
+                    old.stage(stage.name).finished,
+                )
 
 
 def settle(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
@@ -138,8 +139,10 @@ def settle(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
         elif subject.status != state.FAILED:
             subject.status = state.PENDING
         if subject.status == state.FAILED:
-            subject.error = (f"stage {subject.failed_stage} failed on AWS Batch; see "
-                             f"{aws.logs / 'toil.log'} and {aws.logs / 'batch-jobs.json'}")
+            subject.error = (
+                f"stage {subject.failed_stage} failed on AWS Batch; see "
+                f"{aws.logs / 'toil.log'} and {aws.logs / 'batch-jobs.json'}"
+            )
     if ok:
         record.group_status = state.DONE
     elif record.group_status != state.DONE:
@@ -149,9 +152,15 @@ def settle(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
 
 def write_batch_jobs(aws: AwsRun, tracker: ToilLogTracker, messages: Path) -> None:
     external = batch_job_ids(messages)
-    jobs = [{"subject": subject, "stage": stage, "toil_batch_id": bsid,
-             "batch_job_id": external.get(bsid)}
-            for bsid, (stage, subject) in sorted(tracker.batch_ids().items())]
+    jobs = [
+        {
+            "subject": subject,
+            "stage": stage,
+            "toil_batch_id": bsid,
+            "batch_job_id": external.get(bsid),
+        }
+        for bsid, (stage, subject) in sorted(tracker.batch_ids().items())
+    ]
     path = aws.logs / "batch-jobs.json"
     earlier = json.loads(path.read_text()) if path.exists() else []
     path.parent.mkdir(parents=True, exist_ok=True)

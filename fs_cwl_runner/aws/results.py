@@ -82,8 +82,9 @@ def read_json(client: S3Client, target: S3Uri) -> dict[str, Any] | None:
 def write_json(client: S3Client, target: S3Uri, data: Mapping[str, Any]) -> None:
     body = json.dumps(data, indent=1)
     try:
-        client.put_object(Bucket=target.bucket, Key=target.key, Body=body.encode(),
-                          ContentType="application/json")
+        client.put_object(
+            Bucket=target.bucket, Key=target.key, Body=body.encode(), ContentType="application/json"
+        )
     except BOTO_ERRORS as err:
         raise ResultsError(str(aws_error(f"writing {target}", err))) from err
 
@@ -94,10 +95,12 @@ def read_outputs_record(client: S3Client, dest: S3Uri, run: str) -> dict[str, An
     return record if record is not None and record.get("run") == run else None
 
 
-def write_outputs_record(client: S3Client, dest: S3Uri, run: str,
-                         outputs: Mapping[str, Any]) -> None:
-    write_json(client, dest.join(OUTPUTS_RECORD),
-               {"run": run, "finished": time.time(), "outputs": outputs})
+def write_outputs_record(
+    client: S3Client, dest: S3Uri, run: str, outputs: Mapping[str, Any]
+) -> None:
+    write_json(
+        client, dest.join(OUTPUTS_RECORD), {"run": run, "finished": time.time(), "outputs": outputs}
+    )
 
 
 def remove_top_level_logs(client: S3Client, dest: S3Uri, outputs: Mapping[str, Any]) -> int:
@@ -106,14 +109,13 @@ def remove_top_level_logs(client: S3Client, dest: S3Uri, outputs: Mapping[str, A
     keys = []
     for item in outputs.get("recon_all_logs") or []:
         location = str(item.get("location", "")) if isinstance(item, dict) else ""
-        if location.startswith(base) and "/" not in location[len(base):]:
+        if location.startswith(base) and "/" not in location[len(base) :]:
             keys.append(S3Uri.parse(location).key)
     for key in keys:
         try:
             client.delete_object(Bucket=dest.bucket, Key=key)
         except BOTO_ERRORS as err:
-            raise ResultsError(str(aws_error(f"deleting s3://{dest.bucket}/{key}", err))) \
-                from err
+            raise ResultsError(str(aws_error(f"deleting s3://{dest.bucket}/{key}", err))) from err
     return len(keys)
 
 
@@ -128,8 +130,9 @@ class DownloadOutcome:
     messages: list[str] = field(default_factory=list)
 
 
-def _plan_download(files: Sequence[RemoteFile], layout: Layout, subjects: Sequence[str],
-                   outcome: DownloadOutcome) -> list[tuple[RemoteFile, Path]]:
+def _plan_download(
+    files: Sequence[RemoteFile], layout: Layout, subjects: Sequence[str], outcome: DownloadOutcome
+) -> list[tuple[RemoteFile, Path]]:
     wanted = {s for s in subjects if not is_finished(layout, s)}
     outcome.skipped = [s for s in subjects if s not in wanted]
     staging = layout.hidden / DOWNLOADS
@@ -151,8 +154,14 @@ def _place(folder: Path, target: Path, say: Callable[[str], None]) -> Path:
     return target
 
 
-def download_results(client: S3Client, dest: S3Uri, layout: Layout, subjects: Sequence[str],
-                     say: Callable[[str], None], stream: TextIO | None = None) -> DownloadOutcome:
+def download_results(
+    client: S3Client,
+    dest: S3Uri,
+    layout: Layout,
+    subjects: Sequence[str],
+    say: Callable[[str], None],
+    stream: TextIO | None = None,
+) -> DownloadOutcome:
     """Subjects (unless finished before) and group tables from ``dest`` into ``layout``."""
     try:
         files = list_files(client, dest)

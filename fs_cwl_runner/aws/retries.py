@@ -27,8 +27,15 @@ T = TypeVar("T")
 FILE_ATTEMPTS = 6
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
-THROTTLING_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout",
-                    "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable"}
+THROTTLING_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "InternalError",
+    "ServiceUnavailable",
+}
 
 
 class TransferMismatch(Exception):
@@ -37,8 +44,7 @@ class TransferMismatch(Exception):
 
 def is_retryable(failure: AwsError) -> bool:
     """Worth another try: no answer (connection lost, timeout), a 5xx answer, throttling."""
-    return failure.unreachable or (failure.status or 0) >= 500 or \
-        failure.code in THROTTLING_CODES
+    return failure.unreachable or (failure.status or 0) >= 500 or failure.code in THROTTLING_CODES
 
 
 def with_retries(action: Callable[[], T], what: str, attempts: int = FILE_ATTEMPTS) -> T:
@@ -54,8 +60,9 @@ def with_retries(action: Callable[[], T], what: str, attempts: int = FILE_ATTEMP
             if not is_retryable(failure):
                 raise
             reason = failure.reason
-        log.warning("%s failed (%s); retry %d of %d in %.1f s", what, reason, attempt,
-                    attempts - 1, delay)
+        log.warning(
+            "%s failed (%s); retry %d of %d in %.1f s", what, reason, attempt, attempts - 1, delay
+        )
         time.sleep(delay)
         delay = min(delay * 2, MAX_BACKOFF_S)
     return action()

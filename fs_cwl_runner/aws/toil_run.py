@@ -50,8 +50,12 @@ COORDINATION_OVERRIDE = "TOIL_COORDINATION_DIR_OVERRIDE"
 REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
 JOBSTORE_PREFIX_PATTERN = re.compile(r"([a-z0-9][a-z0-9-]*)?\Z")
 #: Sent to the Batch jobs when set here: where AWS is, and which zone/region.
-ALWAYS_FORWARDED = ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EC2_METADATA_DISABLED",
-                    "TOIL_AWS_ZONE")
+ALWAYS_FORWARDED = (
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EC2_METADATA_DISABLED",
+    "TOIL_AWS_ZONE",
+)
 #: Keys go to the jobs only for endpoints other than AWS's own (an S3-compatible store):
 #: on AWS the jobs get their credentials from the job role.
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -83,10 +87,14 @@ class AwsRunSettings:
 
 
 def _missing_text(names: list[str]) -> str:
-    parts = [f"pass {SETTINGS[n].flag} or set {SETTINGS[n].env} ({SETTINGS[n].help})"
-             for n in names]
-    return "missing settings for --backend aws:\n  " + "\n  ".join(parts) + \
-        "\n(`fs-cwl-run aws setup` writes them to the config file)"
+    parts = [
+        f"pass {SETTINGS[n].flag} or set {SETTINGS[n].env} ({SETTINGS[n].help})" for n in names
+    ]
+    return (
+        "missing settings for --backend aws:\n  "
+        + "\n  ".join(parts)
+        + "\n(`fs-cwl-run aws setup` writes them to the config file)"
+    )
 
 
 def parse_bucket(text: str) -> S3Uri:
@@ -101,23 +109,27 @@ def check_role_arn(name: str, arn: str) -> None:
     """The role setting ``name`` must hold an IAM role ARN; else the error names it."""
     if not (arn.startswith("arn:") and ":role/" in arn):
         setting = SETTINGS[name]
-        raise SettingsError(f"{setting.flag} / {setting.env}: {arn!r} is not an IAM role ARN "
-                            "(arn:aws:iam::<account>:role/<name>)")
+        raise SettingsError(
+            f"{setting.flag} / {setting.env}: {arn!r} is not an IAM role ARN "
+            "(arn:aws:iam::<account>:role/<name>)"
+        )
 
 
 def check_settings(values: Mapping[str, str]) -> None:
     """Format checks that catch typos before anything is uploaded."""
     if not REGION_PATTERN.match(values["region"]):
-        raise SettingsError(f"--region / FS_CWL_REGION: {values['region']!r} is not an AWS "
-                            "region name such as us-east-1")
+        raise SettingsError(
+            f"--region / FS_CWL_REGION: {values['region']!r} is not an AWS "
+            "region name such as us-east-1"
+        )
     check_role_arn("job_role_arn", values["job_role_arn"])
     prefix = values["jobstore_prefix"]
-    if not JOBSTORE_PREFIX_PATTERN.match(prefix) or \
-            len(prefix) > MAX_JOBSTORE_NAME - DIGEST_LENGTH:
+    if not JOBSTORE_PREFIX_PATTERN.match(prefix) or len(prefix) > MAX_JOBSTORE_NAME - DIGEST_LENGTH:
         raise SettingsError(
             f"--jobstore-prefix / FS_CWL_JOBSTORE_PREFIX: {prefix!r} must be at most "
             f"{MAX_JOBSTORE_NAME - DIGEST_LENGTH} lower-case letters, digits and hyphens, "
-            "starting with a letter or digit")
+            "starting with a letter or digit"
+        )
 
 
 def default_image() -> str:
@@ -138,11 +150,15 @@ def aws_settings(values: SettingValues) -> AwsRunSettings:
     checked["image"] = values.get("image") or default_image()
     checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
     check_settings(checked)
-    return AwsRunSettings(region=checked["region"], queue=checked["queue"],
-                          job_role_arn=checked["job_role_arn"],
-                          bucket=parse_bucket(checked["bucket"]), image=checked["image"],
-                          jobstore_prefix=checked["jobstore_prefix"],
-                          retry_count=parse_retries(values.get("retries")))
+    return AwsRunSettings(
+        region=checked["region"],
+        queue=checked["queue"],
+        job_role_arn=checked["job_role_arn"],
+        bucket=parse_bucket(checked["bucket"]),
+        image=checked["image"],
+        jobstore_prefix=checked["jobstore_prefix"],
+        retry_count=parse_retries(values.get("retries")),
+    )
 
 
 def parse_retries(text: str | None) -> int:
@@ -154,8 +170,10 @@ def parse_retries(text: str | None) -> int:
     except ValueError:
         count = -1
     if not 0 <= count <= MAX_RETRY_COUNT:
-        raise SettingsError(f"--retries / FS_CWL_RETRIES: {text!r} is not a whole number from 0 "
-                            f"to {MAX_RETRY_COUNT}")
+        raise SettingsError(
+            f"--retries / FS_CWL_RETRIES: {text!r} is not a whole number from 0 "
+            f"to {MAX_RETRY_COUNT}"
+        )
     return count
 
 
@@ -172,8 +190,9 @@ def _slug(text: str) -> str:
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", text.lower())).strip("-")
 
 
-def run_id(cohort: CohortSpec, order: Mapping[str, Any], bucket: S3Uri, jobstore_prefix: str,
-           cwl: str) -> str:
+def run_id(
+    cohort: CohortSpec, order: Mapping[str, Any], bucket: S3Uri, jobstore_prefix: str, cwl: str
+) -> str:
     """``<cohort file name>-<digest>``, lower case, digits and hyphens.
 
     The digest covers the job order (with local locations; the license as a placeholder,
@@ -181,11 +200,13 @@ def run_id(cohort: CohortSpec, order: Mapping[str, Any], bucket: S3Uri, jobstore
     With ``jobstore_prefix`` in front it is at most :data:`MAX_JOBSTORE_NAME` long.
     """
     order_for_id = {**order, "fs_license": "license"}
-    text = json.dumps({"order": order_for_id, "output": cohort.output, "bucket": str(bucket),
-                       "cwl": cwl}, sort_keys=True)
+    text = json.dumps(
+        {"order": order_for_id, "output": cohort.output, "bucket": str(bucket), "cwl": cwl},
+        sort_keys=True,
+    )
     digest = hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
     room = MAX_JOBSTORE_NAME - len(jobstore_prefix) - DIGEST_LENGTH - 1
-    slug = _slug(cohort.path.stem)[:max(0, room)].strip("-")
+    slug = _slug(cohort.path.stem)[: max(0, room)].strip("-")
     return f"{slug}-{digest}" if slug else digest
 
 
@@ -202,8 +223,10 @@ def input_files(cohort: CohortSpec) -> dict[str, list[str]]:
 
 def _location_map(sources: Mapping[str, str]) -> dict[str, str]:
     """``{location in the local job order: staged s3:// URI}`` of one subject's inputs."""
-    return {source if is_s3_uri(source) else Path(source).absolute().as_uri(): uri
-            for source, uri in sources.items()}
+    return {
+        source if is_s3_uri(source) else Path(source).absolute().as_uri(): uri
+        for source, uri in sources.items()
+    }
 
 
 def _swap(value: Any, mapping: Mapping[str, str]) -> Any:
@@ -219,19 +242,20 @@ def _swap(value: Any, mapping: Mapping[str, str]) -> Any:
     return {key: _swap(item, mapping) for key, item in value.items()}
 
 
-def staged_job_order(order: Mapping[str, Any], staged: Mapping[str, Mapping[str, str]],
-                     license_uri: str) -> dict[str, Any]:
+def staged_job_order(
+    order: Mapping[str, Any], staged: Mapping[str, Mapping[str, str]], license_uri: str
+) -> dict[str, Any]:
     """cohort.cwl's job order with s3:// locations only (the license as a File in S3).
 
     Each subject's files come from that subject's staging folder, even when subjects
     share a local file.
     """
-    options = {key: value for key, value in order.items()
-               if key not in ("fs_license", "subjects")}
+    options = {key: value for key, value in order.items() if key not in ("fs_license", "subjects")}
     result: dict[str, Any] = _swap(options, _location_map(staged.get(EXPERT_GROUP, {})))
     result["fs_license"] = {"class": "File", "location": license_uri}
-    result["subjects"] = [_swap(record, _location_map(staged[record["subject_id"]]))
-                          for record in order["subjects"]]
+    result["subjects"] = [
+        _swap(record, _location_map(staged[record["subject_id"]])) for record in order["subjects"]
+    ]
     return result
 
 
@@ -239,8 +263,11 @@ def toil_environment(base: Mapping[str, str], image: str) -> dict[str, str]:
     """Toil's environment: ``base`` without FreeSurfer's variables, the image named."""
     env = {name: value for name, value in base.items() if name not in LEADER_ONLY}
     home = base.get("FREESURFER_HOME")
-    path = [entry for entry in env.get("PATH", os.defpath).split(os.pathsep)
-            if entry and not (home and entry.startswith(home))]
+    path = [
+        entry
+        for entry in env.get("PATH", os.defpath).split(os.pathsep)
+        if entry and not (home and entry.startswith(home))
+    ]
     env["PATH"] = os.pathsep.join(path)
     env["TOIL_APPLIANCE_SELF"] = image
     return engine.environment(None, env)
@@ -285,14 +312,22 @@ def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
     settings = toil.settings
     args = [
         engine.executable("toil-cwl-runner"),
-        "--batchSystem", "aws_batch",
-        "--awsBatchRegion", settings.region,
-        "--awsBatchQueue", settings.queue,
-        "--awsBatchJobRoleArn", settings.job_role_arn,
-        "--jobStore", settings.jobstore(toil.run),
-        "--destBucket", toil.destination,
-        "--retryCount", str(settings.retry_count),
-        "--clean", "onSuccess",
+        "--batchSystem",
+        "aws_batch",
+        "--awsBatchRegion",
+        settings.region,
+        "--awsBatchQueue",
+        settings.queue,
+        "--awsBatchJobRoleArn",
+        settings.job_role_arn,
+        "--jobStore",
+        settings.jobstore(toil.run),
+        "--destBucket",
+        toil.destination,
+        "--retryCount",
+        str(settings.retry_count),
+        "--clean",
+        "onSuccess",
         "--logInfo",
         # The image is the tools' container: FreeSurfer is on its PATH.
         "--no-container",
@@ -300,7 +335,8 @@ def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
         "--preserve-entire-environment",
         # Each stage reads its own subject's files: a cache gains nothing, its locks cost.
         "--disableCaching",
-        "--writeMessages", str(toil.messages),
+        "--writeMessages",
+        str(toil.messages),
     ]
     if toil.restart:
         args.append("--restart")

@@ -25,28 +25,48 @@ def add_aws_commands(sub: Any, add_setting: Any) -> None:
     aws = sub.add_parser("aws", help="create or remove the AWS resources of --backend aws")
     aws_sub = aws.add_subparsers(dest="aws_command", metavar="ACTION", required=True)
     setup = aws_sub.add_parser(
-        "setup", help="create bucket, IAM roles, Batch compute environments and queues "
-                      "(idempotent); writes the settings to the config file")
+        "setup",
+        help="create bucket, IAM roles, Batch compute environments and queues "
+        "(idempotent); writes the settings to the config file",
+    )
     teardown = aws_sub.add_parser("teardown", help="remove what aws setup created")
     for parser in (setup, teardown):
         for name in AWS_SETTINGS:
             add_setting(parser, name)
-        parser.add_argument("--dry-run", action="store_true",
-                            help="print the plan and change nothing")
-    setup.add_argument("--max-vcpus", type=int, default=SetupOptions.max_vcpus,
-                       help="most vCPUs each compute environment may run (default %(default)s)")
-    setup.add_argument("--root-volume-gib", type=int, default=SetupOptions.root_volume_gib,
-                       help="root disk of each machine in GiB (default %(default)s)")
-    setup.add_argument("--instance-types", default=None,
-                       help="comma list of EC2 instance types (default: m6i, m6a, m5, c6i, "
-                            "c6a, c5 and r6i sizes xlarge to 4xlarge)")
-    setup.add_argument("--subnets", default=None,
-                       help="comma list of subnet ids (default: the default VPC's subnets)")
-    teardown.add_argument("--delete-bucket", action="store_true",
-                          help="also delete the bucket, results included")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="print the plan and change nothing"
+        )
+    setup.add_argument(
+        "--max-vcpus",
+        type=int,
+        default=SetupOptions.max_vcpus,
+        help="most vCPUs each compute environment may run (default %(default)s)",
+    )
+    setup.add_argument(
+        "--root-volume-gib",
+        type=int,
+        default=SetupOptions.root_volume_gib,
+        help="root disk of each machine in GiB (default %(default)s)",
+    )
+    setup.add_argument(
+        "--instance-types",
+        default=None,
+        help="comma list of EC2 instance types (default: m6i, m6a, m5, c6i, "
+        "c6a, c5 and r6i sizes xlarge to 4xlarge)",
+    )
+    setup.add_argument(
+        "--subnets",
+        default=None,
+        help="comma list of subnet ids (default: the default VPC's subnets)",
+    )
+    teardown.add_argument(
+        "--delete-bucket", action="store_true", help="also delete the bucket, results included"
+    )
     lead = aws_sub.add_parser(
-        "lead", help="run a detached Toil leader (what `fs-cwl-run --detach` submits as a "
-                     "Batch job; not for direct use)")
+        "lead",
+        help="run a detached Toil leader (what `fs-cwl-run --detach` submits as a "
+        "Batch job; not for direct use)",
+    )
     lead.add_argument("results", help="s3:// URI of the run's results (holds logs/leader.json)")
 
 
@@ -58,10 +78,13 @@ def setup_options(args: argparse.Namespace) -> SetupOptions:
     defaults = SetupOptions()
     split = comma_list
     return SetupOptions(
-        max_vcpus=args.max_vcpus, root_volume_gib=args.root_volume_gib,
-        instance_types=split(args.instance_types) if args.instance_types
+        max_vcpus=args.max_vcpus,
+        root_volume_gib=args.root_volume_gib,
+        instance_types=split(args.instance_types)
+        if args.instance_types
         else defaults.instance_types,
-        subnets=split(args.subnets) if args.subnets else ())
+        subnets=split(args.subnets) if args.subnets else (),
+    )
 
 
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
@@ -87,8 +110,9 @@ def say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def run_setup(args: argparse.Namespace, settings: dict[str, str | None],
-              clients: AwsClients) -> int:
+def run_setup(
+    args: argparse.Namespace, settings: dict[str, str | None], clients: AwsClients
+) -> int:
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
     plan = aws_setup.plan_setup(settings, clients, setup_options(args))
@@ -103,8 +127,9 @@ def run_setup(args: argparse.Namespace, settings: dict[str, str | None],
     return 0
 
 
-def run_teardown(args: argparse.Namespace, settings: dict[str, str | None],
-                 clients: AwsClients) -> int:
+def run_teardown(
+    args: argparse.Namespace, settings: dict[str, str | None], clients: AwsClients
+) -> int:
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
     plan = aws_setup.plan_teardown(settings, clients, delete_bucket=args.delete_bucket)

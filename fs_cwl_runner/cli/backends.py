@@ -33,16 +33,26 @@ class Backend:
 
 BACKENDS: dict[str, Backend] = {
     "local": Backend("fs_cwl_runner.local.run", ("engine", "container", "jobs", "image")),
-    "aws": Backend("fs_cwl_runner.aws.backend",
-                   ("region", "bucket", "queue", "job_role_arn", "image", "jobstore_prefix",
-                    "retries", "leader_queue", "leader_role_arn")),
+    "aws": Backend(
+        "fs_cwl_runner.aws.backend",
+        (
+            "region",
+            "bucket",
+            "queue",
+            "job_role_arn",
+            "image",
+            "jobstore_prefix",
+            "retries",
+            "leader_queue",
+            "leader_role_arn",
+        ),
+    ),
 }
 
 
 def run_settings() -> list[str]:
     """Every backend's settings, each once, in the table's order."""
-    return list(dict.fromkeys(name for backend in BACKENDS.values()
-                              for name in backend.settings))
+    return list(dict.fromkeys(name for backend in BACKENDS.values() for name in backend.settings))
 
 
 def configure(name: str, values: SettingValues, request: RunRequest) -> ConfiguredRun:

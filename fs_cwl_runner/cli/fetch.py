@@ -14,11 +14,15 @@ FETCH_SETTINGS = ("bucket", "region", "jobstore_prefix")
 def add_fetch_command(sub: Any, add_setting: Any) -> None:
     """Add ``fetch`` to the subcommands ``sub``."""
     fetch = sub.add_parser("fetch", help="download an AWS run's results from S3, verified")
-    fetch.add_argument("run", help="s3://bucket/prefix of the results, a cohort file, its "
-                                   "local output folder, or a run id")
+    fetch.add_argument(
+        "run",
+        help="s3://bucket/prefix of the results, a cohort file, its "
+        "local output folder, or a run id",
+    )
     fetch.add_argument("dest", type=Path, help="local folder to download into")
-    fetch.add_argument("--stats-only", action="store_true",
-                       help="only each subject's stats/ and the group/ tables")
+    fetch.add_argument(
+        "--stats-only", action="store_true", help="only each subject's stats/ and the group/ tables"
+    )
     for name in FETCH_SETTINGS:
         add_setting(fetch, name)
 

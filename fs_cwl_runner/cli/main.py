@@ -39,18 +39,29 @@ exit codes: 0 all subjects done; 1 some subject failed; 2 bad input (nothing run
 def add_setting(parser: argparse.ArgumentParser, name: str) -> None:
     setting = SETTINGS[name]
     default = f"; default {setting.default}" if setting.default else ""
-    parser.add_argument(setting.flag, dest=name, choices=setting.choices,
-                        help=f"{setting.help} (env {setting.env}{default})")
+    parser.add_argument(
+        setting.flag,
+        dest=name,
+        choices=setting.choices,
+        help=f"{setting.help} (env {setting.env}{default})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="fs-cwl-run", description="Run FreeSurfer recon-all over a cohort.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="fs-cwl-run",
+        description="Run FreeSurfer recon-all over a cohort.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"fs-cwl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser("run", help="validate, plan, run and report (the default command)",
-                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = sub.add_parser(
+        "run",
+        help="validate, plan, run and report (the default command)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("cohort", type=Path, help="the cohort file (cohort.yml)")
     for name in ("backend", "fs_license"):
         add_setting(run, name)
@@ -58,10 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     for name in backends.run_settings():
         add_setting(run, name)
-    run.add_argument("--detach", action="store_true",
-                     help="(--backend aws) stage the inputs, submit the Toil leader itself as a "
-                          "Batch job on --leader-queue and return; follow with `fs-cwl-run "
-                          "status s3://…` and download with `fs-cwl-run fetch`")
+    run.add_argument(
+        "--detach",
+        action="store_true",
+        help="(--backend aws) stage the inputs, submit the Toil leader itself as a "
+        "Batch job on --leader-queue and return; follow with `fs-cwl-run "
+        "status s3://…` and download with `fs-cwl-run fetch`",
+    )
     validate = sub.add_parser("validate", help="check a cohort file; exit 2 listing problems")
     validate.add_argument("cohort", type=Path)
     add_setting(validate, "fs_license")
@@ -70,9 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("-o", "--output", type=Path, required=True, help="job order file to write")
     add_setting(plan, "fs_license")
     status = sub.add_parser("status", help="per subject and stage: pending/running/done/failed")
-    status.add_argument("run", nargs="?", default=".",
-                        help="the run's output folder (default: current folder), or the "
-                             "s3:// results of a detached run, as --detach printed them")
+    status.add_argument(
+        "run",
+        nargs="?",
+        default=".",
+        help="the run's output folder (default: current folder), or the "
+        "s3:// results of a detached run, as --detach printed them",
+    )
     status.add_argument("--json", action="store_true", help="print the run record as JSON")
     add_aws_commands(sub, add_setting)
     add_fetch_command(sub, add_setting)
@@ -137,8 +155,9 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 
         found, leader = detached_status(args.run)
         if found is None:
-            raise UsageError(f"no run record under {args.run} yet"
-                             + (f" ({leader})" if leader else ""))
+            raise UsageError(
+                f"no run record under {args.run} yet" + (f" ({leader})" if leader else "")
+            )
         run = found
     else:
         path = Layout(Path(args.run).resolve()).run_state
@@ -146,15 +165,18 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
             raise UsageError(f"no run found in {args.run} (expected {path})")
         run = state.load(path)
     if args.json:
-        print(json.dumps({**run.to_json(), "leader": leader} if leader else run.to_json(),
-                         indent=1))
+        print(
+            json.dumps({**run.to_json(), "leader": leader} if leader else run.to_json(), indent=1)
+        )
         return 0
     if leader:
         print(leader)
     print(f"{'subject':<16}{'status':<9}" + "".join(f"{s:<19}" for s in state.STAGES))
     for subject in run.subjects:
-        print(f"{subject.subject_id:<16}{subject.status:<9}"
-              + "".join(f"{st.status:<19}" for st in subject.stages))
+        print(
+            f"{subject.subject_id:<16}{subject.status:<9}"
+            + "".join(f"{st.status:<19}" for st in subject.stages)
+        )
     print(f"group tables: {run.group_status}")
     return 0
 
@@ -162,13 +184,24 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     values = setting_values(args, config)
     backend = values.get("backend") or "local"
-    request = RunRequest(checked_cohort(args.cohort), license_for(values), quiet=args.quiet,
-                         as_json=args.json, detach=args.detach)
+    request = RunRequest(
+        checked_cohort(args.cohort),
+        license_for(values),
+        quiet=args.quiet,
+        as_json=args.json,
+        detach=args.detach,
+    )
     return backends.configure(backend, values, request).run(request)
 
 
-HANDLERS = {"run": cmd_run, "validate": cmd_validate, "plan": cmd_plan, "status": cmd_status,
-            "aws": cmd_aws, "fetch": cmd_fetch}
+HANDLERS = {
+    "run": cmd_run,
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "status": cmd_status,
+    "aws": cmd_aws,
+    "fetch": cmd_fetch,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,9 @@ from fs_cwl_runner.cohort.fields import (
 from fs_cwl_runner.cohort.spec import SubjectSpec
 
 
-def bids_subjects(value: object, participants: object, base: Path,
-                  findings: Findings) -> tuple[Path | None, list[SubjectSpec]]:
+def bids_subjects(
+    value: object, participants: object, base: Path, findings: Findings
+) -> tuple[Path | None, list[SubjectSpec]]:
     """The subjects of a BIDS dataset: each ``sub-<label>`` with T1w images."""
     root = _bids_root(value, base, findings)
     wanted = _participants(participants, findings)
@@ -31,8 +32,9 @@ def bids_subjects(value: object, participants: object, base: Path,
     if found is None:
         return root, []
     labels = _select_participants(found, wanted, root, findings)
-    subjects = [_bids_subject(label, found[label], wanted is not None, findings)
-                for label in labels]
+    subjects = [
+        _bids_subject(label, found[label], wanted is not None, findings) for label in labels
+    ]
     chosen = [subject for subject in subjects if subject is not None]
     if not chosen and wanted is None:
         findings.problems.append(
@@ -44,8 +46,9 @@ def bids_subjects(value: object, participants: object, base: Path,
 
 def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
     if not isinstance(value, str) or not value.strip() or URI_SCHEME.match(value):
-        findings.problems.append(f"bids: must be the path of a local BIDS dataset folder, "
-                                 f"not {value!r}")
+        findings.problems.append(
+            f"bids: must be the path of a local BIDS dataset folder, not {value!r}"
+        )
         return None
     root = local_path(value, base)
     if not root.exists():
@@ -53,8 +56,10 @@ def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
     elif not root.is_dir():
         problem = f"bids: {root} is a file; give the BIDS dataset's folder"
     elif not (root / "dataset_description.json").is_file():
-        problem = (f"bids: {root} is not a BIDS dataset: it has no dataset_description.json "
-                   "(see https://bids-specification.readthedocs.io)")
+        problem = (
+            f"bids: {root} is not a BIDS dataset: it has no dataset_description.json "
+            "(see https://bids-specification.readthedocs.io)"
+        )
     else:
         return root
     findings.problems.append(problem)
@@ -97,8 +102,9 @@ def _bids_images(root: Path, findings: Findings) -> dict[str, dict[str, list[str
         return None
     try:
         layout = BIDSLayout(str(root), validate=True)
-        files = layout.get(suffix=["T1w", "T2w", "FLAIR"], datatype="anat",
-                           extension=[".nii", ".nii.gz"])
+        files = layout.get(
+            suffix=["T1w", "T2w", "FLAIR"], datatype="anat", extension=[".nii", ".nii.gz"]
+        )
         images: dict[str, dict[str, list[str]]] = {s: {} for s in layout.get_subjects()}
     # pybids raises its own errors and plain ValueErrors for a malformed dataset.
     except Exception as err:
@@ -113,8 +119,9 @@ def _bids_images(root: Path, findings: Findings) -> dict[str, dict[str, list[str
     return images
 
 
-def _select_participants(found: dict[str, dict[str, list[str]]], wanted: list[str] | None,
-                         root: Path, findings: Findings) -> list[str]:
+def _select_participants(
+    found: dict[str, dict[str, list[str]]], wanted: list[str] | None, root: Path, findings: Findings
+) -> list[str]:
     if wanted is None:
         return sorted(found)
     for index, label in enumerate(wanted):
@@ -128,8 +135,9 @@ def _select_participants(found: dict[str, dict[str, list[str]]], wanted: list[st
     return [label for label in wanted if label in found]
 
 
-def _bids_subject(label: str, images: dict[str, list[str]], listed: bool,
-                  findings: Findings) -> SubjectSpec | None:
+def _bids_subject(
+    label: str, images: dict[str, list[str]], listed: bool, findings: Findings
+) -> SubjectSpec | None:
     """``sub-<label>`` with all its T1w images and its T2w or FLAIR when there is one."""
     subject_id = f"sub-{label}"
     where = f"bids ({subject_id})"
@@ -146,15 +154,17 @@ def _bids_subject(label: str, images: dict[str, list[str]], listed: bool,
         findings.warnings.append(f"{where}: a T2w and a FLAIR image; using the T2w ({t2w})")
         flair = None
     findings.inputs.extend((where, f"t1[{i}]", path) for i, path in enumerate(t1w))
-    findings.inputs.extend((where, name, loc) for name, loc in (("t2", t2w), ("flair", flair))
-                           if loc)
+    findings.inputs.extend(
+        (where, name, loc) for name, loc in (("t2", t2w), ("flair", flair)) if loc
+    )
     if check_subject_id(subject_id, True, where, findings) is None:
         return None
     return SubjectSpec(subject_id, tuple(t1w), t2w, flair)
 
 
-def _single(images: dict[str, list[str]], suffix: str, where: str,
-            findings: Findings) -> str | None:
+def _single(
+    images: dict[str, list[str]], suffix: str, where: str, findings: Findings
+) -> str | None:
     """The subject's only image with ``suffix``; with several, none (and a warning)."""
     paths = images.get(suffix, [])
     if len(paths) > 1:

@@ -37,13 +37,21 @@ class Findings:
 
 def kind_of(value: object) -> str:
     """A YAML-ish name of ``value``'s type, for messages."""
-    names = {dict: "mapping", list: "list", str: "text", bool: "true/false", int: "number",
-             float: "number", type(None): "empty value"}
+    names = {
+        dict: "mapping",
+        list: "list",
+        str: "text",
+        bool: "true/false",
+        int: "number",
+        float: "number",
+        type(None): "empty value",
+    }
     return names.get(type(value), type(value).__name__)
 
 
-def check_keys(mapping: dict[Any, Any], known: Iterable[str], where: str,
-               findings: Findings) -> None:
+def check_keys(
+    mapping: dict[Any, Any], known: Iterable[str], where: str, findings: Findings
+) -> None:
     """A problem, with a "did you mean", for each key of ``mapping`` not in ``known``."""
     known = tuple(known)
     for key in mapping:
@@ -52,9 +60,7 @@ def check_keys(mapping: dict[Any, Any], known: Iterable[str], where: str,
         close = difflib.get_close_matches(str(key).lower(), known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         level = f"{where}: unknown key" if where else "unknown top-level key"
-        findings.problems.append(
-            f"{level} {str(key)!r}; {hint}(known keys: {', '.join(known)})"
-        )
+        findings.problems.append(f"{level} {str(key)!r}; {hint}(known keys: {', '.join(known)})")
 
 
 def local_path(text: str, base: Path) -> Path:
@@ -102,18 +108,24 @@ def check_subject_id(value: object, present: bool, where: str, findings: Finding
     if not present:
         problem = "missing; give each subject an id (the name of its results folder)"
     elif isinstance(value, bool | int | float):
-        problem = (f"{value!r} is a {kind_of(value)}; write ids as quoted text, e.g. "
-                   'id: "001" (unquoted numbers lose their leading zeros)')
+        problem = (
+            f"{value!r} is a {kind_of(value)}; write ids as quoted text, e.g. "
+            'id: "001" (unquoted numbers lose their leading zeros)'
+        )
     elif not isinstance(value, str):
         problem = f"must be text, not a {kind_of(value)}"
     elif not value.strip():
         problem = "is empty; give each subject an id (the name of its results folder)"
     elif not SUBJECT_ID.match(value):
-        problem = (f"{value!r} cannot be a folder or S3 key name; use up to 64 letters, "
-                   "digits, '-', '_' or '.', not starting with '.' or '-'")
+        problem = (
+            f"{value!r} cannot be a folder or S3 key name; use up to 64 letters, "
+            "digits, '-', '_' or '.', not starting with '.' or '-'"
+        )
     elif value.lower() in RESERVED_IDS:
-        problem = (f"{value!r} is reserved (the output's own {value}/ folder, or FreeSurfer's "
-                   "template subject); rename it")
+        problem = (
+            f"{value!r} is reserved (the output's own {value}/ folder, or FreeSurfer's "
+            "template subject); rename it"
+        )
     else:
         return value
     findings.problems.append(f"{where}: id: {problem}")

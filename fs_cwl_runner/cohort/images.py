@@ -38,8 +38,9 @@ def check_input_images(findings: Findings) -> None:
     local = [(where, name, loc) for where, name, loc in findings.inputs if not is_s3_uri(loc)]
     unique = list(dict.fromkeys(loc for _, _, loc in local))
     with ThreadPoolExecutor(CHECK_THREADS) as pool:
-        results = dict(zip(unique, pool.map(lambda loc: check_image(Path(loc)), unique),
-                           strict=True))
+        results = dict(
+            zip(unique, pool.map(lambda loc: check_image(Path(loc)), unique), strict=True)
+        )
     for where, name, location in local:
         problems, warnings = results[location]
         findings.problems.extend(f"{where}: {name}: {problem}" for problem in problems)
@@ -57,15 +58,19 @@ def check_image(path: Path) -> tuple[list[str], list[str]]:
     # errors); whichever it is, the file cannot be used and the message says why.
     except ImageFileError as err:
         if "Cannot work out file type" in str(err):
-            return [f"not a NIfTI or MGZ image: {path} (nibabel cannot tell its type; "
-                    "recon-all needs .nii, .nii.gz, .mgz or .mgh)"], []
+            return [
+                f"not a NIfTI or MGZ image: {path} (nibabel cannot tell its type; "
+                "recon-all needs .nii, .nii.gz, .mgz or .mgh)"
+            ], []
         return [f"unreadable image: {path} ({err})"], []
     except Exception as err:
         return [f"unreadable image: {path} ({type(err).__name__}: {err})"], []
     kind = ACCEPTED.get(type(image))
     if kind is None:
-        return [f"not a NIfTI or MGZ image: {path} is a {type(image).__name__}; "
-                "convert it with mri_convert (e.g. to .nii.gz)"], []
+        return [
+            f"not a NIfTI or MGZ image: {path} is a {type(image).__name__}; "
+            "convert it with mri_convert (e.g. to .nii.gz)"
+        ], []
     return _header_problems(path, image)
 
 
@@ -91,15 +96,19 @@ def _header_problems(path: Path, image: Any) -> tuple[list[str], list[str]]:
     while len(volume) > 3 and volume[-1] == 1:
         volume = volume[:-1]
     if len(volume) > 3:
-        return [f"{len(volume)}D image (shape {size}): {path}; recon-all needs one 3D volume "
-                "per file (split it, e.g. mri_convert --frame 0 in.nii.gz out.nii.gz)"], []
+        return [
+            f"{len(volume)}D image (shape {size}): {path}; recon-all needs one 3D volume "
+            "per file (split it, e.g. mri_convert --frame 0 in.nii.gz out.nii.gz)"
+        ], []
     if len(volume) < 3 or min(volume) <= 1:
         return [f"2D image (shape {size}): {path}; recon-all needs a 3D volume"], []
     zooms = [float(z) for z in image.header.get_zooms()[:3]]
     voxel = " x ".join(f"{z:g}" for z in zooms)
     if min(zooms) <= 0:
-        return [f"voxel sizes {voxel} mm in the header of {path} are not all positive; "
-                "fix the header (e.g. with mri_convert -vs)"], []
+        return [
+            f"voxel sizes {voxel} mm in the header of {path} are not all positive; "
+            "fix the header (e.g. with mri_convert -vs)"
+        ], []
     warnings = []
     if max(zooms) > MAX_VOXEL_MM:
         warnings.append(

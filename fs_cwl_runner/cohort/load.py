@@ -79,8 +79,11 @@ def _read_yaml(path: Path) -> dict[Any, Any]:
         )
     if not isinstance(data, dict):
         raise CohortError(
-            [f"the cohort file must be a mapping with subjects: (or bids:) and output:, "
-             f"not a {kind_of(data)}"], path
+            [
+                f"the cohort file must be a mapping with subjects: (or bids:) and output:, "
+                f"not a {kind_of(data)}"
+            ],
+            path,
         )
     return data
 
@@ -98,8 +101,9 @@ def _yaml_problem(err: YAMLError) -> str:
     return f"malformed YAML at line {mark.line + 1}, column {mark.column + 1}: {what}"
 
 
-def _subjects(data: dict[Any, Any], base: Path,
-              findings: Findings) -> tuple[Path | None, list[SubjectSpec]]:
+def _subjects(
+    data: dict[Any, Any], base: Path, findings: Findings
+) -> tuple[Path | None, list[SubjectSpec]]:
     """The subjects of ``subjects:`` or ``bids:``, and the BIDS root if any."""
     listed, bids = "subjects" in data, "bids" in data
     if "participants" in data and not bids:
@@ -137,8 +141,9 @@ def _listed_subjects(value: object, base: Path, findings: Findings) -> list[Subj
     return found
 
 
-def _listed_subject(entry: object, index: int, base: Path,
-                    findings: Findings) -> SubjectSpec | None:
+def _listed_subject(
+    entry: object, index: int, base: Path, findings: Findings
+) -> SubjectSpec | None:
     """One entry of ``subjects:``; None if it has problems (they are in ``findings``)."""
     where = f"subjects[{index}]"
     if not isinstance(entry, dict):
@@ -162,15 +167,17 @@ def _listed_subject(entry: object, index: int, base: Path,
             f"{where}: t2 and flair given together; recon-all refines the pial surface with "
             "one of them, keep one"
         )
-    findings.inputs.extend((where, name, loc) for name, loc in (("t2", t2w), ("flair", flair))
-                           if loc)
+    findings.inputs.extend(
+        (where, name, loc) for name, loc in (("t2", t2w), ("flair", flair)) if loc
+    )
     if subject_id is None or not t1w:
         return None
     return SubjectSpec(subject_id, t1w, t2w, flair)
 
 
-def _t1_locations(entry: dict[Any, Any], where: str, base: Path,
-                  findings: Findings) -> tuple[str, ...]:
+def _t1_locations(
+    entry: dict[Any, Any], where: str, base: Path, findings: Findings
+) -> tuple[str, ...]:
     """The subject's T1 images (``t1:`` is one path or a list of them)."""
     if "t1" not in entry:
         findings.problems.append(f"{where}: t1: missing; list the subject's T1-weighted image(s)")
@@ -238,9 +245,7 @@ def _output(data: dict[Any, Any], base: Path, findings: Findings) -> str | None:
         )
         return None
     if not isinstance(value, str) or not value.strip():
-        findings.problems.append(
-            f"output: must be a folder path or s3:// URI, not {value!r}"
-        )
+        findings.problems.append(f"output: must be a folder path or s3:// URI, not {value!r}")
         return None
     if is_s3_uri(value):
         if parsed_s3_uri(value) is None:

@@ -15,12 +15,22 @@ RUNNER_FLAGS = {
     **dict.fromkeys(("-i",), "list the images under t1: (and t2: or flair:)"),
     **dict.fromkeys(("-s", "-subjid", "-sd"), "fs-cwl names and places each subject itself"),
     **dict.fromkeys(
-        ("-all", "-autorecon-all", "-autorecon1", "-autorecon2", "-autorecon3",
-         "-autorecon2-volonly", "-autorecon-hemi", "-make"),
+        (
+            "-all",
+            "-autorecon-all",
+            "-autorecon1",
+            "-autorecon2",
+            "-autorecon3",
+            "-autorecon2-volonly",
+            "-autorecon-hemi",
+            "-make",
+        ),
         "fs-cwl runs every stage of recon-all -all itself",
     ),
-    **dict.fromkeys(("-openmp", "-threads", "-nthreads", "-parallel"),
-                    "fs-cwl sets the threads of each job from the cores it gets"),
+    **dict.fromkeys(
+        ("-openmp", "-threads", "-nthreads", "-parallel"),
+        "fs-cwl sets the threads of each job from the cores it gets",
+    ),
     **dict.fromkeys(("-t2", "-t2pial"), "give the T2 image per subject with t2:"),
     **dict.fromkeys(("-flair", "-flairpial"), "give the FLAIR image per subject with flair:"),
     "-expert": "use expert: FILE under freesurfer:",
@@ -47,8 +57,13 @@ def freesurfer_options(value: object, base: Path, findings: Findings) -> FreeSur
             )
             switches[key] = False
     flags, steps = _flags(value.get("flags"), findings)
-    return FreeSurferOptions(switches["three_tesla"], switches["hires"],
-                             _expert(value.get("expert"), base, findings), flags, steps)
+    return FreeSurferOptions(
+        switches["three_tesla"],
+        switches["hires"],
+        _expert(value.get("expert"), base, findings),
+        flags,
+        steps,
+    )
 
 
 def _expert(value: object, base: Path, findings: Findings) -> str | None:
@@ -101,8 +116,10 @@ def _flag_problem(flag: object) -> str | None:
     if not isinstance(flag, str):
         return f"{flag!r} is a {kind_of(flag)}; flags are text starting with '-', e.g. -cw256"
     if len(flag) < 2 or not flag.startswith("-"):
-        return (f"{flag!r} does not start with '-'; give recon-all flags such as -cw256 "
-                "(flags taking a value are not supported)")
+        return (
+            f"{flag!r} does not start with '-'; give recon-all flags such as -cw256 "
+            "(flags taking a value are not supported)"
+        )
     if any(char.isspace() for char in flag):
         return f"{flag!r} holds a space; give each flag as its own list item"
     fix = RUNNER_FLAGS.get(flag.lower())

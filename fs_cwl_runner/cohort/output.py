@@ -50,8 +50,10 @@ def _marker_problems(marker: Path, folder: Path, cohort: CohortSpec) -> list[str
     try:
         other = json.loads(marker.read_text(encoding="utf-8"))["cohort_file"]
     except (OSError, ValueError, KeyError, TypeError) as err:
-        return [f"output: cannot read fs-cwl's marker {marker} ({err}); choose another "
-                "`output:` folder, or delete the marker if the folder holds this cohort"]
+        return [
+            f"output: cannot read fs-cwl's marker {marker} ({err}); choose another "
+            "`output:` folder, or delete the marker if the folder holds this cohort"
+        ]
     if other == str(cohort.path):
         return []
     return [
@@ -79,8 +81,10 @@ def mark_output(cohort: CohortSpec) -> None:
         return
     marker = Path(cohort.output) / MARKER
     marker.parent.mkdir(parents=True, exist_ok=True)
-    record = {"cohort_file": str(cohort.path),
-              "subjects": [subject.subject_id for subject in cohort.subjects]}
+    record = {
+        "cohort_file": str(cohort.path),
+        "subjects": [subject.subject_id for subject in cohort.subjects],
+    }
     # Written aside, then renamed: a crash never leaves a half-written marker.
     partial = marker.with_name(marker.name + ".partial")
     partial.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

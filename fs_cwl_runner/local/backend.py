@@ -92,8 +92,9 @@ def follow_stages(
 
 def log_tail(layout: Layout, subject_id: str, engine_log: Path, lines: int = 20) -> list[str]:
     """The end of the failed recon-all's output: from its log, else from the engine's log."""
-    logs = sorted(layout.work(subject_id).rglob("scripts/recon-all*.log"),
-                  key=lambda p: p.stat().st_mtime)
+    logs = sorted(
+        layout.work(subject_id).rglob("scripts/recon-all*.log"), key=lambda p: p.stat().st_mtime
+    )
     if logs:
         return logs[-1].read_text(errors="replace").splitlines()[-lines:]
     if not engine_log.exists():
@@ -102,7 +103,7 @@ def log_tail(layout: Layout, subject_id: str, engine_log: Path, lines: int = 20)
     # Engines delete a failed job's folder but echo its output: end at recon-all's verdict.
     ends = [i for i, line in enumerate(text) if "exited with ERRORS" in line]
     end = ends[-1] + 1 if ends else len(text)
-    return [line.strip() for line in text[max(0, end - lines):end]]
+    return [line.strip() for line in text[max(0, end - lines) : end]]
 
 
 def group_job(layout: Layout, subject_ids: list[str]) -> dict[str, Any]:
@@ -115,23 +116,27 @@ def group_job(layout: Layout, subject_ids: list[str]) -> dict[str, Any]:
         "subject_ids": subject_ids,
         "aseg_stats": [stats_file(s, "aseg.stats") for s in subject_ids],
         "wmparc_stats": [stats_file(s, "wmparc.stats") for s in subject_ids],
-        "aparc_stats": [[stats_file(s, p.name) for p in
-                         sorted((layout.subject(s) / "stats").glob("?h.aparc*.stats"))]
-                        for s in subject_ids],
+        "aparc_stats": [
+            [
+                stats_file(s, p.name)
+                for p in sorted((layout.subject(s) / "stats").glob("?h.aparc*.stats"))
+            ]
+            for s in subject_ids
+        ],
     }
 
 
 class LocalBackend:
     """Runs subjects, then the group step, updating the run record as it goes."""
 
-    def __init__(self, settings: LocalSettings, layout: Layout, run: state.RunRecord,
-                 progress: Progress) -> None:
+    def __init__(
+        self, settings: LocalSettings, layout: Layout, run: state.RunRecord, progress: Progress
+    ) -> None:
         self.settings = settings
         self.layout = layout
         self.run = run
         self.progress = progress
-        self.env = engine.environment(settings.freesurfer, dict(os.environ),
-                                      settings.container)
+        self.env = engine.environment(settings.freesurfer, dict(os.environ), settings.container)
 
     def changed(self, message: str) -> None:
         self.progress.say(message)
@@ -152,8 +157,9 @@ class LocalBackend:
             for _ in pool.map(lambda s: self.run_subject(s, order, records[s.subject_id]), todo):
                 self.progress.bar(self.run)
 
-    def run_subject(self, record: state.SubjectRecord, order: dict[str, Any],
-                    cwl_record: dict[str, Any]) -> None:
+    def run_subject(
+        self, record: state.SubjectRecord, order: dict[str, Any], cwl_record: dict[str, Any]
+    ) -> None:
         subject_id = record.subject_id
         work = self.layout.work(subject_id)
         job = write_yaml(subject_job(order, cwl_record), work / "job.yml")
@@ -163,16 +169,25 @@ class LocalBackend:
         self.changed(f"{subject_id}: started")
         out = work / "out"
         shutil.rmtree(out, ignore_errors=True)
-        run = engine.EngineRun(self.settings.engine, engine.cwl_dir() / "workflows" / "subject.cwl",
-                               job, out, work, self.settings.container,
-                               cores=self.cores_per_subject(), image=self.settings.image)
+        run = engine.EngineRun(
+            self.settings.engine,
+            engine.cwl_dir() / "workflows" / "subject.cwl",
+            job,
+            out,
+            work,
+            self.settings.container,
+            cores=self.cores_per_subject(),
+            image=self.settings.image,
+        )
         resumed = run.engine == "toil" and engine.jobstore(run).exists()
         returncode = self.follow(run, record, engine_log)
         if returncode != 0 and resumed and not self.failed_in_a_tool(engine_log):
             # A leader killed at a bad moment can leave a job store Toil cannot resume;
             # the stages it had finished then run again, once.
-            self.changed(f"{subject_id}: the interrupted run could not be resumed; "
-                         "starting this subject over")
+            self.changed(
+                f"{subject_id}: the interrupted run could not be resumed; "
+                "starting this subject over"
+            )
             shutil.rmtree(engine.jobstore(run), ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
             returncode = self.follow(run, record, engine_log)
@@ -198,10 +213,17 @@ class LocalBackend:
     def follow(self, run: engine.EngineRun, record: state.SubjectRecord, log: Path) -> int:
         """Run the engine, logging its output and following the stages."""
         command = engine.command(run, self.settings.freesurfer)
-        with log.open("a") as out, subprocess.Popen(
-            command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            errors="replace",
-        ) as process:
+        with (
+            log.open("a") as out,
+            subprocess.Popen(
+                command,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+            ) as process,
+        ):
             if process.stdout is None:
                 raise RuntimeError("engine output is not captured")
             out.write(f"{engine.ATTEMPT_MARK} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
@@ -215,8 +237,10 @@ class LocalBackend:
         if target.exists():
             # Never replace a folder we did not verify: keep the new result beside it.
             target = target.with_name(f"{target.name}.new-{int(time.time())}")
-            self.progress.say(f"{record.subject_id}: {self.layout.subject(record.subject_id)} "
-                              f"exists and does not match its manifest; result kept in {target}")
+            self.progress.say(
+                f"{record.subject_id}: {self.layout.subject(record.subject_id)} "
+                f"exists and does not match its manifest; result kept in {target}"
+            )
         finished.rename(target)
         manifest.write_manifest(target, self.layout.manifest(record.subject_id))
         record.status = state.DONE
@@ -246,10 +270,15 @@ class LocalBackend:
         work = self.layout.hidden / "work" / "_group"
         shutil.rmtree(work, ignore_errors=True)
         job = group_job(self.layout, done)
-        run = engine.EngineRun(self.settings.engine,
-                               engine.cwl_dir() / "tools" / "stats-tables.cwl",
-                               write_yaml(job, work / "job.yml"), work / "out", work,
-                               self.settings.container, image=self.settings.image)
+        run = engine.EngineRun(
+            self.settings.engine,
+            engine.cwl_dir() / "tools" / "stats-tables.cwl",
+            write_yaml(job, work / "job.yml"),
+            work / "out",
+            work,
+            self.settings.container,
+            image=self.settings.image,
+        )
         log = self.layout.logs / "group.engine.log"
         record = state.SubjectRecord("group")
         if self.follow(run, record, log) != 0 or not (work / "out" / "group").is_dir():

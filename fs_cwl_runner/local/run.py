@@ -56,15 +56,21 @@ def local_settings(values: SettingValues) -> LocalSettings:
         raise UsageError(str(err)) from err
     jobs = jobs_setting(values)
     image = values.get("image") if container != "none" else None
-    return LocalSettings(values.get("engine") or "toil", container, jobs, freesurfer,
-                         image or default_image(container))
+    return LocalSettings(
+        values.get("engine") or "toil",
+        container,
+        jobs,
+        freesurfer,
+        image or default_image(container),
+    )
 
 
 def configure(values: SettingValues, request: RunRequest) -> LocalRun:
     """The local run of ``request``; UsageError for what cannot work here."""
     if is_s3_uri(request.cohort.output):
-        raise UsageError(f"output: {request.cohort.output}: the local backend writes to a "
-                         "local folder")
+        raise UsageError(
+            f"output: {request.cohort.output}: the local backend writes to a local folder"
+        )
     return LocalRun(local_settings(values))
 
 
@@ -81,15 +87,20 @@ class LocalRun:
         order = job_order(cohort, request.license)
         mark_output(cohort)
         record = state.RunRecord(
-            str(cohort.path), cohort.output, "local", settings.engine,
-            subjects=[state.SubjectRecord(s.subject_id) for s in cohort.subjects])
+            str(cohort.path),
+            cohort.output,
+            "local",
+            settings.engine,
+            subjects=[state.SubjectRecord(s.subject_id) for s in cohort.subjects],
+        )
         progress = Progress(quiet=request.quiet)
-        progress.say(f"{len(cohort.subjects)} subjects -> {cohort.output} "
-                     f"({settings.engine}, {settings.jobs} at a time)")
+        progress.say(
+            f"{len(cohort.subjects)} subjects -> {cohort.output} "
+            f"({settings.engine}, {settings.jobs} at a time)"
+        )
         backend = LocalBackend(settings, layout, record, progress)
         backend.run_subjects(order)
-        return finish_run(LocalEnding(backend, order), cohort.bids_root, progress,
-                          request.as_json)
+        return finish_run(LocalEnding(backend, order), cohort.bids_root, progress, request.as_json)
 
 
 @dataclass

@@ -125,8 +125,10 @@ def _header(run: RunRecord, now: float) -> str:
         f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>" for key, value in facts
     )
     if run.group_batch_jobs:
-        rows += (f"<tr><th>Group tables Batch job</th>"
-                 f"<td>{_batch_job_ids(run.group_batch_jobs).removeprefix('<br>')}</td></tr>")
+        rows += (
+            f"<tr><th>Group tables Batch job</th>"
+            f"<td>{_batch_job_ids(run.group_batch_jobs).removeprefix('<br>')}</td></tr>"
+        )
     counts = run.counts()
     tiles = "".join(
         f'<div class="count" style="background:{STATUS_COLOURS[status]}">'

@@ -49,8 +49,13 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.aws, pytest.mark.e2e]
 
 #: Batch job states in which a job is waiting for a host or using one.
-ACTIVE_STATES: tuple[JobStatusType, ...] = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING",
-                                            "RUNNING")
+ACTIVE_STATES: tuple[JobStatusType, ...] = (
+    "SUBMITTED",
+    "PENDING",
+    "RUNNABLE",
+    "STARTING",
+    "RUNNING",
+)
 #: The Batch job of one hemisphere stage (the first launched is the one interrupted).
 LH_JOB = r"^CWLJob-subjectcwlautorecon_lh"
 WAIT_TIMEOUT_S = 240.0
@@ -59,8 +64,9 @@ SETTLE_TIMEOUT_S = 30.0
 
 
 @contextmanager
-def batch_with(freesurfer: FreeSurfer, tmp_path: Path,
-               failures: Sequence[InjectedFailure] = (), **double: str) -> Iterator[LocalBatch]:
+def batch_with(
+    freesurfer: FreeSurfer, tmp_path: Path, failures: Sequence[InjectedFailure] = (), **double: str
+) -> Iterator[LocalBatch]:
     """moto's Batch running jobs here, the double's ``FS_CWL_DOUBLE_*`` settings given."""
     root = tmp_path / "batch-jobs"
     root.mkdir(exist_ok=True)
@@ -78,16 +84,35 @@ def set_double_sleep(batch: LocalBatch, seconds: str) -> None:
 
 
 def cli_args(cohort: Path, batch: LocalBatch, prefix: str) -> list[str]:
-    return [str(cohort), "--json", "--backend", "aws", "--queue", batch.queue.name,
-            "--region", REGION, "--bucket", f"{BUCKET}/{prefix}",
-            "--job-role-arn", batch.queue.role_arn, "--image", IMAGE]
+    return [
+        str(cohort),
+        "--json",
+        "--backend",
+        "aws",
+        "--queue",
+        batch.queue.name,
+        "--region",
+        REGION,
+        "--bucket",
+        f"{BUCKET}/{prefix}",
+        "--job-role-arn",
+        batch.queue.role_arn,
+        "--image",
+        IMAGE,
+    ]
 
 
 def start_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[str]:
     """fs-cwl-run in a session of its own, its output to ``log`` (read after it ends)."""
     with log.open("w") as out:
-        return subprocess.Popen([str(RUNNER), *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        return subprocess.Popen(
+            [str(RUNNER), *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def descendants(pid: int) -> list[int]:
@@ -140,33 +165,45 @@ def done_stages(output: Path) -> set[tuple[str, str]]:
     record = read_record(output)
     if record is None:
         return set()
-    return {(s["subject_id"], st["name"]) for s in record["subjects"]
-            for st in s["stages"] if st["status"] == "done"}
+    return {
+        (s["subject_id"], st["name"])
+        for s in record["subjects"]
+        for st in s["stages"]
+        if st["status"] == "done"
+    }
 
 
-def wait_for(what: str, ready: Callable[[], bool], process: subprocess.Popen[str],
-             log: Path, timeout: float = WAIT_TIMEOUT_S) -> None:
+def wait_for(
+    what: str,
+    ready: Callable[[], bool],
+    process: subprocess.Popen[str],
+    log: Path,
+    timeout: float = WAIT_TIMEOUT_S,
+) -> None:
     """Wait until ``ready()`` while ``process`` runs; on failure kill it and show its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready():
             return
         if process.poll() is not None:
-            pytest.fail(f"fs-cwl-run ended ({process.returncode}) before {what}:\n"
-                        f"{log.read_text()[-4000:]}")
+            pytest.fail(
+                f"fs-cwl-run ended ({process.returncode}) before {what}:\n{log.read_text()[-4000:]}"
+            )
         time.sleep(0.2)
     kill_tree(process)
     pytest.fail(f"not within {timeout} s: {what}\n{log.read_text()[-4000:]}")
 
 
-def queue_jobs(batch: LocalBatch,
-               states: Sequence[JobStatusType] = ACTIVE_STATES) -> dict[str, str]:
+def queue_jobs(
+    batch: LocalBatch, states: Sequence[JobStatusType] = ACTIVE_STATES
+) -> dict[str, str]:
     """``{job id: state}`` of the queue's jobs in ``states``, as ListJobs gives them."""
     client = batch_client(batch.moto.endpoint_url)
     found: dict[str, str] = {}
     for status in states:
-        pages = client.get_paginator("list_jobs").paginate(jobQueue=batch.queue.name,
-                                                            jobStatus=status)
+        pages = client.get_paginator("list_jobs").paginate(
+            jobQueue=batch.queue.name, jobStatus=status
+        )
         for page in pages:
             found.update({job["jobId"]: status for job in page["jobSummaryList"]})
     return found
@@ -185,15 +222,20 @@ def wait_until_idle(batch: LocalBatch, timeout: float = SETTLE_TIMEOUT_S) -> Non
     deadline = time.monotonic() + timeout
     while queue_jobs(batch) or live_job_processes(batch):
         if time.monotonic() > deadline:
-            pytest.fail(f"still active after {timeout} s: {queue_jobs(batch)}, "
-                        f"processes {live_job_processes(batch)}")
+            pytest.fail(
+                f"still active after {timeout} s: {queue_jobs(batch)}, "
+                f"processes {live_job_processes(batch)}"
+            )
         time.sleep(0.5)
 
 
 def stage_calls(tmp_path: Path) -> Counter[tuple[str, str]]:
     """How often the double ran each (subject, stage) in any Batch job."""
-    return Counter((c["subject"], STAGE_OF_DOUBLE[c["stage"]])
-                   for c in read_calls(tmp_path / "calls") if c["stage"] in STAGE_OF_DOUBLE)
+    return Counter(
+        (c["subject"], STAGE_OF_DOUBLE[c["stage"]])
+        for c in read_calls(tmp_path / "calls")
+        if c["stage"] in STAGE_OF_DOUBLE
+    )
 
 
 def launched_stages(batch: LocalBatch) -> Counter[str]:
@@ -215,27 +257,31 @@ def check_complete(output: Path, summary: dict[str, Any]) -> None:
     assert all(st["status"] == "done" for s in record["subjects"] for st in s["stages"])
 
 
-def test_spot_interruption_costs_one_retry(freesurfer: FreeSurfer, seaweedfs: S3Server,
-                                           tmp_path: Path, license_file: Path) -> None:
+def test_spot_interruption_costs_one_retry(
+    freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
     # The double alone takes 3 s, so the interruption finds the job still running.
     spot = InjectedFailure(LH_JOB, attempts=1, after_seconds=1.5)
     output = tmp_path / "results"
     cohort = write_cohort(tmp_path, output)
     with batch_with(freesurfer, tmp_path, [spot], sleep="3") as batch:
-        env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
-                                 license_file)
+        env = runner_environment(
+            batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
+        )
         result = run_cli(cli_args(cohort, batch, "spot"), env)
         assert result.returncode == 0, result.stderr[-6000:]
         summary = json.loads(result.stdout)
         check_complete(output, summary)
         # One hemisphere stage's job was launched twice, each other stage once.
-        assert launched_stages(batch) == {**dict.fromkeys(STAGE_OF_DOUBLE.values(), 3),
-                                          "autorecon_lh": 4, "group_tables": 1}
+        assert launched_stages(batch) == {
+            **dict.fromkeys(STAGE_OF_DOUBLE.values(), 3),
+            "autorecon_lh": 4,
+            "group_tables": 1,
+        }
         [lost] = [launch for launch in batch.docker.launches if launch.interrupted]
         assert LAUNCH_STAGE.match(lost.container_name).group(1) == "autorecon_lh"  # type: ignore[union-attr]
         assert (lost.exit_code, lost.status_reason) == (SPOT_EXIT_CODE, SPOT_STATUS_REASON)
-        assert all(launch.exit_code == 0 for launch in batch.docker.launches
-                   if launch is not lost)
+        assert all(launch.exit_code == 0 for launch in batch.docker.launches if launch is not lost)
         # Batch said why the attempt ended; the retry is the same Toil job's second attempt.
         client = batch_client(batch.moto.endpoint_url)
         failed = client.list_jobs(jobQueue=batch.queue.name, jobStatus="FAILED")
@@ -254,24 +300,25 @@ def test_spot_interruption_costs_one_retry(freesurfer: FreeSurfer, seaweedfs: S3
     calls = stage_calls(tmp_path)
     [retried] = [subject for subject, n in lh.items() if n == 2]
     assert set(calls) == {(s, st) for s in SUBJECTS for st in STAGE_OF_DOUBLE.values()}
-    assert {key: n for key, n in calls.items() if n != 1} in (
-        {}, {(retried, "autorecon_lh"): 2}), calls
+    assert {key: n for key, n in calls.items() if n != 1} in ({}, {(retried, "autorecon_lh"): 2}), (
+        calls
+    )
 
 
 def test_killed_leader_resumes_without_rerunning_finished_stages(
-        freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path,
-        license_file: Path) -> None:
+    freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
     output = tmp_path / "results"
     cohort = write_cohort(tmp_path, output)
     log = tmp_path / "first-run.log"
     with batch_with(freesurfer, tmp_path, sleep="3") as batch:
-        env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
-                                 license_file)
+        env = runner_environment(
+            batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
+        )
         args = cli_args(cohort, batch, "killed")
         process = start_cli(args, env, log)
         try:
-            wait_for("four stages are done", lambda: len(done_stages(output)) >= 4,
-                     process, log)
+            wait_for("four stages are done", lambda: len(done_stages(output)) >= 4, process, log)
         finally:
             # As a power cut would: fs-cwl-run, Toil's leader and its local workers at once.
             kill_tree(process)
@@ -298,28 +345,38 @@ def test_killed_leader_resumes_without_rerunning_finished_stages(
     twice = {key: n for key, n in calls.items() if key in finished_before and n > 1}
     assert twice == {}, f"finished stages ran again: {twice}"
     # The resumed run launched no Batch job for a finished stage.
-    resumed_stages = Counter(LAUNCH_STAGE.match(launch.container_name).group(1)  # type: ignore[union-attr]
-                             for launch in resumed)
+    resumed_stages = Counter(
+        LAUNCH_STAGE.match(launch.container_name).group(1)  # type: ignore[union-attr]
+        for launch in resumed
+    )
     done_per_stage = Counter(stage for _, stage in finished_before)
     for stage, done in done_per_stage.items():
         assert resumed_stages[stage] <= 3 - done, (stage, resumed_stages, finished_before)
 
 
-def test_ctrl_c_stops_every_batch_job(freesurfer: FreeSurfer, seaweedfs: S3Server,
-                                      tmp_path: Path, license_file: Path) -> None:
+def test_ctrl_c_stops_every_batch_job(
+    freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
     output = tmp_path / "results"
     cohort = write_cohort(tmp_path, output)
     log = tmp_path / "run.log"
     with batch_with(freesurfer, tmp_path, sleep="6") as batch:
-        env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
-                                 license_file)
+        env = runner_environment(
+            batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
+        )
         process = start_cli(cli_args(cohort, batch, "ctrl-c"), env, log)
         try:
             # Midway: autorecon1 done for all subjects, a later stage's job running.
-            wait_for("three stages are done and a later one runs",
-                     lambda: len(done_stages(output)) >= 3
-                     and "RUNNING" in queue_jobs(batch, ["RUNNING"]).values()
-                     and bool(live_job_processes(batch)), process, log)
+            wait_for(
+                "three stages are done and a later one runs",
+                lambda: (
+                    len(done_stages(output)) >= 3
+                    and "RUNNING" in queue_jobs(batch, ["RUNNING"]).values()
+                    and bool(live_job_processes(batch))
+                ),
+                process,
+                log,
+            )
             running_at_interrupt = live_job_processes(batch)
             assert running_at_interrupt
             process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
@@ -334,8 +391,9 @@ def test_ctrl_c_stops_every_batch_job(freesurfer: FreeSurfer, seaweedfs: S3Serve
         # Every job not stopped yet has been told to stop (TerminateJob is asynchronous
         # on AWS too), and soon none is queued or running, nor any job process alive.
         backend = batch_backends[DEFAULT_ACCOUNT_ID][REGION]
-        unstopped = [job.job_id for job in backend._jobs.values()
-                     if not job.job_stopped and not job.stop]
+        unstopped = [
+            job.job_id for job in backend._jobs.values() if not job.job_stopped and not job.stop
+        ]
         assert unstopped == [], unstopped
         wait_until_idle(batch)
         record = read_record(output)

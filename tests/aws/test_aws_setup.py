@@ -31,9 +31,13 @@ pytestmark = pytest.mark.aws
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Head")
-ENDPOINT_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION",
-                      *(f"AWS_ENDPOINT_URL{suffix}" for suffix in
-                        ("", "_S3", "_IAM", "_BATCH", "_EC2", "_STS")))
+ENDPOINT_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    *(f"AWS_ENDPOINT_URL{suffix}" for suffix in ("", "_S3", "_IAM", "_BATCH", "_EC2", "_STS")),
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class Names:
 
     @property
     def settings(self) -> dict[str, str]:
-        return {"region": REGION, "bucket": f"{self.bucket}/cohort-a",
-                "resource_prefix": self.prefix}
+        return {
+            "region": REGION,
+            "bucket": f"{self.bucket}/cohort-a",
+            "resource_prefix": self.prefix,
+        }
 
     def __call__(self, suffix: str) -> str:
         return f"{self.prefix}-{suffix}"
@@ -59,8 +66,9 @@ class Names:
 @pytest.fixture
 def options() -> SetupOptions:
     """No pauses: moto answers every status change at once."""
-    return SetupOptions(iam_settle_seconds=0, poll_seconds=0, timeout_seconds=5,
-                        sleep=lambda _seconds: None)
+    return SetupOptions(
+        iam_settle_seconds=0, poll_seconds=0, timeout_seconds=5, sleep=lambda _seconds: None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +106,8 @@ def record_calls(clients: AwsClients) -> list[str]:
     calls: list[str] = []
     for client in (clients.s3, clients.iam, clients.ec2, clients.batch, clients.sts):
         client.meta.events.register(
-            "before-call", lambda model, **_kwargs: calls.append(model.name))
+            "before-call", lambda model, **_kwargs: calls.append(model.name)
+        )
     return calls
 
 
@@ -107,14 +116,21 @@ def inventory(clients: AwsClients) -> dict[str, set[str]]:
     return {
         "buckets": {b["Name"] for b in clients.s3.list_buckets()["Buckets"]},
         "roles": {r["Arn"] + r["RoleId"] for r in clients.iam.list_roles()["Roles"]},
-        "instance profiles": {p["Arn"] + p["InstanceProfileId"]
-                              for p in clients.iam.list_instance_profiles()["InstanceProfiles"]},
-        "security groups": {g["GroupId"] for g in
-                            clients.ec2.describe_security_groups()["SecurityGroups"]},
-        "launch templates": {t["LaunchTemplateId"] for t in
-                             clients.ec2.describe_launch_templates()["LaunchTemplates"]},
-        "compute environments": {e["computeEnvironmentArn"] for e in clients.batch
-                                 .describe_compute_environments()["computeEnvironments"]},
+        "instance profiles": {
+            p["Arn"] + p["InstanceProfileId"]
+            for p in clients.iam.list_instance_profiles()["InstanceProfiles"]
+        },
+        "security groups": {
+            g["GroupId"] for g in clients.ec2.describe_security_groups()["SecurityGroups"]
+        },
+        "launch templates": {
+            t["LaunchTemplateId"]
+            for t in clients.ec2.describe_launch_templates()["LaunchTemplates"]
+        },
+        "compute environments": {
+            e["computeEnvironmentArn"]
+            for e in clients.batch.describe_compute_environments()["computeEnvironments"]
+        },
         "job queues": {q["jobQueueArn"] for q in clients.batch.describe_job_queues()["jobQueues"]},
     }
 
@@ -123,32 +139,41 @@ def set_up(clients: AwsClients, options: SetupOptions, settings: dict[str, str])
     return apply_setup(plan_setup(settings, clients, options)).settings
 
 
-def test_setup_creates_what_a_first_run_needs(moto_account: None,
-                                              options: SetupOptions) -> None:
+def test_setup_creates_what_a_first_run_needs(moto_account: None, options: SetupOptions) -> None:
     bucket = "fs-cwl-first-run"
     settings = {"region": REGION, "bucket": f"{bucket}/cohort-a"}  # default resource prefix
     clients = connect(settings)
     assert set_up(clients, options, settings) == {
-        "region": REGION, "bucket": f"{bucket}/cohort-a", "queue": "fs-cwl-jobs",
+        "region": REGION,
+        "bucket": f"{bucket}/cohort-a",
+        "queue": "fs-cwl-jobs",
         "leader_queue": "fs-cwl-leader",
         "job_role_arn": f"arn:aws:iam::{ACCOUNT}:role/fs-cwl-batch-job",
         "leader_role_arn": f"arn:aws:iam::{ACCOUNT}:role/fs-cwl-batch-leader",
-        "jobstore_prefix": f"fs-cwl-{ACCOUNT}-", "resource_prefix": "fs-cwl"}
+        "jobstore_prefix": f"fs-cwl-{ACCOUNT}-",
+        "resource_prefix": "fs-cwl",
+    }
     access = clients.s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(access.values()) and len(access) == 4
     rules = clients.s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
     assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert {"Key": "fs-cwl:created-by", "Value": "setup"} in clients.s3.get_bucket_tagging(
-        Bucket=bucket)["TagSet"]
+        Bucket=bucket
+    )["TagSet"]
     assert clients.s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == REGION
     apply_teardown(plan_teardown(settings, clients, options=options))
 
 
 def test_compute_environments_scale_to_zero_with_a_large_root_volume(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, names.settings)
-    envs = {e["computeEnvironmentName"]: e for e in clients.batch.describe_compute_environments(
-        computeEnvironments=[names("spot"), names("ondemand")])["computeEnvironments"]}
+    envs = {
+        e["computeEnvironmentName"]: e
+        for e in clients.batch.describe_compute_environments(
+            computeEnvironments=[names("spot"), names("ondemand")]
+        )["computeEnvironments"]
+    }
     spot = envs[names("spot")]["computeResources"]
     assert (spot["type"], spot["allocationStrategy"]) == ("SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED")
     assert envs[names("ondemand")]["computeResources"]["type"] == "EC2"
@@ -160,18 +185,24 @@ def test_compute_environments_scale_to_zero_with_a_large_root_volume(
         assert resources["instanceRole"].endswith(f":instance-profile/{names('batch-instance')}")
         assert env["serviceRole"] == f"arn:aws:iam::{ACCOUNT}:role/{names('batch-service')}"
         assert env["tags"]["fs-cwl:created-by"] == "setup"
-    version = clients.ec2.describe_launch_template_versions(
-        LaunchTemplateName=names("batch-disk"))["LaunchTemplateVersions"][0]
+    version = clients.ec2.describe_launch_template_versions(LaunchTemplateName=names("batch-disk"))[
+        "LaunchTemplateVersions"
+    ][0]
     disk = version["LaunchTemplateData"]["BlockDeviceMappings"][0]
     assert disk["DeviceName"] == "/dev/xvda"
     assert (disk["Ebs"]["VolumeSize"], disk["Ebs"]["VolumeType"]) == (100, "gp3")
 
 
 def test_worker_queue_tries_spot_first_and_leader_queue_is_on_demand_only(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, names.settings)
-    queues = {q["jobQueueName"]: q for q in clients.batch.describe_job_queues(
-        jobQueues=[names("jobs"), names("leader")])["jobQueues"]}
+    queues = {
+        q["jobQueueName"]: q
+        for q in clients.batch.describe_job_queues(jobQueues=[names("jobs"), names("leader")])[
+            "jobQueues"
+        ]
+    }
 
     def order(name: str) -> list[str]:
         entries = sorted(queues[name]["computeEnvironmentOrder"], key=lambda e: e["order"])
@@ -182,14 +213,17 @@ def test_worker_queue_tries_spot_first_and_leader_queue_is_on_demand_only(
     assert queues[names("leader")]["priority"] > queues[names("jobs")]["priority"]
 
 
-def test_setup_then_teardown_leaves_nothing_behind(clients: AwsClients, options: SetupOptions,
-                                                   names: Names) -> None:
+def test_setup_then_teardown_leaves_nothing_behind(
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     before = inventory(clients)
     set_up(clients, options, names.settings)
     created = inventory(clients)
-    assert all(len(created[kind] - before[kind]) == (2 if kind in (
-        "compute environments", "job queues") else 4 if kind == "roles" else 1)
-        for kind in before), created
+    assert all(
+        len(created[kind] - before[kind])
+        == (2 if kind in ("compute environments", "job queues") else 4 if kind == "roles" else 1)
+        for kind in before
+    ), created
     result = apply_teardown(plan_teardown(names.settings, clients, options=options))
     assert inventory(clients) == before
     assert result.kept == ()
@@ -197,8 +231,9 @@ def test_setup_then_teardown_leaves_nothing_behind(clients: AwsClients, options:
     assert plan_teardown(names.settings, clients, options=options).actions == ()
 
 
-def test_setup_twice_changes_nothing(clients: AwsClients, options: SetupOptions,
-                                     names: Names) -> None:
+def test_setup_twice_changes_nothing(
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     first = set_up(clients, options, names.settings)
     created = inventory(clients)
     again = plan_setup(names.settings, clients, options)
@@ -216,13 +251,14 @@ def test_dry_run_only_reads(clients: AwsClients, options: SetupOptions, names: N
     assert inventory(clients) == before
     assert calls and all(c.startswith(READ_ONLY_PREFIXES) for c in calls), calls
     assert len(plan.actions) == 12 and all(a.kind == "create" for a in plan.actions)
-    assert f"+ create Batch compute environment {names('spot')}: Spot machines, 0 to 256 " \
-           "vCPUs (none while idle)" in text
+    assert (
+        f"+ create Batch compute environment {names('spot')}: Spot machines, 0 to 256 "
+        "vCPUs (none while idle)" in text
+    )
     assert f"+ create EC2 launch template {names('batch-disk')}: 100 GiB" in text
 
 
-def test_teardown_plan_only_reads(clients: AwsClients, options: SetupOptions,
-                                  names: Names) -> None:
+def test_teardown_plan_only_reads(clients: AwsClients, options: SetupOptions, names: Names) -> None:
     set_up(clients, options, names.settings)
     created = inventory(clients)
     calls = record_calls(clients)
@@ -230,16 +266,25 @@ def test_teardown_plan_only_reads(clients: AwsClients, options: SetupOptions,
     assert inventory(clients) == created
     assert all(c.startswith(READ_ONLY_PREFIXES) for c in calls), calls
     assert [a.resource for a in plan.actions] == [
-        "Batch job queue", "Batch job queue", "Batch compute environment",
-        "Batch compute environment", "EC2 launch template", "EC2 security group",
-        "IAM instance profile", "IAM role", "IAM role", "IAM role", "IAM role", "S3 bucket"]
+        "Batch job queue",
+        "Batch job queue",
+        "Batch compute environment",
+        "Batch compute environment",
+        "EC2 launch template",
+        "EC2 security group",
+        "IAM instance profile",
+        "IAM role",
+        "IAM role",
+        "IAM role",
+        "IAM role",
+        "S3 bucket",
+    ]
     apply_teardown(plan)
 
 
 def fill_versioned_bucket(clients: AwsClients, bucket: str) -> None:
     """Objects, an old version and a delete marker: all must go before the bucket can."""
-    clients.s3.put_bucket_versioning(Bucket=bucket,
-                                     VersioningConfiguration={"Status": "Enabled"})
+    clients.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for body in (b"first", b"second"):
         clients.s3.put_object(Bucket=bucket, Key="cohort-a/sub-01/stats/aseg.stats", Body=body)
     clients.s3.put_object(Bucket=bucket, Key="cohort-a/sub-02/mri/T1.mgz", Body=b"t1")
@@ -248,14 +293,17 @@ def fill_versioned_bucket(clients: AwsClients, bucket: str) -> None:
 
 
 def test_teardown_keeps_a_bucket_with_objects_unless_told(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     before = inventory(clients)
     set_up(clients, options, names.settings)
     fill_versioned_bucket(clients, names.bucket)
     plan = plan_teardown(names.settings, clients, options=options)
     assert "S3 bucket" not in {a.resource for a in plan.actions}
-    assert f"S3 bucket {names.bucket} holds 4 objects: kept. Pass --delete-bucket to delete " \
-           "it with everything in it (outputs included)" in plan.notes
+    assert (
+        f"S3 bucket {names.bucket} holds 4 objects: kept. Pass --delete-bucket to delete "
+        "it with everything in it (outputs included)" in plan.notes
+    )
     result = apply_teardown(plan)
     assert result.kept == (f"S3 bucket {names.bucket}",)
     assert "bucket" not in result.clear_settings
@@ -265,7 +313,8 @@ def test_teardown_keeps_a_bucket_with_objects_unless_told(
 
     plan = plan_teardown(names.settings, clients, delete_bucket=True, options=options)
     assert [str(a) for a in plan.actions] == [
-        f"- delete S3 bucket {names.bucket}: with its 4 objects (outputs included)"]
+        f"- delete S3 bucket {names.bucket}: with its 4 objects (outputs included)"
+    ]
     apply_teardown(plan)
     assert inventory(clients) == before
 
@@ -287,28 +336,34 @@ def role_policy(clients: AwsClients, role: str, policy: str) -> dict[str, Any]:
 
 
 def test_job_role_reaches_only_its_prefix_and_the_job_stores(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, names.settings)
     role = names("batch-job")
     assert clients.iam.list_role_policies(RoleName=role)["PolicyNames"] == [
-        "data-bucket-and-toil-job-stores"]
+        "data-bucket-and-toil-job-stores"
+    ]
     assert clients.iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
     document = role_policy(clients, role, "data-bucket-and-toil-job-stores")
     resources, actions = resources_and_actions(document)
-    assert resources == {f"arn:aws:s3:::{names.bucket}", f"arn:aws:s3:::{names.bucket}/cohort-a/*",
-                         names.jobstores, names.jobstores + "/*"}
+    assert resources == {
+        f"arn:aws:s3:::{names.bucket}",
+        f"arn:aws:s3:::{names.bucket}/cohort-a/*",
+        names.jobstores,
+        names.jobstores + "/*",
+    }
     assert all(a.startswith("s3:") and "*" not in a for a in actions)
     assert not {"s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy"} & actions
     listing = next(s for s in document["Statement"] if s["Sid"] == "ListDataPrefix")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["cohort-a/*"]}}
     trust: Any = clients.iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
-    assert trust["Statement"][0]["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
 def test_job_role_without_prefix_lists_the_whole_bucket(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, {**names.settings, "bucket": names.bucket})
     document = role_policy(clients, names("batch-job"), "data-bucket-and-toil-job-stores")
     listing = next(s for s in document["Statement"] if s["Sid"] == "ListDataPrefix")
@@ -317,7 +372,8 @@ def test_job_role_without_prefix_lists_the_whole_bucket(
 
 
 def test_leader_role_submits_only_to_the_worker_queue(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, names.settings)
     document = role_policy(clients, names("batch-leader"), "submit-toil-jobs")
     resources, actions = resources_and_actions(document)
@@ -326,32 +382,44 @@ def test_leader_role_submits_only_to_the_worker_queue(
     passing = next(s for s in document["Statement"] if s["Action"] == "iam:PassRole")
     assert passing["Resource"] == f"arn:aws:iam::{ACCOUNT}:role/{names('batch-job')}"
     assert {"s3:CreateBucket", "s3:DeleteBucket"} <= actions
-    bucket_level = next(s for s in document["Statement"]
-                        if s["Sid"] == "CreateAndDestroyToilJobStoreBuckets")
+    bucket_level = next(
+        s for s in document["Statement"] if s["Sid"] == "CreateAndDestroyToilJobStoreBuckets"
+    )
     assert bucket_level["Resource"] == names.jobstores
     assert clients.iam.list_role_policies(RoleName=names("batch-leader"))["PolicyNames"] == [
-        "data-bucket-and-toil-job-stores", "submit-toil-jobs"]
+        "data-bucket-and-toil-job-stores",
+        "submit-toil-jobs",
+    ]
 
 
 def test_setup_repairs_what_was_changed_by_hand(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, names.settings)
     clients.s3.delete_public_access_block(Bucket=names.bucket)
-    clients.iam.put_role_policy(RoleName=names("batch-job"),
-                                PolicyName="data-bucket-and-toil-job-stores",
-                                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                                    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    clients.iam.put_role_policy(
+        RoleName=names("batch-job"),
+        PolicyName="data-bucket-and-toil-job-stores",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+    )
     plan = plan_setup(names.settings, clients, options)
     assert [str(a) for a in plan.actions] == [
         f"~ update S3 bucket {names.bucket}: block all public access",
         f"~ update IAM role {names('batch-job')}: write inline policy "
-        "data-bucket-and-toil-job-stores"]
+        "data-bucket-and-toil-job-stores",
+    ]
     apply_setup(plan)
     assert plan_setup(names.settings, clients, options).actions == ()
 
 
 def test_setup_refuses_a_same_named_resource_it_did_not_create(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     clients.iam.create_role(RoleName=names("batch-job"), AssumeRolePolicyDocument="{}")
     with pytest.raises(AwsError) as raised:
         plan_setup(names.settings, clients, options)
@@ -365,7 +433,8 @@ def test_setup_refuses_a_same_named_resource_it_did_not_create(
 
 
 def test_setup_in_a_second_region_needs_its_own_prefix(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     set_up(clients, options, names.settings)
     second = {**names.settings, "region": "us-east-1", "bucket": names.bucket + "-us"}
     with pytest.raises(AwsError, match=f"belongs to the fs-cwl setup of region {REGION}"):
@@ -373,13 +442,17 @@ def test_setup_in_a_second_region_needs_its_own_prefix(
 
 
 def test_a_bucket_the_user_owns_is_used_and_kept(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
-    clients.s3.create_bucket(Bucket=names.bucket,
-                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
+    clients.s3.create_bucket(
+        Bucket=names.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     plan = plan_setup(names.settings, clients, options)
     assert "S3 bucket" not in {a.resource for a in plan.actions}
-    assert f"S3 bucket {names.bucket} exists and was not created by setup: used as it is; " \
-           "teardown leaves it" in plan.notes
+    assert (
+        f"S3 bucket {names.bucket} exists and was not created by setup: used as it is; "
+        "teardown leaves it" in plan.notes
+    )
     apply_setup(plan)
     apply_teardown(plan_teardown(names.settings, clients, delete_bucket=True, options=options))
     assert names.bucket in inventory(clients)["buckets"]
@@ -387,15 +460,27 @@ def test_a_bucket_the_user_owns_is_used_and_kept(
 
 def deny(clients: AwsClients, operation: str) -> None:
     """Make ``operation`` fail as it does for a caller without the permission."""
+
     def refuse(**_kwargs: object) -> None:
-        raise ClientError({"Error": {"Code": "AccessDenied", "Message": (
-            f"User: arn:aws:iam::{ACCOUNT}:user/someone is not authorized to perform: "
-            f"iam:{operation}")}}, operation)
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "AccessDenied",
+                    "Message": (
+                        f"User: arn:aws:iam::{ACCOUNT}:user/someone is not authorized to perform: "
+                        f"iam:{operation}"
+                    ),
+                }
+            },
+            operation,
+        )
+
     clients.iam.meta.events.register(f"before-call.iam.{operation}", refuse)
 
 
 def test_access_denied_names_the_missing_permission_and_setup_resumes(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     deny(clients, "CreateRole")
     plan = plan_setup(names.settings, clients, options)
     with pytest.raises(AwsError) as raised:
@@ -408,23 +493,34 @@ def test_access_denied_names_the_missing_permission_and_setup_resumes(
     assert len(resumed.actions) == 11 and resumed.actions[0].name == names("batch-service")
 
 
-def test_security_group_deletion_waits_for_machines_to_go(clients: AwsClients,
-                                                          names: Names) -> None:
+def test_security_group_deletion_waits_for_machines_to_go(
+    clients: AwsClients, names: Names
+) -> None:
     pauses: list[float] = []
-    patient = SetupOptions(iam_settle_seconds=0, poll_seconds=0.5, timeout_seconds=60,
-                           sleep=pauses.append)
+    patient = SetupOptions(
+        iam_settle_seconds=0, poll_seconds=0.5, timeout_seconds=60, sleep=pauses.append
+    )
     set_up(clients, patient, names.settings)
     refusals = iter([True, True])
 
     def still_in_use(**_kwargs: object) -> None:
         if next(refusals, False):
-            raise ClientError({"Error": {"Code": "DependencyViolation", "Message": (
-                "resource sg-1 has a dependent object")}}, "DeleteSecurityGroup")
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "DependencyViolation",
+                        "Message": ("resource sg-1 has a dependent object"),
+                    }
+                },
+                "DeleteSecurityGroup",
+            )
+
     clients.ec2.meta.events.register("before-call.ec2.DeleteSecurityGroup", still_in_use)
     apply_teardown(plan_teardown(names.settings, clients, options=patient))
     assert pauses == [0.5, 0.5]
     assert not clients.ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": [names("batch")]}])["SecurityGroups"]
+        Filters=[{"Name": "group-name", "Values": [names("batch")]}]
+    )["SecurityGroups"]
 
 
 def test_missing_region_names_flag_and_variable() -> None:
@@ -433,13 +529,17 @@ def test_missing_region_names_flag_and_variable() -> None:
     assert "--region / FS_CWL_REGION" in str(raised.value)
 
 
-@pytest.mark.parametrize(("bucket", "expected"), [
-    ("Bad_Bucket", "'Bad_Bucket' is not a valid S3 bucket name"),
-    ("two..dots", "'two..dots' is not a valid S3 bucket name"),
-    ("s3://ok-bucket/a/b/", None),
-])
-def test_bucket_setting_is_checked(clients: AwsClients, options: SetupOptions, names: Names,
-                                   bucket: str, expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("bucket", "expected"),
+    [
+        ("Bad_Bucket", "'Bad_Bucket' is not a valid S3 bucket name"),
+        ("two..dots", "'two..dots' is not a valid S3 bucket name"),
+        ("s3://ok-bucket/a/b/", None),
+    ],
+)
+def test_bucket_setting_is_checked(
+    clients: AwsClients, options: SetupOptions, names: Names, bucket: str, expected: str | None
+) -> None:
     settings = {**names.settings, "bucket": bucket}
     if expected is None:
         assert plan_setup(settings, clients, options).settings["bucket"] == "ok-bucket/a/b"
@@ -449,35 +549,51 @@ def test_bucket_setting_is_checked(clients: AwsClients, options: SetupOptions, n
     assert "--bucket / FS_CWL_BUCKET" in str(raised.value)
 
 
-def test_resource_prefix_is_checked(clients: AwsClients, options: SetupOptions,
-                                    names: Names) -> None:
+def test_resource_prefix_is_checked(
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     with pytest.raises(AwsError, match="'Bad--Prefix' must be 3-20 lower-case") as raised:
         plan_setup({**names.settings, "resource_prefix": "Bad--Prefix"}, clients, options)
     assert "--resource-prefix / FS_CWL_RESOURCE_PREFIX" in str(raised.value)
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"root_volume_gib": 20}, "--root-volume-gib: 20 is below the AMI's 30 GiB root snapshot"),
-    ({"max_vcpus": 0}, "--max-vcpus: 0 leaves the compute environments no machine at all"),
-    ({"instance_types": ()}, "--instance-types: give at least one EC2 instance type"),
-])
-def test_sizes_are_checked_before_asking_aws(moto_account: None, changes: dict[str, Any],
-                                            expected: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"root_volume_gib": 20}, "--root-volume-gib: 20 is below the AMI's 30 GiB root snapshot"),
+        ({"max_vcpus": 0}, "--max-vcpus: 0 leaves the compute environments no machine at all"),
+        ({"instance_types": ()}, "--instance-types: give at least one EC2 instance type"),
+    ],
+)
+def test_sizes_are_checked_before_asking_aws(
+    moto_account: None, changes: dict[str, Any], expected: str
+) -> None:
     with pytest.raises(AwsError, match=expected):
-        plan_setup({"region": REGION}, connect({"region": REGION}),
-                   SetupOptions(**changes))
+        plan_setup({"region": REGION}, connect({"region": REGION}), SetupOptions(**changes))
 
 
-@pytest.mark.parametrize(("error", "expected"), [
-    (NoCredentialsError(), "look up things failed: no AWS credentials found\nconfigure "
-                           "credentials through the standard AWS chain"),
-    (ClientError({"Error": {"Code": "ExpiredToken", "Message": "token expired"}}, "GetRole"),
-     "look up things failed: ExpiredToken: token expired\nyour AWS credentials are invalid"),
-    (ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}},
-                 "CreateComputeEnvironment"),
-     "missing permission: batch:CreateComputeEnvironment (with batch:TagResource, "
-     "iam:PassRole)"),
-])
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            NoCredentialsError(),
+            "look up things failed: no AWS credentials found\nconfigure "
+            "credentials through the standard AWS chain",
+        ),
+        (
+            ClientError({"Error": {"Code": "ExpiredToken", "Message": "token expired"}}, "GetRole"),
+            "look up things failed: ExpiredToken: token expired\nyour AWS credentials are invalid",
+        ),
+        (
+            ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+                "CreateComputeEnvironment",
+            ),
+            "missing permission: batch:CreateComputeEnvironment (with batch:TagResource, "
+            "iam:PassRole)",
+        ),
+    ],
+)
 def test_aws_errors_say_what_failed_and_how_to_fix_it(error: Exception, expected: str) -> None:
     with pytest.raises(AwsError) as raised, aws_errors("look up things"):
         raise error
@@ -486,8 +602,13 @@ def test_aws_errors_say_what_failed_and_how_to_fix_it(error: Exception, expected
 
 
 def test_aws_error_carries_code_status_and_missing_permission() -> None:
-    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"},
-                          "ResponseMetadata": {"HTTPStatusCode": 403}}, "CreateRole")
+    denied = ClientError(
+        {
+            "Error": {"Code": "AccessDenied", "Message": "no"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        },
+        "CreateRole",
+    )
     failure = aws_error("create IAM role r", denied)
     assert (failure.code, failure.detail, failure.status) == ("AccessDenied", "no", 403)
     assert failure.permission == ("iam:CreateRole", "iam:TagRole")
@@ -511,7 +632,8 @@ def test_aws_errors_look_behind_boto3_transfer_errors_and_name_lost_connections(
 
 
 def test_operator_policy_grants_every_call_setup_and_teardown_make(
-        clients: AwsClients, options: SetupOptions, names: Names) -> None:
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
     calls = record_calls(clients)
     set_up(clients, options, names.settings)
     clients.s3.put_object(Bucket=names.bucket, Key="cohort-a/x", Body=b"x")

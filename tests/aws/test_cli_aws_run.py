@@ -80,9 +80,20 @@ def batch(freesurfer: FreeSurfer, tmp_path: Path) -> Iterator[LocalBatch]:
 
 
 def aws_args(batch: LocalBatch) -> list[str]:
-    return ["--backend", "aws", "--queue", batch.queue.name, "--region", REGION,
-            "--bucket", f"{BUCKET}/{PREFIX}", "--job-role-arn", batch.queue.role_arn,
-            "--image", IMAGE]
+    return [
+        "--backend",
+        "aws",
+        "--queue",
+        batch.queue.name,
+        "--region",
+        REGION,
+        "--bucket",
+        f"{BUCKET}/{PREFIX}",
+        "--job-role-arn",
+        batch.queue.role_arn,
+        "--image",
+        IMAGE,
+    ]
 
 
 def keys(s3: S3Client, prefix: str) -> dict[str, str]:
@@ -90,7 +101,7 @@ def keys(s3: S3Client, prefix: str) -> dict[str, str]:
     found = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
         for item in page.get("Contents", []):
-            found[item["Key"][len(prefix):]] = item["ETag"]
+            found[item["Key"][len(prefix) :]] = item["ETag"]
     return found
 
 
@@ -101,7 +112,8 @@ def tree(folder: Path, tops: list[str]) -> dict[str, str]:
         for path in sorted((folder / top).rglob("*")):
             if path.is_file():
                 files[path.relative_to(folder).as_posix()] = hashlib.sha256(
-                    path.read_bytes()).hexdigest()
+                    path.read_bytes()
+                ).hexdigest()
     return files
 
 
@@ -110,8 +122,7 @@ def batch_requests(batch: LocalBatch) -> str:
     backend = batch_backends[DEFAULT_ACCOUNT_ID][REGION]
     seen: list[Any] = [d.describe() for d in backend._job_definitions.values()]
     seen += [job.describe() for job in backend._jobs.values()]
-    seen += [[launch.command, launch.environment, launch.image]
-             for launch in batch.docker.launches]
+    seen += [[launch.command, launch.environment, launch.image] for launch in batch.docker.launches]
     return json.dumps(seen, default=str)
 
 
@@ -124,16 +135,22 @@ def files_with(secret: str, folders: list[Path]) -> list[Path]:
     return found
 
 
-def start_local_run(freesurfer: FreeSurfer, tmp_path: Path,
-                    license_file: Path) -> tuple[subprocess.Popen[str], Path]:
+def start_local_run(
+    freesurfer: FreeSurfer, tmp_path: Path, license_file: Path
+) -> tuple[subprocess.Popen[str], Path]:
     """The local backend on the same cohort (cwltool), to compare file lists with."""
     folder = tmp_path / "local"
     folder.mkdir()
     cohort = write_cohort(folder, folder / "results")
     env = runner_env(freesurfer, folder / "calls", license_file)
-    process = subprocess.Popen([str(RUNNER), str(cohort), "--engine", "cwltool", "--jobs", "3"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [str(RUNNER), str(cohort), "--engine", "cwltool", "--jobs", "3"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     return process, folder / "results"
 
 
@@ -154,7 +171,9 @@ def check_job_order(path: Path) -> None:
         folder = f"s3://{BUCKET}/{PREFIX}/inputs/{record['subject_id']}/"
         assert all(image["location"].startswith(folder) for image in images), record
     assert order["fs_license"] == {
-        "class": "File", "location": f"s3://{BUCKET}/{PREFIX}/secrets/freesurfer-license.txt"}
+        "class": "File",
+        "location": f"s3://{BUCKET}/{PREFIX}/secrets/freesurfer-license.txt",
+    }
 
 
 def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> None:
@@ -167,19 +186,22 @@ def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> N
         assert launch.exit_code == 0, launch.container_name
         assert launch.image == IMAGE
     assert stages == {**dict.fromkeys(STAGE_OF_DOUBLE.values(), 3), "group_tables": 1}
-    calls = Counter((c["subject"], STAGE_OF_DOUBLE[c["stage"]])
-                    for c in read_calls(tmp_path / "calls"))
+    calls = Counter(
+        (c["subject"], STAGE_OF_DOUBLE[c["stage"]]) for c in read_calls(tmp_path / "calls")
+    )
     assert set(calls.values()) == {1} and len(calls) == 15
     batch_ids = [job["batch_job_id"] for job in summary["batch_jobs"]]
     assert len(batch_ids) == 16 and all(batch_ids)
-    assert {job["subject"] for job in summary["batch_jobs"] if job["stage"] != "group"} == \
-        set(SUBJECTS)
+    assert {job["subject"] for job in summary["batch_jobs"] if job["stage"] != "group"} == set(
+        SUBJECTS
+    )
     client = batch_client(batch.moto.endpoint_url)
     assert client.describe_job_definitions(status="ACTIVE")["jobDefinitions"] == []
 
 
-def check_report_lists_batch_jobs(report: Path, record: dict[str, Any],
-                                  summary: dict[str, Any]) -> None:
+def check_report_lists_batch_jobs(
+    report: Path, record: dict[str, Any], summary: dict[str, Any]
+) -> None:
     """Each stage's Batch job id is in the run record and in its cell of the report."""
     page = report.read_text()
     for job in summary["batch_jobs"]:
@@ -210,21 +232,31 @@ def check_results(s3: S3Client, summary: dict[str, Any], local: Path, results: P
 
 @pytest.mark.aws
 @pytest.mark.e2e
-def test_cohort_on_local_batch(freesurfer: FreeSurfer, batch: LocalBatch, seaweedfs: S3Server,
-                               tmp_path: Path, license_file: Path) -> None:
+def test_cohort_on_local_batch(
+    freesurfer: FreeSurfer,
+    batch: LocalBatch,
+    seaweedfs: S3Server,
+    tmp_path: Path,
+    license_file: Path,
+) -> None:
     local_run, local_results = start_local_run(freesurfer, tmp_path, license_file)
     results = tmp_path / "results"
     cohort = write_cohort(tmp_path, results)
-    env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
-                             license_file)
+    env = runner_environment(
+        batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
+    )
     result = run_cli([str(cohort), "--json", *aws_args(batch)], env)
     assert result.returncode == 0, result.stderr[-6000:]
     summary = json.loads(result.stdout)
     assert summary["counts"]["done"] == 3 and summary["group"] == "done"
     s3 = s3_client(seaweedfs.endpoint_url)
     assert set(keys(s3, f"{PREFIX}/inputs/")) == {
-        "sub-01/sub-01_T1w.nii.gz", "sub-02/sub-02_T1w.nii.gz", "sub-02/sub-01_T1w.nii.gz",
-        "sub-03/sub-03_run-1_T1w.nii.gz", "sub-03/sub-03_run-2_T1w.nii.gz"}
+        "sub-01/sub-01_T1w.nii.gz",
+        "sub-02/sub-02_T1w.nii.gz",
+        "sub-02/sub-01_T1w.nii.gz",
+        "sub-03/sub-03_run-1_T1w.nii.gz",
+        "sub-03/sub-03_run-2_T1w.nii.gz",
+    }
     check_job_order(results / ".fs-cwl" / "aws" / "job.yml")
     assert "sub-02: autorecon_lh done" in result.stderr
     check_batch(batch, tmp_path, summary)
@@ -240,20 +272,36 @@ def test_cohort_on_local_batch(freesurfer: FreeSurfer, batch: LocalBatch, seawee
     fetched = run_cli(["fetch", summary["results"], str(tmp_path / "fetched")], env, 120)
     assert fetched.returncode == 0, fetched.stderr[-3000:]
     assert json.loads(fetched.stdout)["subjects"] == SUBJECTS
-    assert tree(tmp_path / "fetched", [*SUBJECTS, "group"]) == tree(results,
-                                                                    [*SUBJECTS, "group"])
-    stats = run_cli(["fetch", str(cohort), "--stats-only", str(tmp_path / "stats"),
-                     "--bucket", f"{BUCKET}/{PREFIX}"], env, 120)
+    assert tree(tmp_path / "fetched", [*SUBJECTS, "group"]) == tree(results, [*SUBJECTS, "group"])
+    stats = run_cli(
+        [
+            "fetch",
+            str(cohort),
+            "--stats-only",
+            str(tmp_path / "stats"),
+            "--bucket",
+            f"{BUCKET}/{PREFIX}",
+        ],
+        env,
+        120,
+    )
     assert stats.returncode == 0, stats.stderr[-3000:]
-    fetched_stats = [p.relative_to(tmp_path / "stats").as_posix()
-                     for p in (tmp_path / "stats").rglob("*") if p.is_file()]
+    fetched_stats = [
+        p.relative_to(tmp_path / "stats").as_posix()
+        for p in (tmp_path / "stats").rglob("*")
+        if p.is_file()
+    ]
     assert any(name.startswith("group/") for name in fetched_stats)
     assert all(re.match(r"(sub-0\d/stats|group)/", name) for name in fetched_stats)
     # The license's content reached no Batch request, log, output or message.
     assert SECRET not in batch_requests(batch)
     assert SECRET not in result.stdout + result.stderr
-    assert files_with(SECRET, [results, tmp_path / "fetched", tmp_path / "batch-jobs",
-                               tmp_path / "cache"]) == []
+    assert (
+        files_with(
+            SECRET, [results, tmp_path / "fetched", tmp_path / "batch-jobs", tmp_path / "cache"]
+        )
+        == []
+    )
     # A second run finds the results in place and submits nothing.
     launches = len(batch.docker.launches)
     again = run_cli([str(cohort), "--json", *aws_args(batch)], env, 120)
@@ -262,25 +310,35 @@ def test_cohort_on_local_batch(freesurfer: FreeSurfer, batch: LocalBatch, seawee
     assert len(batch.docker.launches) == launches
 
 
-def unreachable_batch_run(seaweedfs: S3Server, tmp_path: Path, license_file: Path,
-                          prefix: str) -> tuple[Path, dict[str, str], list[str]]:
+def unreachable_batch_run(
+    seaweedfs: S3Server, tmp_path: Path, license_file: Path, prefix: str
+) -> tuple[Path, dict[str, str], list[str]]:
     """A cohort's results folder, an environment whose Batch answers nothing, and the
     ``--backend aws`` arguments (bucket ``BUCKET/prefix``) but for the queue settings."""
     results = tmp_path / "results"
     cohort = write_cohort(tmp_path, results)
-    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path,
-                             license_file)
-    args = [str(cohort), "--backend", "aws", "--region", REGION, "--bucket",
-            f"{BUCKET}/{prefix}", "--job-role-arn", "arn:aws:iam::123456789012:role/x",
-            "--image", IMAGE]
+    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path, license_file)
+    args = [
+        str(cohort),
+        "--backend",
+        "aws",
+        "--region",
+        REGION,
+        "--bucket",
+        f"{BUCKET}/{prefix}",
+        "--job-role-arn",
+        "arn:aws:iam::123456789012:role/x",
+        "--image",
+        IMAGE,
+    ]
     return results, env, args
 
 
 @pytest.mark.aws
 def test_missing_queue_is_reported_before_any_upload(
-        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
-    results, env, args = unreachable_batch_run(seaweedfs, tmp_path, license_file,
-                                               "missing-queue")
+    seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
+    results, env, args = unreachable_batch_run(seaweedfs, tmp_path, license_file, "missing-queue")
     result = run_cli(args, env, 60)
     assert result.returncode == 2, result.stderr
     assert "--queue" in result.stderr and "FS_CWL_QUEUE" in result.stderr
@@ -308,19 +366,26 @@ def write_bids_cohort(folder: Path, output: Path) -> Path:
         (bids / name).parent.mkdir(parents=True, exist_ok=True)
         (bids / name).write_bytes((EXAMPLE_DATA / example).read_bytes())
     (bids / "dataset_description.json").write_text(
-        json.dumps({"Name": "example", "BIDSVersion": "1.8.0"}))
+        json.dumps({"Name": "example", "BIDSVersion": "1.8.0"})
+    )
     path = folder / "cohort.yml"
     path.write_text(f"bids: {bids}\nfreesurfer: {{three_tesla: true}}\noutput: {output}\n")
     return path
 
 
 def detach_args(batch: LocalBatch, leader_queue: str, leader_role: str) -> list[str]:
-    return [*aws_args(batch), "--detach", "--leader-queue", leader_queue,
-            "--leader-role-arn", leader_role, "--json"]
+    return [
+        *aws_args(batch),
+        "--detach",
+        "--leader-queue",
+        leader_queue,
+        "--leader-role-arn",
+        leader_role,
+        "--json",
+    ]
 
 
-def wait_for_leader(batch: LocalBatch, job_id: str, env: dict[str, str],
-                    results: str) -> list[str]:
+def wait_for_leader(batch: LocalBatch, job_id: str, env: dict[str, str], results: str) -> list[str]:
     """Poll ``status`` until the leader job stops; the status lines seen on the way."""
     client = batch_client(batch.moto.endpoint_url)
     deadline, seen = time.monotonic() + LEADER_TIMEOUT_S, []
@@ -338,12 +403,14 @@ def wait_for_leader(batch: LocalBatch, job_id: str, env: dict[str, str],
 @pytest.mark.aws
 @pytest.mark.e2e
 def test_detached_run_is_followed_and_fetched_from_anywhere(
-        batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+    batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
     leader_queue = create_batch_queue(batch.moto.endpoint_url, "fs-cwl-test-leader")
     results = tmp_path / "results"
     cohort = write_bids_cohort(tmp_path, results)
-    env = runner_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path,
-                             license_file)
+    env = runner_environment(
+        batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
+    )
     args = [str(cohort), *detach_args(batch, leader_queue.name, leader_queue.role_arn)]
     submitted = run_cli(args, env, 120)
     assert submitted.returncode == 0, submitted.stderr[-4000:]
@@ -363,12 +430,15 @@ def test_detached_run_is_followed_and_fetched_from_anywhere(
     assert leader["status"] == "SUCCEEDED", leader.get("statusReason")
     assert leader["jobQueue"].endswith(f"/{leader_queue.name}")
     [definition] = client.describe_job_definitions(
-        jobDefinitionName=f"fs-cwl-leader-{summary['run']}")["jobDefinitions"]
+        jobDefinitionName=f"fs-cwl-leader-{summary['run']}"
+    )["jobDefinitions"]
     assert definition["containerProperties"]["jobRoleArn"] == leader_queue.role_arn
     assert definition["status"] == "INACTIVE"  # the leader deregistered it
-    assert [launch.command for launch in batch.docker.launches
-            if launch.container_name.startswith("fs-cwl-leader-")] == [
-        ("fs-cwl-run", "aws", "lead", uri.rstrip("/"))]
+    assert [
+        launch.command
+        for launch in batch.docker.launches
+        if launch.container_name.startswith("fs-cwl-leader-")
+    ] == [("fs-cwl-run", "aws", "lead", uri.rstrip("/"))]
     # status read the published record while the leader ran, and reads the final one now.
     assert any("leader Batch job" in text for text in seen), seen
     final = run_cli(["status", uri, "--json"], env, 60)
@@ -376,19 +446,32 @@ def test_detached_run_is_followed_and_fetched_from_anywhere(
     record = json.loads(final.stdout)
     assert record["leader"] == f"leader Batch job {job_id}: SUCCEEDED"
     assert record["group_status"] == "done"
-    assert all(st["status"] == "done" and st["batch_jobs"]
-               for s in record["subjects"] for st in s["stages"])
+    assert all(
+        st["status"] == "done" and st["batch_jobs"]
+        for s in record["subjects"]
+        for st in s["stages"]
+    )
     # Results and report in S3, fetched from anywhere; nothing left behind on Batch.
     prefix = uri.removeprefix(f"s3://{BUCKET}/")
     remote = keys(s3_client(seaweedfs.endpoint_url), prefix)
-    assert {"report.html", "logs/run.json", "logs/toil.log", "logs/batch-jobs.json",
-            "group/qc.tsv", "dataset_description.json"} <= set(remote)
+    assert {
+        "report.html",
+        "logs/run.json",
+        "logs/toil.log",
+        "logs/batch-jobs.json",
+        "group/qc.tsv",
+        "dataset_description.json",
+    } <= set(remote)
     # The run of a BIDS cohort ends as the local backend's does: with the derivatives' description.
-    description = s3_client(seaweedfs.endpoint_url).get_object(
-        Bucket=BUCKET, Key=f"{prefix}dataset_description.json")["Body"].read()
+    description = (
+        s3_client(seaweedfs.endpoint_url)
+        .get_object(Bucket=BUCKET, Key=f"{prefix}dataset_description.json")["Body"]
+        .read()
+    )
     assert json.loads(description)["DatasetType"] == "derivative"
     assert json.loads(description)["SourceDatasets"] == [
-        {"URL": (tmp_path / "bids").resolve().as_uri()}]
+        {"URL": (tmp_path / "bids").resolve().as_uri()}
+    ]
     fetched = run_cli(["fetch", uri, str(tmp_path / "fetched")], env, 120)
     assert fetched.returncode == 0, fetched.stderr[-3000:]
     check_finished(tmp_path / "fetched", SUBJECTS)
@@ -401,7 +484,8 @@ def test_detached_run_is_followed_and_fetched_from_anywhere(
 
 @pytest.mark.aws
 def test_detach_without_leader_queue_fails_before_any_upload(
-        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
+    seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
     results, env, args = unreachable_batch_run(seaweedfs, tmp_path, license_file, "no-leader")
     args += ["--queue", "q", "--detach"]
     result = run_cli(args, env, 60)
@@ -409,21 +493,22 @@ def test_detach_without_leader_queue_fails_before_any_upload(
     assert "--leader-queue" in result.stderr and "FS_CWL_LEADER_QUEUE" in result.stderr
     bad_role = run_cli([*args, "--leader-queue", "lq", "--leader-role-arn", "leader"], env, 60)
     assert bad_role.returncode == 2, bad_role.stderr
-    assert "--leader-role-arn / FS_CWL_LEADER_ROLE_ARN: 'leader' is not an IAM role ARN" in \
-        bad_role.stderr
+    assert (
+        "--leader-role-arn / FS_CWL_LEADER_ROLE_ARN: 'leader' is not an IAM role ARN"
+        in bad_role.stderr
+    )
     assert keys(s3_client(seaweedfs.endpoint_url), "no-leader/") == {}
     assert not results.exists()
 
 
 @pytest.mark.aws
 def test_status_of_results_without_a_record_exits_2(
-        seaweedfs: S3Server, tmp_path: Path, license_file: Path) -> None:
-    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path,
-                             license_file)
+    seaweedfs: S3Server, tmp_path: Path, license_file: Path
+) -> None:
+    env = runner_environment("http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path, license_file)
     result = run_cli(["status", f"s3://{BUCKET}/{PREFIX}/outputs/nothing-here/"], env, 60)
     assert result.returncode == 2, result.stderr
-    assert f"no run record under s3://{BUCKET}/{PREFIX}/outputs/nothing-here/ yet" in \
-        result.stderr
+    assert f"no run record under s3://{BUCKET}/{PREFIX}/outputs/nothing-here/ yet" in result.stderr
 
 
 # --- the pieces, without servers ---------------------------------------------------------
@@ -453,8 +538,9 @@ is completely failed
 
 
 def test_log_tracker_attributes_stages_to_subjects() -> None:
-    run = state.RunRecord("c", "o", "aws", "toil",
-                          subjects=[state.SubjectRecord(s) for s in ("sub-01", "sub-02")])
+    run = state.RunRecord(
+        "c", "o", "aws", "toil", subjects=[state.SubjectRecord(s) for s in ("sub-01", "sub-02")]
+    )
     said: list[str] = []
     tracker = ToilLogTracker(run, said.append)
     for line in TOIL_LOG.replace("\\\n", "").splitlines(keepends=True):
@@ -476,8 +562,9 @@ def test_run_id_is_stable_short_and_valid(tmp_path: Path, license_file: Path) ->
     order = job_order(cohort, license_file)
     bucket = S3Uri("bucket", "prefix")
     first = run_id(cohort, order, bucket, "fs-cwl-", "cwl")
-    assert first == run_id(cohort, job_order(cohort, tmp_path / "elsewhere"), bucket,
-                           "fs-cwl-", "cwl")
+    assert first == run_id(
+        cohort, job_order(cohort, tmp_path / "elsewhere"), bucket, "fs-cwl-", "cwl"
+    )
     assert first != run_id(cohort, order, bucket, "fs-cwl-", "other cwl")
     long_prefix = "x" * 25 + "-"  # the longest check_settings accepts
     for prefix in ("fs-cwl-", long_prefix, ""):
@@ -486,9 +573,15 @@ def test_run_id_is_stable_short_and_valid(tmp_path: Path, license_file: Path) ->
 
 
 def test_toil_environment_keeps_freesurfer_and_keys_at_home() -> None:
-    base = {"PATH": "/opt/fs/bin:/usr/bin", "FREESURFER_HOME": "/opt/fs", "FS_LICENSE": "/l",
-            "SUBJECTS_DIR": "/s", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
-            "AWS_DEFAULT_REGION": "us-east-1"}
+    base = {
+        "PATH": "/opt/fs/bin:/usr/bin",
+        "FREESURFER_HOME": "/opt/fs",
+        "FS_LICENSE": "/l",
+        "SUBJECTS_DIR": "/s",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     env = toil_environment(base, "image:tag")
     assert not {"FREESURFER_HOME", "FS_LICENSE", "SUBJECTS_DIR"} & set(env)
     assert "/opt/fs/bin" not in env["PATH"].split(os.pathsep)
@@ -507,8 +600,7 @@ def test_check_verifies_single_and_multipart_etags(tmp_path: Path) -> None:
     single = RemoteFile("k", "k", len(data), hashlib.md5(data).hexdigest())
     assert check(path, single, None) == "md5"
     part = 1_000_000
-    digests = b"".join(hashlib.md5(data[i:i + part]).digest()
-                       for i in range(0, len(data), part))
+    digests = b"".join(hashlib.md5(data[i : i + part]).digest() for i in range(0, len(data), part))
     multi = RemoteFile("k", "k", len(data), f"{hashlib.md5(digests).hexdigest()}-3")
     assert check(path, multi, part) == "multipart-md5"
     assert check(path, multi, None) == "size"
@@ -530,8 +622,13 @@ def test_default_image_is_this_package_tagged_with_toils_commit(
 
     for name in ("FS_CWL_IMAGE", "FS_CWL_JOBSTORE_PREFIX"):
         monkeypatch.delenv(name, raising=False)
-    flags = {"region": REGION, "queue": "q", "bucket": "my-bucket/p", "image": None,
-             "job_role_arn": "arn:aws:iam::123456789012:role/job"}
+    flags = {
+        "region": REGION,
+        "queue": "q",
+        "bucket": "my-bucket/p",
+        "image": None,
+        "job_role_arn": "arn:aws:iam::123456789012:role/job",
+    }
     settings = aws_settings(SettingValues(flags))
     assert settings.image == f"fs-cwl:{__version__}-toil-{toil.version.currentCommit}"
     assert aws_settings(SettingValues({**flags, "image": "x/y:1"})).image == "x/y:1"
@@ -542,16 +639,28 @@ def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyP
     from fs_cwl_runner.settings import SettingsError, SettingValues
 
     monkeypatch.delenv("FS_CWL_RETRIES", raising=False)
-    flags = {"region": REGION, "queue": "q", "bucket": "my-bucket/p", "image": "x/y:1",
-             "job_role_arn": "arn:aws:iam::123456789012:role/job", "retries": None}
+    flags = {
+        "region": REGION,
+        "queue": "q",
+        "bucket": "my-bucket/p",
+        "image": "x/y:1",
+        "job_role_arn": "arn:aws:iam::123456789012:role/job",
+        "retries": None,
+    }
     assert aws_settings(SettingValues(flags)).retry_count == 3
     assert aws_settings(SettingValues(flags, {"retries": "5"})).retry_count == 5
     monkeypatch.setenv("FS_CWL_RETRIES", "0")
     assert aws_settings(SettingValues(flags, {"retries": "5"})).retry_count == 0
     settings = aws_settings(SettingValues({**flags, "retries": "7"}))
     assert settings.retry_count == 7
-    toil = ToilRun(settings, "run", "s3://my-bucket/p/outputs/run/", Path("job.yml"),
-                   Path("messages.tsv"), restart=False)
+    toil = ToilRun(
+        settings,
+        "run",
+        "s3://my-bucket/p/outputs/run/",
+        Path("job.yml"),
+        Path("messages.tsv"),
+        restart=False,
+    )
     command = toil_command(toil, {})
     assert command[command.index("--retryCount") + 1] == "7"
     for bad in ("-1", "11", "two", "1.5"):

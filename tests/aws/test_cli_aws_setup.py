@@ -30,36 +30,53 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
 
 
 def cli_env(moto: MotoServer, config: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "FS_CWL_"))}
-    env.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL=moto.endpoint_url,
-               AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
-               AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-               FS_CWL_CONFIG=str(config), FS_CWL_REGION=REGION)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FS_CWL_"))}
+    env.update(
+        FAKE_CREDENTIALS,
+        AWS_ENDPOINT_URL=moto.endpoint_url,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        FS_CWL_CONFIG=str(config),
+        FS_CWL_REGION=REGION,
+    )
     return env
 
 
 def fs_cwl_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(RUNNER), *args], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [str(RUNNER), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def inventory(moto: MotoServer) -> dict[str, list[str]]:
     def client(service: str):  # type: ignore[no-untyped-def]
-        return boto3.client(service, endpoint_url=moto.endpoint_url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=moto.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
     batch, iam = client("batch"), client("iam")
     return {
         "buckets": [b["Name"] for b in client("s3").list_buckets()["Buckets"]],
         "queues": [q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]],
-        "environments": [c["computeEnvironmentName"] for c in
-                         batch.describe_compute_environments()["computeEnvironments"]],
-        "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]
-                  if r["RoleName"].startswith("fs-cwl")],
-        "profiles": [p["InstanceProfileName"] for p in
-                     iam.list_instance_profiles()["InstanceProfiles"]],
-        "templates": [t["LaunchTemplateName"] for t in
-                      client("ec2").describe_launch_templates()["LaunchTemplates"]],
+        "environments": [
+            c["computeEnvironmentName"]
+            for c in batch.describe_compute_environments()["computeEnvironments"]
+        ],
+        "roles": [
+            r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("fs-cwl")
+        ],
+        "profiles": [
+            p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]
+        ],
+        "templates": [
+            t["LaunchTemplateName"]
+            for t in client("ec2").describe_launch_templates()["LaunchTemplates"]
+        ],
     }
 
 
@@ -88,8 +105,13 @@ def test_setup_twice_then_teardown(moto: MotoServer, tmp_path: Path) -> None:
     assert json.loads(again.stdout)["done"] == []
     assert inventory(moto) == created
 
-    s3 = boto3.client("s3", endpoint_url=moto.endpoint_url, region_name=REGION,
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     s3.put_object(Bucket=BUCKET, Key="cohort-a/outputs/sub-01/stats/aseg.stats", Body=b"x")
     kept = fs_cwl_run("aws", "teardown", env=env)
     assert kept.returncode == 0, kept.stderr

@@ -59,28 +59,39 @@ def spot_batch(tmp_path: Path) -> Iterator[LocalBatch]:
 
 # --- Batch jobs as local processes -----------------------------------------------------
 
+
 def register_definition(batch: LocalBatch) -> str:
     """A job definition shaped like Toil's: mount points without ``readOnly``."""
     client = batch_client(batch.moto.endpoint_url)
     definition = client.register_job_definition(
-        jobDefinitionName="probe", type="container",
+        jobDefinitionName="probe",
+        type="container",
         containerProperties={
-            "image": "local/probe:1", "privileged": True,
+            "image": "local/probe:1",
+            "privileged": True,
             "volumes": [{"name": "mnt0", "host": {"sourcePath": "/tmp"}}],
             "mountPoints": [{"containerPath": "/tmp", "sourceVolume": "mnt0"}],
-            "resourceRequirements": [{"type": "MEMORY", "value": "64"},
-                                     {"type": "VCPU", "value": "1"}],
-            "environment": [{"name": "FROM_DEFINITION", "value": "definition"}]})
+            "resourceRequirements": [
+                {"type": "MEMORY", "value": "64"},
+                {"type": "VCPU", "value": "1"},
+            ],
+            "environment": [{"name": "FROM_DEFINITION", "value": "definition"}],
+        },
+    )
     return definition["jobDefinitionArn"]
 
 
 def submit(batch: LocalBatch, name: str, script: str, **environment: str) -> str:
     client = batch_client(batch.moto.endpoint_url)
     job = client.submit_job(
-        jobName=name, jobQueue=batch.queue.name, jobDefinition=register_definition(batch),
-        containerOverrides={"command": ["sh", "-c", script],
-                            "environment": [{"name": k, "value": v}
-                                            for k, v in environment.items()]})
+        jobName=name,
+        jobQueue=batch.queue.name,
+        jobDefinition=register_definition(batch),
+        containerOverrides={
+            "command": ["sh", "-c", script],
+            "environment": [{"name": k, "value": v} for k, v in environment.items()],
+        },
+    )
     return job["jobId"]
 
 
@@ -110,11 +121,15 @@ def alive(pid: int, grace_s: float = 5.0) -> bool:
 
 
 def test_job_runs_locally_with_its_environment_and_exit_code(
-        batch: LocalBatch, tmp_path: Path) -> None:
+    batch: LocalBatch, tmp_path: Path
+) -> None:
     marker = tmp_path / "marker.txt"
-    job_id = submit(batch, "probe-env",
-                    f'echo "$FROM_DEFINITION $FROM_JOB" > {marker}; echo to-log; exit 3',
-                    FROM_JOB="override")
+    job_id = submit(
+        batch,
+        "probe-env",
+        f'echo "$FROM_DEFINITION $FROM_JOB" > {marker}; echo to-log; exit 3',
+        FROM_JOB="override",
+    )
     job = wait_for_job(batch, job_id)
     assert job["status"] == "FAILED"
     assert job["container"]["exitCode"] == 3
@@ -170,8 +185,13 @@ def test_local_process_runner_missing_command(tmp_path: Path) -> None:
 
 def test_kill_session_ends_processes_in_other_groups(tmp_path: Path) -> None:
     runner = LocalProcessRunner(tmp_path, {"PATH": "/usr/bin:/bin"})
-    job = runner.start(JobSpec(name="tree", image="x", command=(
-        "sh", "-c", f"{OWN_GROUP_SLEEPER} & {OWN_GROUP_SLEEPER} & wait")))
+    job = runner.start(
+        JobSpec(
+            name="tree",
+            image="x",
+            command=("sh", "-c", f"{OWN_GROUP_SLEEPER} & {OWN_GROUP_SLEEPER} & wait"),
+        )
+    )
     leader = job.process.pid  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 10
@@ -202,14 +222,22 @@ ENCRYPTION_PROBE = textwrap.dedent("""
 
 @pytest.mark.parametrize("skip", [True, False])
 def test_start_up_hook_skips_bucket_settings_calls(
-        seaweedfs: S3Server, tmp_path: Path, skip: bool) -> None:
-    env = toil_environment(os.environ, "http://127.0.0.1:9", seaweedfs.endpoint_url,
-                           tmp_path / "aws")
+    seaweedfs: S3Server, tmp_path: Path, skip: bool
+) -> None:
+    env = toil_environment(
+        os.environ, "http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path / "aws"
+    )
     if not skip:
         env.pop("S3_COMPAT_SKIP_OPERATIONS")
     env["AWS_MAX_ATTEMPTS"] = "1"
-    result = subprocess.run([sys.executable, "-c", ENCRYPTION_PROBE, f"hook-{skip}".lower()],
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", ENCRYPTION_PROBE, f"hook-{skip}".lower()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if skip:
         assert result.returncode == 0, result.stderr
         assert result.stdout == "configured\n"
@@ -262,22 +290,28 @@ def write_workflow(folder: Path, source_url: str) -> tuple[Path, Path]:
     workflow.write_text(SCATTER_WORKFLOW)
     job = folder / "job.yml"
     with job.open("w") as out:
-        YAML().dump({"source": {"class": "File", "location": source_url},
-                     "labels": LABELS}, out)
+        YAML().dump({"source": {"class": "File", "location": source_url}, "labels": LABELS}, out)
     return workflow, job
 
 
-def run_scatter(batch: LocalBatch, seaweedfs: S3Server, work: Path, name: str
-                ) -> tuple[subprocess.CompletedProcess[str], S3Client]:
+def run_scatter(
+    batch: LocalBatch, seaweedfs: S3Server, work: Path, name: str
+) -> tuple[subprocess.CompletedProcess[str], S3Client]:
     """The 3-way scatter on the local Batch queue; its S3 client and Toil's result."""
     s3 = s3_client(seaweedfs.endpoint_url)
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="in/source.txt", Body=INPUT_TEXT.encode())
     workflow, job = write_workflow(work / "cwl", f"s3://{name}/in/source.txt")
-    env = toil_environment(os.environ, batch.moto.endpoint_url, seaweedfs.endpoint_url,
-                           work / "aws")
-    args = [*toil_aws_batch_args(batch.queue, f"{name}-store", work),
-            "--destBucket", f"s3://{name}/out/", str(workflow), str(job)]
+    env = toil_environment(
+        os.environ, batch.moto.endpoint_url, seaweedfs.endpoint_url, work / "aws"
+    )
+    args = [
+        *toil_aws_batch_args(batch.queue, f"{name}-store", work),
+        "--destBucket",
+        f"s3://{name}/out/",
+        str(workflow),
+        str(job),
+    ]
     return run_toil(args, env, work / "toil.log", TOIL_TIMEOUT_S), s3
 
 
@@ -295,7 +329,8 @@ def stamp_launches(batch: LocalBatch) -> list[Launch]:
 
 @pytest.mark.e2e
 def test_toil_scatter_on_local_batch(
-        batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path) -> None:
+    batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path
+) -> None:
     started = time.monotonic()
     result, s3 = run_scatter(batch, seaweedfs, tmp_path, "scatter")
     elapsed = time.monotonic() - started
@@ -304,18 +339,21 @@ def test_toil_scatter_on_local_batch(
     # Each scattered tool ran as one Batch job; the workflow's internal jobs ran on the leader.
     launches = batch.docker.launches
     assert len(stamp_launches(batch)) == len(launches) == 3, [
-        launch.container_name for launch in launches]
+        launch.container_name for launch in launches
+    ]
     assert all(launch.exit_code == 0 for launch in launches)
     assert all(launch.command[0] == "_toil_contained_executor" for launch in launches)
     succeeded = batch_client(batch.moto.endpoint_url).list_jobs(
-        jobQueue=batch.queue.name, jobStatus="SUCCEEDED")["jobSummaryList"]
+        jobQueue=batch.queue.name, jobStatus="SUCCEEDED"
+    )["jobSummaryList"]
     assert len(succeeded) == 3
     print(f"3-way scatter on local Batch: {elapsed:.1f} s")
 
 
 @pytest.mark.e2e
 def test_toil_retries_a_job_lost_to_spot_interruption(
-        spot_batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path) -> None:
+    spot_batch: LocalBatch, seaweedfs: S3Server, tmp_path: Path
+) -> None:
     result, s3 = run_scatter(spot_batch, seaweedfs, tmp_path, "spot")
     assert result.returncode == 0, result.stderr[-5000:]
     check_outputs(s3, "spot")
@@ -326,5 +364,6 @@ def test_toil_retries_a_job_lost_to_spot_interruption(
     assert f"failed because: {SPOT_STATUS_REASON}" in result.stderr
     assert "Job failed with exit value 137: 'CWLJob'" in result.stderr
     failed = batch_client(spot_batch.moto.endpoint_url).list_jobs(
-        jobQueue=spot_batch.queue.name, jobStatus="FAILED")["jobSummaryList"]
+        jobQueue=spot_batch.queue.name, jobStatus="FAILED"
+    )["jobSummaryList"]
     assert len(failed) == 1

@@ -101,10 +101,13 @@ def write(path: Path, content: bytes, age_s: float = 60.0) -> Path:
 
 
 def make_inputs(root: Path, subjects: int, per_subject: int, size: int) -> dict[str, list[Path]]:
-    return {f"sub-{s:02d}": [write(root / f"sub-{s:02d}" / f"t1w-{i}.nii.gz",
-                                   os.urandom(size) + f"{s}/{i}".encode())
-                             for i in range(per_subject)]
-            for s in range(subjects)}
+    return {
+        f"sub-{s:02d}": [
+            write(root / f"sub-{s:02d}" / f"t1w-{i}.nii.gz", os.urandom(size) + f"{s}/{i}".encode())
+            for i in range(per_subject)
+        ]
+        for s in range(subjects)
+    }
 
 
 def check_object(client: Any, uri: str, path: Path) -> None:
@@ -120,8 +123,12 @@ def check_object(client: Any, uri: str, path: Path) -> None:
 def test_uploads_land_with_content_and_metadata(client: Any, bucket: str, tmp_path: Path) -> None:
     inputs = make_inputs(tmp_path / "in", subjects=2, per_subject=2, size=3000)
     seen: list[tuple[int, int]] = []
-    staged = stage_inputs(inputs, f"s3://{bucket}/run-a/", client,
-                          progress=lambda done, total: seen.append((done, total)))
+    staged = stage_inputs(
+        inputs,
+        f"s3://{bucket}/run-a/",
+        client,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert set(staged) == {"sub-00", "sub-01"}
     for subject, paths in inputs.items():
         assert list(staged[subject]) == [str(p) for p in paths]
@@ -148,7 +155,8 @@ def test_multipart_above_threshold(client: Any, bucket: str, tmp_path: Path) -> 
 
 
 def test_restage_uploads_nothing_and_rehashes_nothing(
-        client: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Any, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inputs = make_inputs(tmp_path / "in", subjects=5, per_subject=4, size=2000)
     cache = tmp_path / "hash-cache.json"
     first = stage_inputs(inputs, f"s3://{bucket}/run", client, cache_path=cache)
@@ -165,8 +173,9 @@ def test_restage_uploads_nothing_and_rehashes_nothing(
     assert hashed == []
 
 
-def test_restage_without_manifest_checks_heads_only(client: Any, bucket: str,
-                                                    tmp_path: Path) -> None:
+def test_restage_without_manifest_checks_heads_only(
+    client: Any, bucket: str, tmp_path: Path
+) -> None:
     inputs = make_inputs(tmp_path / "in", subjects=1, per_subject=3, size=500)
     stage_inputs(inputs, f"s3://{bucket}/run", client)
     client.delete_object(Bucket=bucket, Key="run/staged-inputs.json")
@@ -185,13 +194,13 @@ def test_changed_file_is_uploaded_again(client: Any, bucket: str, tmp_path: Path
     calls = CallLog(client)
     again = stage_inputs(inputs, f"s3://{bucket}/run", client, cache_path=cache)
     assert again == staged
-    assert calls.data_keys() == {f"run/inputs/sub-01/{changed.name}",
-                                 "run/staged-inputs.json"}
+    assert calls.data_keys() == {f"run/inputs/sub-01/{changed.name}", "run/staged-inputs.json"}
     check_object(client, staged["sub-01"][str(changed)], changed)
 
 
-def test_object_replaced_behind_our_back_is_restaged(client: Any, bucket: str,
-                                                     tmp_path: Path) -> None:
+def test_object_replaced_behind_our_back_is_restaged(
+    client: Any, bucket: str, tmp_path: Path
+) -> None:
     path = write(tmp_path / "t1.nii.gz", b"A" * 4000)
     staged = stage_inputs({"s1": [path]}, f"s3://{bucket}/run", client)
     client.put_object(Bucket=bucket, Key="run/inputs/s1/t1.nii.gz", Body=b"B" * 4000)
@@ -205,10 +214,10 @@ def test_s3_inputs_pass_through(client: Any, bucket: str, tmp_path: Path) -> Non
     remote = f"s3://{bucket}/elsewhere/sub-07_T1w.nii.gz"
     calls = CallLog(client)
     staged = stage_inputs({"sub-07": [remote, local]}, f"s3://{bucket}/run", client)
-    assert staged == {"sub-07": {remote: remote,
-                                 str(local): f"s3://{bucket}/run/inputs/sub-07/t1.nii.gz"}}
-    assert calls.data_keys() == {"run/inputs/sub-07/t1.nii.gz",
-                                 "run/staged-inputs.json"}
+    assert staged == {
+        "sub-07": {remote: remote, str(local): f"s3://{bucket}/run/inputs/sub-07/t1.nii.gz"}
+    }
+    assert calls.data_keys() == {"run/inputs/sub-07/t1.nii.gz", "run/staged-inputs.json"}
 
 
 def test_missing_s3_input_is_a_clear_error(client: Any, bucket: str) -> None:
@@ -234,17 +243,28 @@ def test_missing_bucket_wraps_the_client_error(client: Any, tmp_path: Path) -> N
 
 
 def test_aws_error_reason_has_code_and_message() -> None:
-    error = ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
-                         "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject")
+    error = ClientError(
+        {
+            "Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        },
+        "PutObject",
+    )
     assert aws_error("uploading", error).reason == "AccessDenied: Access Denied"
     assert not is_retryable(aws_error("uploading", error))
-    throttled = ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your rate"},
-                             "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutObject")
+    throttled = ClientError(
+        {
+            "Error": {"Code": "SlowDown", "Message": "Reduce your rate"},
+            "ResponseMetadata": {"HTTPStatusCode": 503},
+        },
+        "PutObject",
+    )
     assert is_retryable(aws_error("uploading", throttled))
 
 
-def test_local_input_problems_are_reported_before_any_upload(client: Any, bucket: str,
-                                                             tmp_path: Path) -> None:
+def test_local_input_problems_are_reported_before_any_upload(
+    client: Any, bucket: str, tmp_path: Path
+) -> None:
     calls = CallLog(client)
     with pytest.raises(StagingError, match=r"missing or not regular files: .*absent\.nii\.gz"):
         stage_inputs({"s1": [tmp_path / "absent.nii.gz"]}, f"s3://{bucket}/run", client)
@@ -263,12 +283,15 @@ def test_progress_lines_go_to_the_given_stream() -> None:
     report(0, 2_000_000)
     report(1_000_000, 2_000_000)  # throttled
     report(2_000_000, 2_000_000)
-    assert stream.getvalue().splitlines() == ["staging inputs: 0.0 / 2.0 MB (0%)",
-                                              "staging inputs: 2.0 / 2.0 MB (100%)"]
+    assert stream.getvalue().splitlines() == [
+        "staging inputs: 0.0 / 2.0 MB (0%)",
+        "staging inputs: 2.0 / 2.0 MB (100%)",
+    ]
 
 
-def test_survives_s3_restart_during_staging(client: Any, bucket: str, tmp_path: Path,
-                                            s3_server: S3Server) -> None:
+def test_survives_s3_restart_during_staging(
+    client: Any, bucket: str, tmp_path: Path, s3_server: S3Server
+) -> None:
     inputs = make_inputs(tmp_path / "in", subjects=6, per_subject=5, size=400_000)
     restarted = threading.Event()
     problems: list[BaseException] = []
@@ -290,8 +313,7 @@ def test_survives_s3_restart_during_staging(client: Any, bucket: str, tmp_path: 
 
     stopping = threading.Event()
     calls = CallLog(client)
-    staged = stage_inputs(inputs, f"s3://{bucket}/run", client, workers=4,
-                          progress=on_progress)
+    staged = stage_inputs(inputs, f"s3://{bucket}/run", client, workers=4, progress=on_progress)
     assert restarted.wait(60) and not problems, problems
     assert stopping.is_set()
     assert calls.failed_attempts > 0  # the outage did hit requests in flight
@@ -303,8 +325,12 @@ def test_survives_s3_restart_during_staging(client: Any, bucket: str, tmp_path: 
 
 
 def test_license_upload_is_encrypted_once_and_never_logged(
-        client: Any, bucket: str, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    client: Any,
+    bucket: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     secret = "license-text-that-must-never-be-logged-4711"
     license_path = tmp_path / "license.txt"
     license_path.write_text(secret + "\n")

@@ -16,16 +16,30 @@ RUNNER = Path(sys.executable).parent / "fs-cwl-run"
 COHORT = REPO / "jobs" / "example" / "cohort.yml"
 
 
-def run_with(container: str, tmp_path: Path, dummy_license: Path,
-             path: str) -> subprocess.CompletedProcess[str]:
+def run_with(
+    container: str, tmp_path: Path, dummy_license: Path, path: str
+) -> subprocess.CompletedProcess[str]:
     cohort = tmp_path / "cohort.yml"
     data = REPO / "jobs" / "example" / "data"
-    cohort.write_text(COHORT.read_text().replace("data/", f"{data}/")
-                      .replace("../../results/example", str(tmp_path / "results")))
-    env = {**os.environ, "FS_LICENSE": str(dummy_license), "FS_CWL_CONFIG": os.devnull,
-           "PATH": path}
-    return subprocess.run([str(RUNNER), str(cohort), "--container", container], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    cohort.write_text(
+        COHORT.read_text()
+        .replace("data/", f"{data}/")
+        .replace("../../results/example", str(tmp_path / "results"))
+    )
+    env = {
+        **os.environ,
+        "FS_LICENSE": str(dummy_license),
+        "FS_CWL_CONFIG": os.devnull,
+        "PATH": path,
+    }
+    return subprocess.run(
+        [str(RUNNER), str(cohort), "--container", container],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker client")
@@ -35,7 +49,8 @@ def test_docker_without_a_daemon(tmp_path: Path, dummy_license: Path) -> None:
         pytest.skip("a docker daemon answers on this machine")
     assert result.returncode == 2, result.stderr
     assert "--container docker / FS_CWL_CONTAINER=docker: docker is not reachable" in (
-        result.stderr)
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
 
@@ -45,7 +60,8 @@ def test_engine_not_installed(tmp_path: Path, dummy_license: Path) -> None:
     result = run_with("podman", tmp_path, dummy_license, str(Path(sys.executable).parent))
     assert result.returncode == 2, result.stderr
     assert "--container podman / FS_CWL_CONTAINER=podman: podman is not installed" in (
-        result.stderr)
+        result.stderr
+    )
     assert "use --container none" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
 
@@ -56,8 +72,14 @@ def test_example_cohort_without_a_license_stops_before_work(tmp_path: Path) -> N
     env.update(FS_CWL_CONFIG=os.devnull, HOME=str(tmp_path))
     results = REPO / "results" / "example"
     before = sorted(results.rglob("*")) if results.exists() else None
-    result = subprocess.run([str(RUNNER), str(COHORT)], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(RUNNER), str(COHORT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2, result.stderr
     assert "no FreeSurfer license found" in result.stderr
     assert "https://surfer.nmr.mgh.harvard.edu/registration.html" in result.stderr

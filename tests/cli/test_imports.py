@@ -24,10 +24,19 @@ HEAVY = ("boto3", "botocore", "toil", "s3transfer")
 
 def imported_modules(args: list[str], env: dict[str, str]) -> tuple[int, set[str]]:
     """The exit code of ``python -X importtime args`` and every module it imported."""
-    result = subprocess.run([sys.executable, "-X", "importtime", *args], env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
-    modules = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
-               if line.startswith("import time:") and line.count("|") == 2}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
     return result.returncode, modules
 
 
@@ -46,11 +55,11 @@ def test_the_check_sees_an_aws_import(env: dict[str, str]) -> None:
     assert {"boto3", "botocore"} <= set(heavy(modules))
 
 
-def test_validate_plan_and_local_status_import_no_aws(env: dict[str, str],
-                                                      tmp_path: Path) -> None:
+def test_validate_plan_and_local_status_import_no_aws(env: dict[str, str], tmp_path: Path) -> None:
     output = tmp_path / "results"
-    record = state.RunRecord(str(EXAMPLE), str(output), "local", "toil",
-                             subjects=[state.SubjectRecord("sub-01")])
+    record = state.RunRecord(
+        str(EXAMPLE), str(output), "local", "toil", subjects=[state.SubjectRecord("sub-01")]
+    )
     state.save(record, output / "logs" / "run.json")
     commands = {
         "validate": ["validate", str(EXAMPLE)],

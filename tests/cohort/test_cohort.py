@@ -25,8 +25,9 @@ from support.paths import CWL
 BIDS_DESCRIPTION = '{"Name": "test", "BIDSVersion": "1.8.0"}'
 
 
-def save_image(path: Path, shape: tuple[int, ...] = (8, 8, 8),
-               zooms: tuple[float, ...] = (1.0, 1.0, 1.0)) -> Path:
+def save_image(
+    path: Path, shape: tuple[int, ...] = (8, 8, 8), zooms: tuple[float, ...] = (1.0, 1.0, 1.0)
+) -> Path:
     """A small real image; NIfTI or MGZ (or a NIfTI pair for .img) by the file name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = np.zeros(shape, np.uint8)
@@ -101,104 +102,256 @@ def one(t1: str = f"[{T1}]", extra: str = "", subject_id: str = "sub-001") -> st
 
 # (id, cohort YAML, files to create, expected text in the error)
 BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
-    ("missing-file", one("[data/missing.nii.gz]"), {},
-     "subjects[0] (sub-001): t1[0]: file not found: "),
-    ("folder-not-file", one("[data/folder.nii.gz]"), {"data/folder.nii.gz": "dir"},
-     "subjects[0] (sub-001): t1[0]: unreadable image: "),
-    ("broken-symlink", one("[data/link.nii.gz]"), {"data/link.nii.gz": "broken-link"},
-     "subjects[0] (sub-001): t1[0]: file not found: "),
-    ("damaged-gzip", one("[data/bad.nii.gz]"), {"data/bad.nii.gz": "garbage"},
-     "subjects[0] (sub-001): t1[0]: unreadable image: "),
-    ("not-an-image", one("[data/notes.txt]"), {"data/notes.txt": "hello"},
-     "subjects[0] (sub-001): t1[0]: not a NIfTI or MGZ image"),
-    ("4d-image", one("[data/bold.nii.gz]"), {"data/bold.nii.gz": "4d"},
-     "subjects[0] (sub-001): t1[0]: 4D image (shape 8x8x8x3)"),
-    ("2d-image", one("[data/slice.nii.gz]"), {"data/slice.nii.gz": "2d"},
-     "subjects[0] (sub-001): t1[0]: 2D image"),
-    ("t2-4d", one(extra="    t2: data/t2.nii.gz\n"), {**GOOD_FILES, "data/t2.nii.gz": "4d"},
-     "subjects[0] (sub-001): t2: 4D image"),
+    (
+        "missing-file",
+        one("[data/missing.nii.gz]"),
+        {},
+        "subjects[0] (sub-001): t1[0]: file not found: ",
+    ),
+    (
+        "folder-not-file",
+        one("[data/folder.nii.gz]"),
+        {"data/folder.nii.gz": "dir"},
+        "subjects[0] (sub-001): t1[0]: unreadable image: ",
+    ),
+    (
+        "broken-symlink",
+        one("[data/link.nii.gz]"),
+        {"data/link.nii.gz": "broken-link"},
+        "subjects[0] (sub-001): t1[0]: file not found: ",
+    ),
+    (
+        "damaged-gzip",
+        one("[data/bad.nii.gz]"),
+        {"data/bad.nii.gz": "garbage"},
+        "subjects[0] (sub-001): t1[0]: unreadable image: ",
+    ),
+    (
+        "not-an-image",
+        one("[data/notes.txt]"),
+        {"data/notes.txt": "hello"},
+        "subjects[0] (sub-001): t1[0]: not a NIfTI or MGZ image",
+    ),
+    (
+        "4d-image",
+        one("[data/bold.nii.gz]"),
+        {"data/bold.nii.gz": "4d"},
+        "subjects[0] (sub-001): t1[0]: 4D image (shape 8x8x8x3)",
+    ),
+    (
+        "2d-image",
+        one("[data/slice.nii.gz]"),
+        {"data/slice.nii.gz": "2d"},
+        "subjects[0] (sub-001): t1[0]: 2D image",
+    ),
+    (
+        "t2-4d",
+        one(extra="    t2: data/t2.nii.gz\n"),
+        {**GOOD_FILES, "data/t2.nii.gz": "4d"},
+        "subjects[0] (sub-001): t2: 4D image",
+    ),
     ("empty-id", one(subject_id='""'), GOOD_FILES, "subjects[0]: id: is empty"),
-    ("duplicate-id",
-     f"subjects:\n  - {{id: sub-001, t1: {T1}}}\n  - {{id: sub-001, t1: {T1}}}\n{OUT}",
-     GOOD_FILES, "subjects[1] (sub-001): id: duplicate id, already used by subjects[0]"),
-    ("unsafe-id-slash", one(subject_id="sub/001"), GOOD_FILES,
-     "subjects[0] (sub/001): id: 'sub/001' cannot be a folder or S3 key name"),
-    ("unsafe-id-dot", one(subject_id=".hidden"), GOOD_FILES,
-     "subjects[0] (.hidden): id: '.hidden' cannot be a folder or S3 key name"),
+    (
+        "duplicate-id",
+        f"subjects:\n  - {{id: sub-001, t1: {T1}}}\n  - {{id: sub-001, t1: {T1}}}\n{OUT}",
+        GOOD_FILES,
+        "subjects[1] (sub-001): id: duplicate id, already used by subjects[0]",
+    ),
+    (
+        "unsafe-id-slash",
+        one(subject_id="sub/001"),
+        GOOD_FILES,
+        "subjects[0] (sub/001): id: 'sub/001' cannot be a folder or S3 key name",
+    ),
+    (
+        "unsafe-id-dot",
+        one(subject_id=".hidden"),
+        GOOD_FILES,
+        "subjects[0] (.hidden): id: '.hidden' cannot be a folder or S3 key name",
+    ),
     ("id-too-long", one(subject_id="s" * 65), GOOD_FILES, "cannot be a folder or S3 key name"),
-    ("reserved-id", one(subject_id="group"), GOOD_FILES,
-     "subjects[0] (group): id: 'group' is reserved"),
+    (
+        "reserved-id",
+        one(subject_id="group"),
+        GOOD_FILES,
+        "subjects[0] (group): id: 'group' is reserved",
+    ),
     ("numeric-id", one(subject_id="001"), GOOD_FILES, "subjects[0]: id: 1 is a number"),
-    ("subjects-not-a-list", f"subjects: {T1}\n{OUT}", GOOD_FILES,
-     "subjects: must be a list of subjects"),
+    (
+        "subjects-not-a-list",
+        f"subjects: {T1}\n{OUT}",
+        GOOD_FILES,
+        "subjects: must be a list of subjects",
+    ),
     ("subjects-empty", f"subjects: []\n{OUT}", {}, "subjects: the list is empty"),
-    ("entry-not-a-mapping", f"subjects:\n  - {T1}\n{OUT}", GOOD_FILES,
-     "subjects[0]: must be a mapping with id: and t1:, not a text"),
+    (
+        "entry-not-a-mapping",
+        f"subjects:\n  - {T1}\n{OUT}",
+        GOOD_FILES,
+        "subjects[0]: must be a mapping with id: and t1:, not a text",
+    ),
     ("missing-t1", f"subjects:\n  - id: sub-001\n{OUT}", {}, "subjects[0] (sub-001): t1: missing"),
     ("t1-empty-list", one("[]"), {}, "subjects[0] (sub-001): t1: the list is empty"),
-    ("t1-wrong-type", one("{a: b}"), {},
-     "subjects[0] (sub-001): t1: must be an image path or a list of them, not a mapping"),
-    ("t1-malformed-s3", one("[s3://bucket]"), {},
-     "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://bucket'"),
-    ("t1-s3-bad-bucket", one("[s3://My_Bucket/t1.nii.gz]"), {},
-     "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://My_Bucket/t1.nii.gz'"),
-    ("output-s3-bad-bucket", one().replace(OUT, "output: s3://ab/results/\n"), GOOD_FILES,
-     "output: malformed S3 URI 's3://ab/results/'; write s3://bucket/prefix"),
-    ("t2-and-flair", one(extra="    t2: data/t2.nii.gz\n    flair: data/flair.nii.gz\n"),
-     {**GOOD_FILES, "data/t2.nii.gz": "t1", "data/flair.nii.gz": "t1"},
-     "subjects[0] (sub-001): t2 and flair given together"),
-    ("subjects-and-bids", one(extra="bids: bids/\n"), GOOD_FILES,
-     "subjects: and bids: given together"),
+    (
+        "t1-wrong-type",
+        one("{a: b}"),
+        {},
+        "subjects[0] (sub-001): t1: must be an image path or a list of them, not a mapping",
+    ),
+    (
+        "t1-malformed-s3",
+        one("[s3://bucket]"),
+        {},
+        "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://bucket'",
+    ),
+    (
+        "t1-s3-bad-bucket",
+        one("[s3://My_Bucket/t1.nii.gz]"),
+        {},
+        "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://My_Bucket/t1.nii.gz'",
+    ),
+    (
+        "output-s3-bad-bucket",
+        one().replace(OUT, "output: s3://ab/results/\n"),
+        GOOD_FILES,
+        "output: malformed S3 URI 's3://ab/results/'; write s3://bucket/prefix",
+    ),
+    (
+        "t2-and-flair",
+        one(extra="    t2: data/t2.nii.gz\n    flair: data/flair.nii.gz\n"),
+        {**GOOD_FILES, "data/t2.nii.gz": "t1", "data/flair.nii.gz": "t1"},
+        "subjects[0] (sub-001): t2 and flair given together",
+    ),
+    (
+        "subjects-and-bids",
+        one(extra="bids: bids/\n"),
+        GOOD_FILES,
+        "subjects: and bids: given together",
+    ),
     ("no-subjects", OUT, {}, "no subjects: give subjects:"),
     ("bids-missing", f"bids: nowhere/\n{OUT}", {}, "bids: folder not found: "),
-    ("bids-not-a-dataset", f"bids: bids/\n{OUT}", {"bids/sub-01/anat/sub-01_T1w.nii.gz": "t1"},
-     "is not a BIDS dataset: it has no dataset_description.json"),
-    ("bids-participant-not-found", f"bids: bids/\nparticipants: [sub-01, sub-09]\n{OUT}",
-     {"bids/dataset_description.json": "bids-description",
-      "bids/sub-01/anat/sub-01_T1w.nii.gz": "t1"},
-     "participants[1]: sub-09 not found in the BIDS dataset"),
-    ("unknown-top-level-key", one().replace("subjects:", "subject:"), GOOD_FILES,
-     "unknown top-level key 'subject'; did you mean 'subjects'?"),
-    ("unknown-subject-key", one(extra="    t2w: data/t2.nii.gz\n"), GOOD_FILES,
-     "subjects[0] (sub-001): unknown key 't2w'; did you mean 't2'?"),
-    ("unknown-freesurfer-key", one(extra="freesurfer: {three_tesle: true}\n"), GOOD_FILES,
-     "freesurfer: unknown key 'three_tesle'; did you mean 'three_tesla'?"),
-    ("freesurfer-wrong-type", one(extra="freesurfer: {three_tesla: 'yes'}\n"), GOOD_FILES,
-     "freesurfer.three_tesla: must be true or false, not 'yes'"),
-    ("freesurfer-not-a-mapping", one(extra="freesurfer: [-qcache]\n"), GOOD_FILES,
-     "freesurfer: must be a mapping"),
-    ("flags-wrong-type", one(extra="freesurfer: {flags: 3}\n"), GOOD_FILES,
-     "freesurfer.flags: must be a list of recon-all flags"),
-    ("flag-without-dash", one(extra="freesurfer: {flags: [-qcache, cw256]}\n"), GOOD_FILES,
-     "freesurfer.flags[1]: 'cw256' does not start with '-'"),
-    ("runner-flag-openmp", one(extra="freesurfer: {flags: [-openmp]}\n"), GOOD_FILES,
-     "freesurfer.flags[0]: -openmp is set by fs-cwl itself"),
-    ("runner-flag-t2", one(extra="freesurfer: {flags: [-cw256, -T2]}\n"), GOOD_FILES,
-     "freesurfer.flags[1]: -T2 is set by fs-cwl itself; give the T2 image per subject with t2:"),
-    ("runner-flag-all", one(extra="freesurfer: {flags: [-all]}\n"), GOOD_FILES,
-     "freesurfer.flags[0]: -all is set by fs-cwl itself"),
-    ("expert-missing", one(extra="freesurfer: {expert: expert.opts}\n"), GOOD_FILES,
-     "freesurfer.expert: file not found: "),
+    (
+        "bids-not-a-dataset",
+        f"bids: bids/\n{OUT}",
+        {"bids/sub-01/anat/sub-01_T1w.nii.gz": "t1"},
+        "is not a BIDS dataset: it has no dataset_description.json",
+    ),
+    (
+        "bids-participant-not-found",
+        f"bids: bids/\nparticipants: [sub-01, sub-09]\n{OUT}",
+        {
+            "bids/dataset_description.json": "bids-description",
+            "bids/sub-01/anat/sub-01_T1w.nii.gz": "t1",
+        },
+        "participants[1]: sub-09 not found in the BIDS dataset",
+    ),
+    (
+        "unknown-top-level-key",
+        one().replace("subjects:", "subject:"),
+        GOOD_FILES,
+        "unknown top-level key 'subject'; did you mean 'subjects'?",
+    ),
+    (
+        "unknown-subject-key",
+        one(extra="    t2w: data/t2.nii.gz\n"),
+        GOOD_FILES,
+        "subjects[0] (sub-001): unknown key 't2w'; did you mean 't2'?",
+    ),
+    (
+        "unknown-freesurfer-key",
+        one(extra="freesurfer: {three_tesle: true}\n"),
+        GOOD_FILES,
+        "freesurfer: unknown key 'three_tesle'; did you mean 'three_tesla'?",
+    ),
+    (
+        "freesurfer-wrong-type",
+        one(extra="freesurfer: {three_tesla: 'yes'}\n"),
+        GOOD_FILES,
+        "freesurfer.three_tesla: must be true or false, not 'yes'",
+    ),
+    (
+        "freesurfer-not-a-mapping",
+        one(extra="freesurfer: [-qcache]\n"),
+        GOOD_FILES,
+        "freesurfer: must be a mapping",
+    ),
+    (
+        "flags-wrong-type",
+        one(extra="freesurfer: {flags: 3}\n"),
+        GOOD_FILES,
+        "freesurfer.flags: must be a list of recon-all flags",
+    ),
+    (
+        "flag-without-dash",
+        one(extra="freesurfer: {flags: [-qcache, cw256]}\n"),
+        GOOD_FILES,
+        "freesurfer.flags[1]: 'cw256' does not start with '-'",
+    ),
+    (
+        "runner-flag-openmp",
+        one(extra="freesurfer: {flags: [-openmp]}\n"),
+        GOOD_FILES,
+        "freesurfer.flags[0]: -openmp is set by fs-cwl itself",
+    ),
+    (
+        "runner-flag-t2",
+        one(extra="freesurfer: {flags: [-cw256, -T2]}\n"),
+        GOOD_FILES,
+        "freesurfer.flags[1]: -T2 is set by fs-cwl itself; give the T2 image per subject with t2:",
+    ),
+    (
+        "runner-flag-all",
+        one(extra="freesurfer: {flags: [-all]}\n"),
+        GOOD_FILES,
+        "freesurfer.flags[0]: -all is set by fs-cwl itself",
+    ),
+    (
+        "expert-missing",
+        one(extra="freesurfer: {expert: expert.opts}\n"),
+        GOOD_FILES,
+        "freesurfer.expert: file not found: ",
+    ),
     ("missing-output", one().replace(OUT, ""), GOOD_FILES, "output: missing"),
-    ("malformed-yaml", f"subjects:\n  - id: sub-001\n    t1: [{T1}\n{OUT}", GOOD_FILES,
-     "malformed YAML at line 4"),
-    ("duplicate-yaml-key", f"output: a/\n{one()}", GOOD_FILES,
-     "malformed YAML at line 5, column 1: found duplicate key \"output\""),
+    (
+        "malformed-yaml",
+        f"subjects:\n  - id: sub-001\n    t1: [{T1}\n{OUT}",
+        GOOD_FILES,
+        "malformed YAML at line 4",
+    ),
+    (
+        "duplicate-yaml-key",
+        f"output: a/\n{one()}",
+        GOOD_FILES,
+        'malformed YAML at line 5, column 1: found duplicate key "output"',
+    ),
     ("empty-file", "", {}, "the cohort file is empty"),
     ("not-a-mapping", "- sub-001\n", {}, "must be a mapping with subjects: (or bids:) and output:"),
-    ("output-of-another-cohort", one(), {**GOOD_FILES,
-                                         f"results/{MARKER}": "marker:/elsewhere/cohort.yml"},
-     "already holds a different cohort's results (those of /elsewhere/cohort.yml)"),
-    ("output-with-unmarked-subjects", one(), {**GOOD_FILES,
-                                              "results/bert/scripts/recon-all.log": "log"},
-     "already holds a different cohort's results (subject folders bert"),
-    ("output-is-a-file", one(), {**GOOD_FILES, "results": "a file"},
-     "results is a file, not a folder; choose another `output:`"),
+    (
+        "output-of-another-cohort",
+        one(),
+        {**GOOD_FILES, f"results/{MARKER}": "marker:/elsewhere/cohort.yml"},
+        "already holds a different cohort's results (those of /elsewhere/cohort.yml)",
+    ),
+    (
+        "output-with-unmarked-subjects",
+        one(),
+        {**GOOD_FILES, "results/bert/scripts/recon-all.log": "log"},
+        "already holds a different cohort's results (subject folders bert",
+    ),
+    (
+        "output-is-a-file",
+        one(),
+        {**GOOD_FILES, "results": "a file"},
+        "results is a file, not a folder; choose another `output:`",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "files", "expected"),
-                         [row[1:] for row in BAD_COHORTS], ids=[row[0] for row in BAD_COHORTS])
+@pytest.mark.parametrize(
+    ("text", "files", "expected"),
+    [row[1:] for row in BAD_COHORTS],
+    ids=[row[0] for row in BAD_COHORTS],
+)
 def test_bad_cohort(tmp_path: Path, text: str, files: dict[str, str], expected: str) -> None:
     path = write_cohort(tmp_path, text, files)
     before = snapshot(tmp_path / "results")
@@ -215,10 +368,18 @@ def test_table_is_large() -> None:
 
 
 def test_good_cohort(tmp_path: Path) -> None:
-    for name in ("data/a_run-1_T1w.nii.gz", "data/a_run-2_T1w.mgz", "data/a_T2w.nii.gz",
-                 "data/b_T1w.nii", "data/b_FLAIR.mgz", "expert.opts"):
+    for name in (
+        "data/a_run-1_T1w.nii.gz",
+        "data/a_run-2_T1w.mgz",
+        "data/a_T2w.nii.gz",
+        "data/b_T1w.nii",
+        "data/b_FLAIR.mgz",
+        "expert.opts",
+    ):
         save_image(tmp_path / name) if "expert" not in name else (tmp_path / name).write_text("")
-    path = write_cohort(tmp_path, """
+    path = write_cohort(
+        tmp_path,
+        """
 subjects:
   - id: sub-a
     t1: [data/a_run-1_T1w.nii.gz, data/a_run-2_T1w.mgz]
@@ -228,7 +389,8 @@ subjects:
     flair: data/../data/b_FLAIR.mgz
 freesurfer: {three_tesla: true, hires: false, expert: expert.opts, flags: [-qcache]}
 output: results/
-""")
+""",
+    )
     cohort, warnings = load_cohort(path)
     data = tmp_path / "data"
     assert warnings == []
@@ -236,8 +398,11 @@ output: results/
     assert cohort.bids_root is None
     assert cohort.output == str(tmp_path / "results")
     assert cohort.subjects == (
-        SubjectSpec("sub-a", (str(data / "a_run-1_T1w.nii.gz"), str(data / "a_run-2_T1w.mgz")),
-                    t2w=str(data / "a_T2w.nii.gz")),
+        SubjectSpec(
+            "sub-a",
+            (str(data / "a_run-1_T1w.nii.gz"), str(data / "a_run-2_T1w.mgz")),
+            t2w=str(data / "a_T2w.nii.gz"),
+        ),
         SubjectSpec("sub_b.2", (str(data / "b_T1w.nii"),), flair=str(data / "b_FLAIR.mgz")),
     )
     assert cohort.freesurfer == FreeSurferOptions(
@@ -255,14 +420,17 @@ def test_cohort_from_another_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_every_problem_reported_at_once(tmp_path: Path) -> None:
-    path = write_cohort(tmp_path, """
+    path = write_cohort(
+        tmp_path,
+        """
 subjects:
   - id: sub-001
     t1: data/missing.nii.gz
   - id: ""
     t1: []
 freesurfer: {hires: 1, flags: [-s]}
-""")
+""",
+    )
     with pytest.raises(CohortError) as caught:
         load_cohort(path)
     problems = caught.value.problems
@@ -301,11 +469,14 @@ def test_cohort_file_missing(tmp_path: Path) -> None:
 def test_voxel_size_warnings(tmp_path: Path) -> None:
     save_image(tmp_path / "big.nii.gz", zooms=(1.5, 1.5, 1.5))
     save_image(tmp_path / "thick.mgz", zooms=(1.0, 1.0, 1.15))
-    path = write_cohort(tmp_path, f"""
+    path = write_cohort(
+        tmp_path,
+        f"""
 subjects:
   - {{id: sub-001, t1: big.nii.gz}}
   - {{id: sub-002, t1: [thick.mgz]}}
-{OUT}""")
+{OUT}""",
+    )
     _, warnings = load_cohort(path)
     assert len(warnings) == 2
     assert warnings[0].startswith(
@@ -320,8 +491,10 @@ def test_image_checks(tmp_path: Path) -> None:
     assert check_image(save_image(tmp_path / "ok.mgz")) == ([], [])
     assert check_image(save_image(tmp_path / "one.nii.gz", (8, 8, 8, 1))) == ([], [])
     problems, _ = check_image(save_image(tmp_path / "pair.img"))
-    assert problems == [f"not a NIfTI or MGZ image: {tmp_path / 'pair.img'} is a Nifti1Pair; "
-                        "convert it with mri_convert (e.g. to .nii.gz)"]
+    assert problems == [
+        f"not a NIfTI or MGZ image: {tmp_path / 'pair.img'} is a Nifti1Pair; "
+        "convert it with mri_convert (e.g. to .nii.gz)"
+    ]
     problems, _ = check_image(save_image(tmp_path / "flat.nii.gz", (8, 8, 1)))
     assert problems[0].startswith("2D image (shape 8x8x1)")
     (tmp_path / "empty.nii.gz").write_bytes(b"")
@@ -336,12 +509,16 @@ def test_each_image_checked_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         return check_image(path)
 
     monkeypatch.setattr(images_module, "check_image", counting)
-    path = write_cohort(tmp_path, f"subjects:\n  - {{id: a, t1: {T1}}}\n"
-                                  f"  - {{id: b, t1: [{T1}]}}\n{OUT}", GOOD_FILES)
+    path = write_cohort(
+        tmp_path,
+        f"subjects:\n  - {{id: a, t1: {T1}}}\n  - {{id: b, t1: [{T1}]}}\n{OUT}",
+        GOOD_FILES,
+    )
     _, warnings = load_cohort(path)
     assert checked == [tmp_path / T1]
-    assert warnings == [f"subjects[1] (b): t1[0]: same file as subjects[0] (a): t1 "
-                        f"({tmp_path / T1})"]
+    assert warnings == [
+        f"subjects[1] (b): t1[0]: same file as subjects[0] (a): t1 ({tmp_path / T1})"
+    ]
 
 
 def test_same_image_twice_in_a_subject(tmp_path: Path) -> None:
@@ -357,18 +534,20 @@ def test_check_images_false_leaves_images_alone(tmp_path: Path) -> None:
 
 
 def test_s3_locations(tmp_path: Path) -> None:
-    path = write_cohort(tmp_path, """
+    path = write_cohort(
+        tmp_path,
+        """
 subjects:
   - {id: sub-001, t1: s3://my-bucket/raw/sub-001_T1w.nii.gz, t2: s3://my-bucket/raw/t2.mgz}
 output: s3://my-bucket/results/
-""")
+""",
+    )
     cohort, _ = load_cohort(path)
     assert cohort.subjects[0].t1w == ("s3://my-bucket/raw/sub-001_T1w.nii.gz",)
     assert cohort.output == "s3://my-bucket/results"
     assert check_output(cohort) == []
     order = job_order(cohort, tmp_path / "license.txt")
-    assert order["subjects"][0]["t2w"] == {"class": "File",
-                                           "location": "s3://my-bucket/raw/t2.mgz"}
+    assert order["subjects"][0]["t2w"] == {"class": "File", "location": "s3://my-bucket/raw/t2.mgz"}
 
 
 def test_s3_object_needs_an_image_name(tmp_path: Path) -> None:
@@ -379,7 +558,8 @@ def test_s3_object_needs_an_image_name(tmp_path: Path) -> None:
 
 def test_flags_split_into_flags_and_steps(tmp_path: Path) -> None:
     path = write_cohort(
-        tmp_path, one(extra="freesurfer: {flags: [-qcache, -cw256, -localgi, -bigventricles]}\n"),
+        tmp_path,
+        one(extra="freesurfer: {flags: [-qcache, -cw256, -localgi, -bigventricles]}\n"),
         GOOD_FILES,
     )
     cohort, _ = load_cohort(path)
@@ -393,20 +573,23 @@ def test_flags_split_into_flags_and_steps(tmp_path: Path) -> None:
 
 def make_bids(root: Path) -> Path:
     bids = root / "bids"
-    make_files(bids, {
-        "dataset_description.json": "bids-description",
-        "participants.tsv": "participant_id\nsub-01\nsub-02\nsub-03\nsub-04\n",
-        "sub-01/anat/sub-01_T1w.nii.gz": "t1",
-        "sub-01/anat/sub-01_T2w.nii.gz": "t1",
-        "sub-02/ses-1/anat/sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz": "t1",
-        "sub-02/ses-1/anat/sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz": "t1",
-        "sub-02/ses-2/anat/sub-02_ses-2_T1w.nii.gz": "t1",
-        "sub-02/ses-2/anat/sub-02_ses-2_FLAIR.nii.gz": "t1",
-        "sub-03/anat/sub-03_T1w.nii.gz": "t1",
-        "sub-03/anat/sub-03_run-1_T2w.nii.gz": "t1",
-        "sub-03/anat/sub-03_run-2_T2w.nii.gz": "t1",
-        "sub-04/func/sub-04_task-rest_bold.nii.gz": "4d",
-    })
+    make_files(
+        bids,
+        {
+            "dataset_description.json": "bids-description",
+            "participants.tsv": "participant_id\nsub-01\nsub-02\nsub-03\nsub-04\n",
+            "sub-01/anat/sub-01_T1w.nii.gz": "t1",
+            "sub-01/anat/sub-01_T2w.nii.gz": "t1",
+            "sub-02/ses-1/anat/sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz": "t1",
+            "sub-02/ses-1/anat/sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz": "t1",
+            "sub-02/ses-2/anat/sub-02_ses-2_T1w.nii.gz": "t1",
+            "sub-02/ses-2/anat/sub-02_ses-2_FLAIR.nii.gz": "t1",
+            "sub-03/anat/sub-03_T1w.nii.gz": "t1",
+            "sub-03/anat/sub-03_run-1_T2w.nii.gz": "t1",
+            "sub-03/anat/sub-03_run-2_T2w.nii.gz": "t1",
+            "sub-04/func/sub-04_task-rest_bold.nii.gz": "4d",
+        },
+    )
     return bids
 
 
@@ -417,12 +600,27 @@ def test_bids_dataset(tmp_path: Path) -> None:
     assert cohort.bids_root == bids
     anat2 = [bids / "sub-02" / ses / "anat" for ses in ("ses-1", "ses-1", "ses-2")]
     assert cohort.subjects == (
-        SubjectSpec("sub-01", (str(bids / "sub-01/anat/sub-01_T1w.nii.gz"),),
-                    t2w=str(bids / "sub-01/anat/sub-01_T2w.nii.gz")),
-        SubjectSpec("sub-02", tuple(str(folder / name) for folder, name in zip(anat2, (
-            "sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz", "sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz",
-            "sub-02_ses-2_T1w.nii.gz"), strict=True)),
-                    flair=str(bids / "sub-02/ses-2/anat/sub-02_ses-2_FLAIR.nii.gz")),
+        SubjectSpec(
+            "sub-01",
+            (str(bids / "sub-01/anat/sub-01_T1w.nii.gz"),),
+            t2w=str(bids / "sub-01/anat/sub-01_T2w.nii.gz"),
+        ),
+        SubjectSpec(
+            "sub-02",
+            tuple(
+                str(folder / name)
+                for folder, name in zip(
+                    anat2,
+                    (
+                        "sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz",
+                        "sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz",
+                        "sub-02_ses-2_T1w.nii.gz",
+                    ),
+                    strict=True,
+                )
+            ),
+            flair=str(bids / "sub-02/ses-2/anat/sub-02_ses-2_FLAIR.nii.gz"),
+        ),
         SubjectSpec("sub-03", (str(bids / "sub-03/anat/sub-03_T1w.nii.gz"),)),
     )
     assert warnings == [
@@ -444,8 +642,10 @@ def test_bids_participants_filter(tmp_path: Path) -> None:
     missing, no_t1 = caught.value.problems
     assert missing.startswith("participants[1]: sub-1 not found in the BIDS dataset")
     assert "did you mean sub-01?" in missing
-    assert no_t1 == ("bids (sub-04): t1: no T1w image in sub-04/[ses-*/]anat/; add one or "
-                     "remove it from participants:")
+    assert no_t1 == (
+        "bids (sub-04): t1: no T1w image in sub-04/[ses-*/]anat/; add one or "
+        "remove it from participants:"
+    )
 
 
 def test_output_resume_and_marker(tmp_path: Path) -> None:
@@ -460,13 +660,14 @@ def test_output_resume_and_marker(tmp_path: Path) -> None:
     (tmp_path / "results/sub-001/scripts").mkdir()
     (tmp_path / "results/sub-001/scripts/recon-all.log").write_text("log")
     assert check_output(cohort) == []  # same cohort file: resume
-    other = write_cohort(tmp_path / "other", one().replace("results/", "../results/"),
-                         GOOD_FILES)
+    other = write_cohort(tmp_path / "other", one().replace("results/", "../results/"), GOOD_FILES)
     other_cohort, _ = load_cohort(other)
     assert other_cohort.output == cohort.output
     [problem] = check_output(other_cohort)
-    assert f"output: {tmp_path / 'results'} already holds a different cohort's results " \
-           f"(those of {path}); choose another `output:` folder" in problem
+    assert (
+        f"output: {tmp_path / 'results'} already holds a different cohort's results "
+        f"(those of {path}); choose another `output:` folder" in problem
+    )
 
 
 def test_job_order(tmp_path: Path) -> None:
@@ -474,13 +675,16 @@ def test_job_order(tmp_path: Path) -> None:
     save_image(tmp_path / "data/b.mgz")
     save_image(tmp_path / "data/t2.nii.gz")
     (tmp_path / "expert.opts").write_text("mris_make_surfaces -nowhite\n")
-    path = write_cohort(tmp_path, """
+    path = write_cohort(
+        tmp_path,
+        """
 subjects:
   - {id: s1, t1: ['data/a b.nii.gz', data/b.mgz], t2: data/t2.nii.gz}
   - {id: s2, t1: s3://bkt/s2.nii.gz, flair: s3://bkt/s2_flair.nii.gz}
 freesurfer: {three_tesla: true, expert: expert.opts, flags: [-cw256, -qcache]}
 output: out
-""")
+""",
+    )
     cohort, _ = load_cohort(path)
     order = job_order(cohort, tmp_path / "license.txt")
     data = (tmp_path / "data").as_uri()
@@ -492,13 +696,19 @@ output: out
         "extra_steps": ["-qcache"],
         "fs_license": {"class": "File", "location": (tmp_path / "license.txt").as_uri()},
         "subjects": [
-            {"subject_id": "s1",
-             "t1w": [{"class": "File", "location": f"{data}/a%20b.nii.gz"},
-                     {"class": "File", "location": f"{data}/b.mgz"}],
-             "t2w": {"class": "File", "location": f"{data}/t2.nii.gz"}},
-            {"subject_id": "s2",
-             "t1w": [{"class": "File", "location": "s3://bkt/s2.nii.gz"}],
-             "flair": {"class": "File", "location": "s3://bkt/s2_flair.nii.gz"}},
+            {
+                "subject_id": "s1",
+                "t1w": [
+                    {"class": "File", "location": f"{data}/a%20b.nii.gz"},
+                    {"class": "File", "location": f"{data}/b.mgz"},
+                ],
+                "t2w": {"class": "File", "location": f"{data}/t2.nii.gz"},
+            },
+            {
+                "subject_id": "s2",
+                "t1w": [{"class": "File", "location": "s3://bkt/s2.nii.gz"}],
+                "flair": {"class": "File", "location": "s3://bkt/s2_flair.nii.gz"},
+            },
         ],
     }
 
@@ -526,13 +736,16 @@ def test_job_order_loads_in_cwltool(tmp_path: Path) -> None:
     (tmp_path / "expert.opts").write_text("")
     license_path = tmp_path / "license.txt"
     license_path.write_text("stand-in\n")
-    path = write_cohort(tmp_path, """
+    path = write_cohort(
+        tmp_path,
+        """
 subjects:
   - {id: s1, t1: [a.nii.gz, b.mgz], t2: t2.nii.gz}
   - {id: s2, t1: b.mgz, flair: t2.nii.gz}
 freesurfer: {hires: true, expert: expert.opts, flags: [-cw256, -qcache]}
 output: out/
-""")
+""",
+    )
     cohort, _ = load_cohort(path)
     job_path = tmp_path / "job.yml"
     write_job_order(job_order(cohort, license_path), job_path)
@@ -551,19 +764,30 @@ output: out/
         return {}, "success"
 
     stderr = io.StringIO()
-    code = main(["--no-container", str(CWL / "workflows" / "cohort.cwl"), str(job_path)],
-                executor=validate_only, stdout=io.StringIO(), stderr=stderr)
+    code = main(
+        ["--no-container", str(CWL / "workflows" / "cohort.cwl"), str(job_path)],
+        executor=validate_only,
+        stdout=io.StringIO(),
+        stderr=stderr,
+    )
     assert code == 0, stderr.getvalue()
     assert [s["subject_id"] for s in accepted["subjects"]] == ["s1", "s2"]
     assert accepted["subjects"][0]["t1w"][1]["basename"] == "b.mgz"
     assert accepted["extra_steps"] == ["-qcache"]
 
 
-@pytest.mark.parametrize(("text", "files", "expected"),
-                         [row[1:] for row in BAD_COHORTS], ids=[row[0] for row in BAD_COHORTS])
+@pytest.mark.parametrize(
+    ("text", "files", "expected"),
+    [row[1:] for row in BAD_COHORTS],
+    ids=[row[0] for row in BAD_COHORTS],
+)
 def test_bad_cohort_through_the_command(
-    tmp_path: Path, text: str, files: dict[str, str], expected: str,
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    text: str,
+    files: dict[str, str],
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`fs-cwl-run validate` and the run command: exit 2 naming the problem, nothing written."""
     from fs_cwl_runner.cli.main import main

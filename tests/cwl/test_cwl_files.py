@@ -27,16 +27,24 @@ def load(path: Path) -> dict[str, Any]:
 def test_there_is_a_tool_per_stage_and_the_workflows() -> None:
     names = {p.relative_to(CWL).as_posix() for p in CWL_FILES}
     assert {
-        "tools/autorecon1.cwl", "tools/autorecon2-volume.cwl", "tools/autorecon-hemi.cwl",
-        "tools/autorecon3-both.cwl", "tools/recon-all.cwl", "tools/stats-tables.cwl",
-        "workflows/subject.cwl", "workflows/cohort.cwl",
+        "tools/autorecon1.cwl",
+        "tools/autorecon2-volume.cwl",
+        "tools/autorecon-hemi.cwl",
+        "tools/autorecon3-both.cwl",
+        "tools/recon-all.cwl",
+        "tools/stats-tables.cwl",
+        "workflows/subject.cwl",
+        "workflows/cohort.cwl",
     } <= names
 
 
 @pytest.mark.parametrize("path", CWL_FILES, ids=lambda p: p.name)
 def test_validates_without_warnings(path: Path) -> None:
     result = subprocess.run(
-        [CWLTOOL, "--validate", str(path)], capture_output=True, text=True, timeout=120,
+        [CWLTOOL, "--validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -78,8 +86,9 @@ def test_tool_hints_are_pinned(path: Path) -> None:
     assert "EnvVarRequirement" not in hints and "InitialWorkDirRequirement" not in hints
 
 
-@pytest.mark.parametrize("path", [p for p in TOOLS if p.name != "stats-tables.cwl"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in TOOLS if p.name != "stats-tables.cwl"], ids=lambda p: p.name
+)
 def test_recon_all_tools_license_threads_and_debug(path: Path) -> None:
     doc = load(path)
     env = doc["requirements"]["EnvVarRequirement"]["envDef"]
@@ -88,8 +97,10 @@ def test_recon_all_tools_license_threads_and_debug(path: Path) -> None:
     assert "inputBinding" not in doc["inputs"]["fs_license"], "the license is never an argument"
     assert {"prefix": "-openmp", "valueFrom": "$(runtime.cores)"} in doc["arguments"]
     assert doc["baseCommand"] == ["bash", "recon-all-stage.sh"]
-    staged = {entry.get("entryname"): entry.get("entry")
-              for entry in doc["requirements"]["InitialWorkDirRequirement"]["listing"]}
+    staged = {
+        entry.get("entryname"): entry.get("entry")
+        for entry in doc["requirements"]["InitialWorkDirRequirement"]["listing"]
+    }
     assert staged["recon-all-stage.sh"] == {"$include": "recon-all-stage.sh"}
 
 
@@ -103,22 +114,30 @@ def included_files(path: Path) -> list[Path]:
     """The files a tool stages with ``$include`` in its InitialWorkDirRequirement."""
     listing = load(path).get("requirements", {}).get("InitialWorkDirRequirement", {})
     entries = [entry.get("entry") for entry in listing.get("listing", [])]
-    return [path.parent / entry["$include"] for entry in entries
-            if isinstance(entry, dict) and "$include" in entry]
+    return [
+        path.parent / entry["$include"]
+        for entry in entries
+        if isinstance(entry, dict) and "$include" in entry
+    ]
 
 
 def test_stats_tables_stages_its_scripts_from_files() -> None:
     doc = load(CWL / "tools" / "stats-tables.cwl")
-    staged = {entry.get("entryname"): entry.get("entry")
-              for entry in doc["requirements"]["InitialWorkDirRequirement"]["listing"]}
-    assert staged == {"stats-tables.sh": {"$include": "stats-tables.sh"},
-                      "qc_table.py": {"$include": "qc_table.py"}}
+    staged = {
+        entry.get("entryname"): entry.get("entry")
+        for entry in doc["requirements"]["InitialWorkDirRequirement"]["listing"]
+    }
+    assert staged == {
+        "stats-tables.sh": {"$include": "stats-tables.sh"},
+        "qc_table.py": {"$include": "qc_table.py"},
+    }
     assert doc["baseCommand"] == ["bash", "stats-tables.sh"]
     assert "fspython qc_table.py " in (CWL / "tools" / "stats-tables.sh").read_text()
 
 
-@pytest.mark.parametrize("path", sorted({f for tool in TOOLS for f in included_files(tool)}),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted({f for tool in TOOLS for f in included_files(tool)}), ids=lambda p: p.name
+)
 def test_included_file_has_no_expressions_and_is_shipped(path: Path) -> None:
     # CWL reads $( and ${ in an InitialWorkDir entry as expressions.
     text = path.read_text()
@@ -132,8 +151,9 @@ def shipped_cwl_files() -> set[str]:
     text = (REPO / "pyproject.toml").read_text()
     section = text.split("[tool.setuptools.data-files]\n", 1)[1].split("\n[", 1)[0]
     shipped = set()
-    for target, patterns in re.findall(r'^"(share/fs-cwl/cwl[^"]*)" = (\[.*\])$', section,
-                                       re.MULTILINE):
+    for target, patterns in re.findall(
+        r'^"(share/fs-cwl/cwl[^"]*)" = (\[.*\])$', section, re.MULTILINE
+    ):
         for pattern in json.loads(patterns):
             for path in REPO.glob(pattern):
                 relative = path.relative_to(REPO)
@@ -145,8 +165,14 @@ def shipped_cwl_files() -> set[str]:
 def test_the_package_ships_every_file_of_cwl() -> None:
     # So the digest of cwl/ in the run id (aws/toil_run.py, cwl_digest) is the same from a
     # checkout and from an installed fs-cwl.
-    result = subprocess.run(["git", "ls-files", "cwl"], cwd=REPO, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["git", "ls-files", "cwl"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if result.returncode != 0:
         pytest.skip("not a git checkout")
     assert shipped_cwl_files() == set(result.stdout.splitlines())
@@ -161,6 +187,8 @@ def test_no_machine_paths_in_cwl() -> None:
 def test_local_backend_gives_toil_the_largest_cores_min() -> None:
     from fs_cwl_runner.local.backend import STAGE_CORES_MIN
 
-    cores = [load(path)["hints"]["ResourceRequirement"]["coresMin"]
-             for path in sorted((CWL / "tools").glob("*.cwl"))]
+    cores = [
+        load(path)["hints"]["ResourceRequirement"]["coresMin"]
+        for path in sorted((CWL / "tools").glob("*.cwl"))
+    ]
     assert max(cores) == STAGE_CORES_MIN

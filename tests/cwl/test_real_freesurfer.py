@@ -27,14 +27,26 @@ pytestmark = [
 
 def test_autorecon1_of_the_example_image(freesurfer: FreeSurfer, tmp_path: Path) -> None:
     license_file = Path(os.environ["FS_LICENSE"])
-    job = {"subject_id": "sub-01", "t1w": [file_obj(EXAMPLE_DATA / "sub-01_T1w.nii.gz")],
-           "fs_license": file_obj(license_file)}
-    run = engine.EngineRun("cwltool", CWL / "tools" / "autorecon1.cwl",
-                           write_job(job, tmp_path / "job.yml"), tmp_path / "out",
-                           tmp_path / "work")
-    result = subprocess.run(engine.command(run, freesurfer),
-                            env=engine.environment(freesurfer, dict(os.environ)),
-                            capture_output=True, text=True, timeout=3 * 3600, check=False)
+    job = {
+        "subject_id": "sub-01",
+        "t1w": [file_obj(EXAMPLE_DATA / "sub-01_T1w.nii.gz")],
+        "fs_license": file_obj(license_file),
+    }
+    run = engine.EngineRun(
+        "cwltool",
+        CWL / "tools" / "autorecon1.cwl",
+        write_job(job, tmp_path / "job.yml"),
+        tmp_path / "out",
+        tmp_path / "work",
+    )
+    result = subprocess.run(
+        engine.command(run, freesurfer),
+        env=engine.environment(freesurfer, dict(os.environ)),
+        capture_output=True,
+        text=True,
+        timeout=3 * 3600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-5000:]
     subject = Path(json.loads(result.stdout)["subject_dir"]["path"])
     for name in ("orig.mgz", "nu.mgz", "T1.mgz", "brainmask.mgz", "transforms/talairach.xfm"):

@@ -47,13 +47,23 @@ def freesurfer_env(home: Path, subjects_dir: Path) -> dict[str, str]:
     """What SetUpFreeSurfer.sh would set, without a license."""
     mni = home / "mni"
     env = {k: v for k, v in os.environ.items() if k not in ("FS_LICENSE", "DEBUG")}
-    env.update(FREESURFER_HOME=str(home), SUBJECTS_DIR=str(subjects_dir), MNI_DIR=str(mni),
-               FUNCTIONALS_DIR=f"{home}/sessions", LOCAL_DIR=f"{home}/local",
-               MINC_BIN_DIR=f"{mni}/bin", MINC_LIB_DIR=f"{mni}/lib",
-               MNI_DATAPATH=f"{mni}/data", PERL5LIB=f"{mni}/lib/perl5/5.8.5",
-               MNI_PERL5LIB=f"{mni}/lib/perl5/5.8.5", OS="Linux", FS_OVERRIDE="0",
-               FIX_VERTEX_AREA="", FSF_OUTPUT_FORMAT="nii.gz",
-               PATH=os.pathsep.join([f"{home}/bin", f"{mni}/bin", os.environ["PATH"]]))
+    env.update(
+        FREESURFER_HOME=str(home),
+        SUBJECTS_DIR=str(subjects_dir),
+        MNI_DIR=str(mni),
+        FUNCTIONALS_DIR=f"{home}/sessions",
+        LOCAL_DIR=f"{home}/local",
+        MINC_BIN_DIR=f"{mni}/bin",
+        MINC_LIB_DIR=f"{mni}/lib",
+        MNI_DATAPATH=f"{mni}/data",
+        PERL5LIB=f"{mni}/lib/perl5/5.8.5",
+        MNI_PERL5LIB=f"{mni}/lib/perl5/5.8.5",
+        OS="Linux",
+        FS_OVERRIDE="0",
+        FIX_VERTEX_AREA="",
+        FSF_OUTPUT_FORMAT="nii.gz",
+        PATH=os.pathsep.join([f"{home}/bin", f"{mni}/bin", os.environ["PATH"]]),
+    )
     return env
 
 
@@ -132,8 +142,12 @@ def real_dontrun(fs_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             (sd / name / "surf" / surf).write_text("stand-in\n")
         runs[name] = subprocess.Popen(
             ["recon-all", "-s", name, "-all", *extra, "-openmp", "2", "-dontrun"],
-            env=freesurfer_env(fs_home, sd), cwd=sd, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
+            env=freesurfer_env(fs_home, sd),
+            cwd=sd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     yield DontRun(runs)
     for proc in runs.values():
         if proc.poll() is None:
@@ -142,8 +156,9 @@ def real_dontrun(fs_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture(scope="module")
-def cohort(fs_home: Path, real_dontrun: DontRun,
-           tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def cohort(
+    fs_home: Path, real_dontrun: DontRun, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
     """Four subjects: two through the five stages (one with T2), two with -all.
 
     Returns the Double and, per staged subject, the files present after each stage.
@@ -179,26 +194,78 @@ def test_version_needs_no_license(tmp_path: Path) -> None:
 def test_files_appear_stage_by_stage(cohort: dict) -> None:
     snap = cohort["snapshots"]["sub-01"]
     firsts = {
-        "autorecon1": ["mri/orig/001.mgz", "mri/rawavg.mgz", "mri/orig.mgz", "mri/orig_nu.mgz",
-                       "mri/transforms/talairach.auto.xfm", "mri/transforms/talairach.xfm",
-                       "mri/nu.mgz", "mri/T1.mgz", "mri/brainmask.auto.mgz", "mri/brainmask.mgz"],
-        "autorecon2-volume": ["mri/transforms/talairach.lta", "mri/norm.mgz",
-                              "mri/transforms/talairach.m3z", "mri/aseg.auto_noCCseg.mgz",
-                              "mri/aseg.presurf.mgz", "mri/brain.mgz",
-                              "mri/brain.finalsurfs.mgz", "mri/wm.mgz", "mri/filled.mgz"],
-        "hemi-lh": [f"surf/lh.{s}" for s in (
-            "orig.nofix", "orig", "white.preaparc", "white", "pial.T1", "pial", "sphere",
-            "sphere.reg", "inflated", "curv", "thickness", "area", "sulc")]
+        "autorecon1": [
+            "mri/orig/001.mgz",
+            "mri/rawavg.mgz",
+            "mri/orig.mgz",
+            "mri/orig_nu.mgz",
+            "mri/transforms/talairach.auto.xfm",
+            "mri/transforms/talairach.xfm",
+            "mri/nu.mgz",
+            "mri/T1.mgz",
+            "mri/brainmask.auto.mgz",
+            "mri/brainmask.mgz",
+        ],
+        "autorecon2-volume": [
+            "mri/transforms/talairach.lta",
+            "mri/norm.mgz",
+            "mri/transforms/talairach.m3z",
+            "mri/aseg.auto_noCCseg.mgz",
+            "mri/aseg.presurf.mgz",
+            "mri/brain.mgz",
+            "mri/brain.finalsurfs.mgz",
+            "mri/wm.mgz",
+            "mri/filled.mgz",
+        ],
+        "hemi-lh": [
+            f"surf/lh.{s}"
+            for s in (
+                "orig.nofix",
+                "orig",
+                "white.preaparc",
+                "white",
+                "pial.T1",
+                "pial",
+                "sphere",
+                "sphere.reg",
+                "inflated",
+                "curv",
+                "thickness",
+                "area",
+                "sulc",
+            )
+        ]
         + ["label/lh.cortex.label", "label/lh.aparc.annot", "surf/autodet.gw.stats.lh.dat"],
-        "autorecon3": ["mri/ribbon.mgz", "mri/lh.ribbon.mgz", "mri/aparc+aseg.mgz",
-                       "mri/aparc.a2009s+aseg.mgz", "mri/aparc.DKTatlas+aseg.mgz", "mri/aseg.mgz",
-                       "mri/wmparc.mgz", "label/lh.aparc.a2009s.annot",
-                       "label/rh.aparc.DKTatlas.annot", "label/lh.BA_exvivo.annot",
-                       "label/rh.BA_exvivo.thresh.annot", "surf/lh.w-g.pct.mgh",
-                       "stats/aseg.stats", "stats/wmparc.stats"]
-        + [f"stats/{h}.{s}.stats" for h in ("lh", "rh") for s in (
-            "aparc", "aparc.pial", "aparc.a2009s", "aparc.DKTatlas", "BA_exvivo",
-            "BA_exvivo.thresh", "w-g.pct", "curv")],
+        "autorecon3": [
+            "mri/ribbon.mgz",
+            "mri/lh.ribbon.mgz",
+            "mri/aparc+aseg.mgz",
+            "mri/aparc.a2009s+aseg.mgz",
+            "mri/aparc.DKTatlas+aseg.mgz",
+            "mri/aseg.mgz",
+            "mri/wmparc.mgz",
+            "label/lh.aparc.a2009s.annot",
+            "label/rh.aparc.DKTatlas.annot",
+            "label/lh.BA_exvivo.annot",
+            "label/rh.BA_exvivo.thresh.annot",
+            "surf/lh.w-g.pct.mgh",
+            "stats/aseg.stats",
+            "stats/wmparc.stats",
+        ]
+        + [
+            f"stats/{h}.{s}.stats"
+            for h in ("lh", "rh")
+            for s in (
+                "aparc",
+                "aparc.pial",
+                "aparc.a2009s",
+                "aparc.DKTatlas",
+                "BA_exvivo",
+                "BA_exvivo.thresh",
+                "w-g.pct",
+                "curv",
+            )
+        ],
     }
     firsts["hemi-rh"] = [p.replace("lh", "rh") for p in firsts["hemi-lh"]]
     before: set[str] = set()
@@ -269,11 +336,20 @@ def fs_tables(fs_home: Path, sd: Path, jobs: dict[str, list[str]]) -> dict[str, 
     """
     procs = {}
     for name, (script, *args) in jobs.items():
-        command = [str(fs_home / "bin" / "fspython"),
-                   str(fs_home / "python" / "scripts" / script), *args,
-                   "--tablefile", str(sd / f"{name}.tsv")]
-        procs[name] = subprocess.Popen(command, env=freesurfer_env(fs_home, sd), text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        command = [
+            str(fs_home / "bin" / "fspython"),
+            str(fs_home / "python" / "scripts" / script),
+            *args,
+            "--tablefile",
+            str(sd / f"{name}.tsv"),
+        ]
+        procs[name] = subprocess.Popen(
+            command,
+            env=freesurfer_env(fs_home, sd),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
     tables = {}
     for name, proc in procs.items():
         out, _ = proc.communicate(timeout=120)
@@ -298,13 +374,18 @@ def lut_names(fs_home: Path, first: int, last: int, skip: int, prefix: str) -> l
 def region_names(fs_home: Path) -> dict[str, list[str]]:
     """Each parcellation's regions, from FreeSurfer's own color tables."""
     dk = lut_names(fs_home, 1001, 1035, 1004, "ctx-lh-")
-    ba = [line.split()[1] for line in
-          (fs_home / "average" / "colortable_BA.txt").read_text().splitlines()[1:] if line]
-    return {"aparc": dk, "aparc.pial": dk,
-            "aparc.a2009s": lut_names(fs_home, 11101, 11175, 11142, "ctx_lh_"),
-            "aparc.DKTatlas": [n for n in dk if n not in ("bankssts", "frontalpole",
-                                                          "temporalpole")],
-            "BA_exvivo": ba}
+    ba = [
+        line.split()[1]
+        for line in (fs_home / "average" / "colortable_BA.txt").read_text().splitlines()[1:]
+        if line
+    ]
+    return {
+        "aparc": dk,
+        "aparc.pial": dk,
+        "aparc.a2009s": lut_names(fs_home, 11101, 11175, 11142, "ctx_lh_"),
+        "aparc.DKTatlas": [n for n in dk if n not in ("bankssts", "frontalpole", "temporalpole")],
+        "BA_exvivo": ba,
+    }
 
 
 def test_freesurfer_reads_the_stats(cohort: dict, fs_home: Path) -> None:
@@ -312,8 +393,20 @@ def test_freesurfer_reads_the_stats(cohort: dict, fs_home: Path) -> None:
     parcs = region_names(fs_home)
     assert [len(names) for names in parcs.values()] == [34, 34, 74, 31, 14]
     pairs = [("lh", parc) for parc in parcs] + [("rh", "aparc")]  # rh: same code, saves time
-    jobs = {f"{hemi}.{parc}": ["aparcstats2table", "--hemi", hemi, "--parc", parc, "--meas",
-                               "thickness", "--subjects", *subjects] for hemi, parc in pairs}
+    jobs = {
+        f"{hemi}.{parc}": [
+            "aparcstats2table",
+            "--hemi",
+            hemi,
+            "--parc",
+            parc,
+            "--meas",
+            "thickness",
+            "--subjects",
+            *subjects,
+        ]
+        for hemi, parc in pairs
+    }
     jobs["aseg"] = ["asegstats2table", "--meas", "volume", "--subjects", *subjects]
     jobs["wmparc"] = ["asegstats2table", "--stats", "wmparc.stats", "--subjects", *subjects]
     tables = fs_tables(fs_home, cohort["double"].sd, jobs)
@@ -325,17 +418,31 @@ def test_freesurfer_reads_the_stats(cohort: dict, fs_home: Path) -> None:
         head = [f"{hemi}_{n}_thickness" for n in names]
         assert table[0] == [f"{hemi}.{parc}.thickness", *head, *extra], parc
         assert [row[0] for row in table[1:]] == subjects
-        thickness = [float(v) for row in table[1:] for v in row[1:len(names) + 1]]
+        thickness = [float(v) for row in table[1:] for v in row[1 : len(names) + 1]]
         assert all(1.0 < t < 4.5 for t in thickness)
         assert len({tuple(row[1:]) for row in table[1:]}) == len(subjects)  # all differ
     aseg = tables["aseg"]
-    lut = [line.split()[1] for line in (fs_home / "ASegStatsLUT.txt").read_text().splitlines()
-           if line.strip() and not line.startswith("#")]
-    excluded = {"Unknown", "Left-Cerebral-White-Matter", "Left-Cerebral-Cortex",
-                "Right-Cerebral-White-Matter", "Right-Cerebral-Cortex"}
+    lut = [
+        line.split()[1]
+        for line in (fs_home / "ASegStatsLUT.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    excluded = {
+        "Unknown",
+        "Left-Cerebral-White-Matter",
+        "Left-Cerebral-Cortex",
+        "Right-Cerebral-White-Matter",
+        "Right-Cerebral-Cortex",
+    }
     assert aseg[0][1:46] == [n for n in lut if n not in excluded]
-    for measure in ("BrainSegVol", "CortexVol", "TotalGrayVol", "SurfaceHoles",
-                    "EstimatedTotalIntraCranialVol", "BrainSegVol-to-eTIV"):
+    for measure in (
+        "BrainSegVol",
+        "CortexVol",
+        "TotalGrayVol",
+        "SurfaceHoles",
+        "EstimatedTotalIntraCranialVol",
+        "BrainSegVol-to-eTIV",
+    ):
         assert measure in aseg[0]
     assert len({tuple(row[1:]) for row in aseg[1:]}) == len(subjects)
     assert sum(col.startswith(("wm-lh-", "wm-rh-")) for col in tables["wmparc"][0]) == 68
@@ -359,8 +466,14 @@ def test_invocations_are_recorded(cohort: dict) -> None:
     calls = [json.loads(line) for line in double.calls.read_text().splitlines()]
     sub01 = [c for c in calls if c["subject"] == "sub-01"]
     assert [c["stage"] for c in sub01] == STAGES
-    assert sub01[2]["argv"][:6] == ["recon-all", "-sd", str(double.sd), "-s", "sub-01",
-                                    "-autorecon-hemi"]
+    assert sub01[2]["argv"][:6] == [
+        "recon-all",
+        "-sd",
+        str(double.sd),
+        "-s",
+        "sub-01",
+        "-autorecon-hemi",
+    ]
     assert {c["cwd"] for c in calls} == {str(double.root)}
     assert {c["subjects_dir"] for c in calls} == {str(double.sd)}
     assert [c["stage"] for c in calls if c["subject"] == "sub-03"] == ["all"]
@@ -408,9 +521,14 @@ def test_rewrite_in_place_goes_through_a_link(tmp_path: Path) -> None:
     orig.rename(elsewhere)
     orig.symlink_to(elsewhere)
     before = elsewhere.read_bytes()
-    ok(double.stage("s", "autorecon2-volume",
-                    FS_CWL_DOUBLE_REWRITE="other:autorecon2-volume:mri/nu.mgz, "
-                                          "s:autorecon2-volume:mri/orig.mgz"))
+    ok(
+        double.stage(
+            "s",
+            "autorecon2-volume",
+            FS_CWL_DOUBLE_REWRITE="other:autorecon2-volume:mri/nu.mgz, "
+            "s:autorecon2-volume:mri/orig.mgz",
+        )
+    )
     assert orig.is_symlink()
     assert elsewhere.read_bytes() == before + b"rewritten in place (FS_CWL_DOUBLE_REWRITE)\n"
 
@@ -419,10 +537,20 @@ def test_killed_run_leaves_isrunning(tmp_path: Path) -> None:
     """Like recon-all, a killed run leaves scripts/IsRunning.* and blocks the next run."""
     double = Double(tmp_path)
     ok(double.stage("s", "autorecon1"))
-    args = ["recon-all", "-sd", str(double.sd), "-s", "s", "-autorecon2-volonly", "-gcareg",
-            "-openmp", "1"]
-    proc = subprocess.Popen(args, env={**double.env, "FS_CWL_DOUBLE_SLEEP": "30"},
-                            stdout=subprocess.DEVNULL)
+    args = [
+        "recon-all",
+        "-sd",
+        str(double.sd),
+        "-s",
+        "s",
+        "-autorecon2-volonly",
+        "-gcareg",
+        "-openmp",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        args, env={**double.env, "FS_CWL_DOUBLE_SLEEP": "30"}, stdout=subprocess.DEVNULL
+    )
     running = double.subject("s") / "scripts" / "IsRunning.lh+rh"
     deadline = time.monotonic() + 10
     while not (double.subject("s") / "mri" / "norm.mgz").exists():
@@ -464,7 +592,9 @@ def test_command_line_errors(tmp_path: Path) -> None:
     double = Double(tmp_path)
     result = double.stage("s", "autorecon1", "-bogus")
     assert (result.returncode, result.stdout.splitlines()[0]) == (
-        1, "ERROR: Flag -bogus unrecognized.")
+        1,
+        "ERROR: Flag -bogus unrecognized.",
+    )
     result = double("-sd", str(double.sd), "-s", "s", "-i", "missing.nii.gz", "-autorecon1")
     assert (result.returncode, result.stdout.strip()) == (1, "ERROR: cannot find missing.nii.gz")
     result = double("-sd", str(tmp_path / "nowhere"), "-s", "s", "-all")
@@ -521,8 +651,11 @@ def test_content_is_reproducible_per_subject(tmp_path: Path) -> None:
 
     def digest(double: Double, subject: str) -> dict[str, str]:
         mri = double.subject(subject) / "mri"
-        return {str(p.relative_to(mri)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in mri.rglob("*") if p.is_file()}
+        return {
+            str(p.relative_to(mri)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in mri.rglob("*")
+            if p.is_file()
+        }
 
     assert digest(one, "s") == digest(two, "s")
     same = set(digest(one, "s").values()) & set(digest(one, "t").values())

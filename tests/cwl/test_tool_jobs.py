@@ -92,8 +92,10 @@ def test_every_tool_has_a_job_file_and_every_job_file_a_run() -> None:
 
 @pytest.mark.parametrize("job", TOOL_JOBS, ids=IDS)
 def test_job_file_comment_gives_the_command_that_the_test_runs(job: ToolJob) -> None:
-    command = (f"cwltool --outdir results/tools/{job.name} cwl/tools/{job.tool}.cwl "
-               f"cwl/tools/tests/{job.name}.yml")
+    command = (
+        f"cwltool --outdir results/tools/{job.name} cwl/tools/{job.tool}.cwl "
+        f"cwl/tools/tests/{job.name}.yml"
+    )
     assert f"#   {command}\n" in (JOBS / f"{job.name}.yml").read_text()
 
 
@@ -102,8 +104,7 @@ def test_job_file_reads_the_example_data_and_earlier_outputs_only(job: ToolJob) 
     doc = load_job(job)
     if job.stage is not None:  # the recon-all tools; the table scripts need no license
         assert doc["fs_license"] == {"class": "File", "path": LICENSE_PLACEHOLDER}
-    earlier = [RESULTS / "tools" / j.name / j.folder
-               for j in TOOL_JOBS[:TOOL_JOBS.index(job)]]
+    earlier = [RESULTS / "tools" / j.name / j.folder for j in TOOL_JOBS[: TOOL_JOBS.index(job)]]
     for name, value in doc.items():
         if name == "fs_license":
             continue
@@ -111,7 +112,8 @@ def test_job_file_reads_the_example_data_and_earlier_outputs_only(job: ToolJob) 
             assert not Path(relative).is_absolute(), relative
             path = Path(os.path.normpath(JOBS / relative))
             assert path.parent == EXAMPLE_DATA or any(
-                path == folder or path.is_relative_to(folder) for folder in earlier), relative
+                path == folder or path.is_relative_to(folder) for folder in earlier
+            ), relative
 
 
 class ToolRuns:
@@ -120,15 +122,16 @@ class ToolRuns:
     def __init__(self, root: Path, freesurfer: FreeSurfer) -> None:
         self.results = root / "results"
         self.license = root / "license-for-test-double.txt"
-        self.license.write_text("not-a-freesurfer-license: read only by the recon-all test "
-                                "double\n")
+        self.license.write_text(
+            "not-a-freesurfer-license: read only by the recon-all test double\n"
+        )
         self.root = root
         self.freesurfer = freesurfer
         self.done: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
 
     def outputs(self, job: ToolJob) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The run's CWL outputs and the test double's calls, after the runs before it."""
-        for earlier in TOOL_JOBS[:TOOL_JOBS.index(job) + 1]:
+        for earlier in TOOL_JOBS[: TOOL_JOBS.index(job) + 1]:
             if earlier.name not in self.done:
                 self.done[earlier.name] = self.run(earlier)
         return self.done[job.name]
@@ -136,17 +139,28 @@ class ToolRuns:
     def run(self, job: ToolJob) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         work = self.root / "work" / job.name
         work.mkdir(parents=True)
-        order = {name: resolve(value, self.results, self.license)
-                 for name, value in load_job(job).items()}
+        order = {
+            name: resolve(value, self.results, self.license)
+            for name, value in load_job(job).items()
+        }
         calls = work / "calls.jsonl"
         env = double_environment(self.freesurfer, calls)
         run = engine.EngineRun(
-            engine="cwltool", workflow=CWL / "tools" / f"{job.tool}.cwl",
+            engine="cwltool",
+            workflow=CWL / "tools" / f"{job.tool}.cwl",
             job_order=write_job(order, work / "job.yml"),
-            outdir=self.results / "tools" / job.name, workdir=work,
-            preserve=tuple(name for name in DOUBLE_VARIABLES if name in env))
-        result = subprocess.run(engine.command(run, self.freesurfer), env=env,
-                                capture_output=True, text=True, timeout=300, check=False)
+            outdir=self.results / "tools" / job.name,
+            workdir=work,
+            preserve=tuple(name for name in DOUBLE_VARIABLES if name in env),
+        )
+        result = subprocess.run(
+            engine.command(run, self.freesurfer),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert result.returncode == 0, f"{job.name}: {result.stderr[-4000:]}"
         return json.loads(result.stdout), read_calls(calls)
 

@@ -26,12 +26,26 @@ PARCS = ["aparc", "aparc.a2009s", "aparc.DKTatlas"]
 
 
 def check_subject_dir(subject: Path) -> None:
-    for name in ("mri/orig/001.mgz", "mri/brainmask.mgz", "mri/aseg.mgz", "mri/aparc+aseg.mgz",
-                 "mri/wmparc.mgz", "surf/lh.white", "surf/rh.white", "surf/lh.pial",
-                 "surf/rh.sphere.reg", "label/lh.aparc.annot", "label/rh.aparc.a2009s.annot",
-                 "stats/aseg.stats", "stats/wmparc.stats", "stats/lh.aparc.stats",
-                 "stats/rh.aparc.DKTatlas.stats", "scripts/recon-all.log",
-                 "scripts/recon-all-lh.log", "scripts/recon-all-rh.log"):
+    for name in (
+        "mri/orig/001.mgz",
+        "mri/brainmask.mgz",
+        "mri/aseg.mgz",
+        "mri/aparc+aseg.mgz",
+        "mri/wmparc.mgz",
+        "surf/lh.white",
+        "surf/rh.white",
+        "surf/lh.pial",
+        "surf/rh.sphere.reg",
+        "label/lh.aparc.annot",
+        "label/rh.aparc.a2009s.annot",
+        "stats/aseg.stats",
+        "stats/wmparc.stats",
+        "stats/lh.aparc.stats",
+        "stats/rh.aparc.DKTatlas.stats",
+        "scripts/recon-all.log",
+        "scripts/recon-all-lh.log",
+        "scripts/recon-all-rh.log",
+    ):
         assert (subject / name).exists(), f"{subject.name}: {name} missing"
     log = (subject / "scripts" / "recon-all.log").read_text()
     assert "#@# ASeg Stats" in log and "finished without error" in log
@@ -44,9 +58,14 @@ def test_subject_workflow(
     cohort = cohort_job(dummy_license)
     job = {**cohort["subjects"][1], "fs_license": cohort["fs_license"]}  # sub-02, with a T2
     calls = tmp_path / "calls.jsonl"
-    result = run_cwl(engine_name, CWL / "workflows" / "subject.cwl",
-                     write_job(job, tmp_path / "job.yml"), tmp_path, freesurfer,
-                     double_environment(freesurfer, calls))
+    result = run_cwl(
+        engine_name,
+        CWL / "workflows" / "subject.cwl",
+        write_job(job, tmp_path / "job.yml"),
+        tmp_path,
+        freesurfer,
+        double_environment(freesurfer, calls),
+    )
     assert result.returncode == 0, result.stderr[-5000:]
     outputs = json.loads(result.stdout)
     subject = Path(outputs["subject_dir"]["path"])
@@ -68,9 +87,14 @@ def test_cohort_workflow(
     engine_name: str, freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path
 ) -> None:
     calls = tmp_path / "calls.jsonl"
-    result = run_cwl(engine_name, CWL / "workflows" / "cohort.cwl",
-                     write_job(cohort_job(dummy_license), tmp_path / "job.yml"), tmp_path,
-                     freesurfer, double_environment(freesurfer, calls))
+    result = run_cwl(
+        engine_name,
+        CWL / "workflows" / "cohort.cwl",
+        write_job(cohort_job(dummy_license), tmp_path / "job.yml"),
+        tmp_path,
+        freesurfer,
+        double_environment(freesurfer, calls),
+    )
     assert result.returncode == 0, result.stderr[-5000:]
     outputs = json.loads(result.stdout)
     subjects = sorted(Path(d["path"]).name for d in outputs["subject_dirs"])
@@ -90,7 +114,9 @@ def test_cohort_workflow(
 
     group = Path(outputs["group"]["path"])
     expected = {"aseg.volume.tsv", "wmparc.volume.tsv", "qc.tsv"} | {
-        f"{h}.{p}.{m}.tsv" for h in ("lh", "rh") for p in PARCS
+        f"{h}.{p}.{m}.tsv"
+        for h in ("lh", "rh")
+        for p in PARCS
         for m in ("thickness", "area", "volume")
     }
     assert {p.name for p in group.iterdir()} == expected
@@ -101,12 +127,23 @@ def test_cohort_workflow(
         # FreeSurfer's own table scripts: 34 Desikan-Killiany regions, then the globals.
         thickness = read_table(group / f"{hemi}.aparc.thickness.tsv")
         assert thickness[0][:2] == [f"{hemi}.aparc.thickness", f"{hemi}_bankssts_thickness"]
-        assert thickness[0][-3:] == [f"{hemi}_MeanThickness_thickness", "BrainSegVolNotVent",
-                                     "eTIV"]
+        assert thickness[0][-3:] == [
+            f"{hemi}_MeanThickness_thickness",
+            "BrainSegVolNotVent",
+            "eTIV",
+        ]
         assert len(thickness[0]) == 38 and [row[0] for row in thickness[1:]] == subjects
         assert all(1.0 < float(v) < 4.5 for row in thickness[1:] for v in row[1:35])
     qc = read_table(group / "qc.tsv")
-    assert qc[0] == ["subject", "lh_euler", "rh_euler", "mean_euler", "eTIV", "BrainSegVol",
-                     "TotalGrayVol", "CerebralWhiteMatterVol"]
+    assert qc[0] == [
+        "subject",
+        "lh_euler",
+        "rh_euler",
+        "mean_euler",
+        "eTIV",
+        "BrainSegVol",
+        "TotalGrayVol",
+        "CerebralWhiteMatterVol",
+    ]
     assert [row[0] for row in qc[1:]] == subjects
     assert all(int(row[1]) % 2 == 0 and int(row[1]) <= 2 for row in qc[1:])

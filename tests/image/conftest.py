@@ -24,8 +24,14 @@ def podman_env() -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(DOCKER / "rootful-podman"), env["PATH"]])
     env.pop("DEBUG", None)
     env.pop("FS_LICENSE", None)
-    setup = subprocess.run([str(REPO / "scripts" / "setup-podman.sh")], env=env,
-                           capture_output=True, text=True, timeout=900, check=False)
+    setup = subprocess.run(
+        [str(REPO / "scripts" / "setup-podman.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     if setup.returncode != 0:
         pytest.skip(f"podman cannot run on this machine: {setup.stderr.strip()[-500:]}")
     return env
@@ -35,12 +41,19 @@ def podman_env() -> dict[str, str]:
 def image(podman_env: dict[str, str]) -> Image:
     """The image built offline (cached layers make a rebuild take under a minute)."""
     start = time.monotonic()
-    build = subprocess.run([str(DOCKER / "build.sh"), "--offline", "--engine", "podman"],
-                           env=podman_env, capture_output=True, text=True,
-                           timeout=BUILD_TIMEOUT, check=False)
+    build = subprocess.run(
+        [str(DOCKER / "build.sh"), "--offline", "--engine", "podman"],
+        env=podman_env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     size = re.search(r"^image size: (\d+) bytes", build.stdout, re.MULTILINE)
     assert size, build.stdout[-2000:]
-    print(f"\nbuilt fs-cwl:{__version__} in {time.monotonic() - start:.0f} s, "
-          f"{int(size.group(1)) / 1e9:.2f} GB")
+    print(
+        f"\nbuilt fs-cwl:{__version__} in {time.monotonic() - start:.0f} s, "
+        f"{int(size.group(1)) / 1e9:.2f} GB"
+    )
     return Image(f"localhost/fs-cwl:{__version__}", int(size.group(1)), podman_env)

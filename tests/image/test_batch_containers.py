@@ -42,8 +42,15 @@ JOB_TIMEOUT_S = 60
 IMAGE_MRI_INFO = "/usr/local/freesurfer/bin/mri_info"
 # Host variables that would reach the worker with the leader's environment and point into
 # this machine's FreeSurfer instead of the image's.
-HOST_FREESURFER_VARIABLES = ("FREESURFER_HOME", "FREESURFER", "SUBJECTS_DIR", "FS_LICENSE",
-                             "MNI_DIR", "PERL5LIB", "DEBUG")
+HOST_FREESURFER_VARIABLES = (
+    "FREESURFER_HOME",
+    "FREESURFER",
+    "SUBJECTS_DIR",
+    "FS_LICENSE",
+    "MNI_DIR",
+    "PERL5LIB",
+    "DEBUG",
+)
 
 MRI_INFO_TOOL = """\
 cwlVersion: v1.2
@@ -80,9 +87,13 @@ def podman_client(podman_env: dict[str, str]) -> Iterator[docker.DockerClient]:
 def runner(podman_client: docker.DockerClient, tmp_path: Path) -> Iterator[PodmanRunner]:
     """Containers with tmp_path (Toil's work folders) and the S3 hook mounted."""
     runner = PodmanRunner(
-        podman_client, binds=(Bind(tmp_path), Bind(S3_COMPAT_SITE, read_only=True)),
-        base_environment={"PYTHONPATH": str(S3_COMPAT_SITE),
-                          "S3_COMPAT_SKIP_OPERATIONS": ",".join(S3_SKIPPED_OPERATIONS)})
+        podman_client,
+        binds=(Bind(tmp_path), Bind(S3_COMPAT_SITE, read_only=True)),
+        base_environment={
+            "PYTHONPATH": str(S3_COMPAT_SITE),
+            "S3_COMPAT_SKIP_OPERATIONS": ",".join(S3_SKIPPED_OPERATIONS),
+        },
+    )
     yield runner
     runner.remove_all()
 
@@ -90,11 +101,19 @@ def runner(podman_client: docker.DockerClient, tmp_path: Path) -> Iterator[Podma
 # ----------------------------------------------------------------------------- the runner
 
 
-def test_container_gets_environment_and_exit_code(
-        runner: PodmanRunner, image: Image) -> None:
-    job = runner.start(JobSpec(name="probe-env", image=image.ref, command=(
-        "sh", "-c", 'echo "$FROM_JOB $S3_COMPAT_SKIP_OPERATIONS"; echo to-err >&2; exit 3'),
-        environment={"FROM_JOB": "override"}))
+def test_container_gets_environment_and_exit_code(runner: PodmanRunner, image: Image) -> None:
+    job = runner.start(
+        JobSpec(
+            name="probe-env",
+            image=image.ref,
+            command=(
+                "sh",
+                "-c",
+                'echo "$FROM_JOB $S3_COMPAT_SKIP_OPERATIONS"; echo to-err >&2; exit 3',
+            ),
+            environment={"FROM_JOB": "override"},
+        )
+    )
     assert job.wait() == 3
     assert job.poll() == 3
     out, err = job.output()
@@ -116,8 +135,9 @@ def test_kill_ends_the_container_with_137(runner: PodmanRunner, image: Image) ->
 
 
 def test_missing_image_fails_at_once(runner: PodmanRunner) -> None:
-    job = runner.start(JobSpec(name="probe-missing", image="localhost/fs-cwl-missing:0",
-                               command=("true",)))
+    job = runner.start(
+        JobSpec(name="probe-missing", image="localhost/fs-cwl-missing:0", command=("true",))
+    )
     assert job.wait() == 125
     assert b"cannot create container" in job.output()[1]
     assert runner.records == []
@@ -148,8 +168,9 @@ def upload_volume(s3_url: str, bucket: str, folder: Path) -> str:
     return f"s3://{bucket}/in/small.nii.gz"
 
 
-def leader_environment(moto_url: str, s3_url: str, work: Path, appliance_ref: str
-                       ) -> dict[str, str]:
+def leader_environment(
+    moto_url: str, s3_url: str, work: Path, appliance_ref: str
+) -> dict[str, str]:
     env = toil_environment(os.environ, moto_url, s3_url, work / "aws")
     for name in HOST_FREESURFER_VARIABLES:
         env.pop(name, None)
@@ -159,29 +180,44 @@ def leader_environment(moto_url: str, s3_url: str, work: Path, appliance_ref: st
 
 def podman_ps(image: Image, label: str) -> list[str]:
     """``podman ps -a``: the image of every container with the runner's label."""
-    result = image.podman("ps", "--all", "--filter", f"label={RUNNER_LABEL}={label}",
-                          "--format", "{{.Image}} {{.Status}}")
+    result = image.podman(
+        "ps",
+        "--all",
+        "--filter",
+        f"label={RUNNER_LABEL}={label}",
+        "--format",
+        "{{.Image}} {{.Status}}",
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
 
 def test_toil_job_runs_in_a_real_container(
-        runner: PodmanRunner, image: Image, seaweedfs: S3Server,
-        tmp_path: Path) -> None:
+    runner: PodmanRunner, image: Image, seaweedfs: S3Server, tmp_path: Path
+) -> None:
     ref = appliance(image.ref)
     url = upload_volume(seaweedfs.endpoint_url, "containers", tmp_path)
     tool, job = write_tool(tmp_path / "cwl", url)
     with local_batch(tmp_path / "batch-jobs", runner=runner) as batch:
         env = leader_environment(batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, ref)
-        args = [*toil_aws_batch_args(batch.queue, "containers-store", tmp_path),
-                "--destBucket", "s3://containers/out/", str(tool), str(job)]
+        args = [
+            *toil_aws_batch_args(batch.queue, "containers-store", tmp_path),
+            "--destBucket",
+            "s3://containers/out/",
+            str(tool),
+            str(job),
+        ]
         result = run_toil(args, env, tmp_path / "toil.log", TOIL_TIMEOUT_S)
         launches = batch.docker.launches
     assert result.returncode == 0, result.stderr[-5000:]
 
     # The tool's output, made inside the image and exported through the job store.
-    body = s3_client(seaweedfs.endpoint_url).get_object(
-        Bucket="containers", Key="out/info.txt")["Body"].read().decode()
+    body = (
+        s3_client(seaweedfs.endpoint_url)
+        .get_object(Bucket="containers", Key="out/info.txt")["Body"]
+        .read()
+        .decode()
+    )
     lines = body.splitlines()
     assert lines[0] == IMAGE_MRI_INFO, body
     assert "dimensions: 6 x 7 x 8" in body
@@ -192,9 +228,11 @@ def test_toil_job_runs_in_a_real_container(
     assert all(launch.command[0] == "_toil_contained_executor" for launch in launches)
     assert all(launch.exit_code == 0 for launch in launches)
     assert any("mri-info" in launch.container_name for launch in launches), [
-        launch.container_name for launch in launches]
+        launch.container_name for launch in launches
+    ]
     assert [record.job_name for record in runner.records] == [
-        launch.container_name for launch in launches]
+        launch.container_name for launch in launches
+    ]
     for record in runner.records:
         state = runner.inspect(record.container_id)["State"]
         assert (state["Status"], state["ExitCode"]) == ("exited", 0)

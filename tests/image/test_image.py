@@ -68,11 +68,15 @@ def test_environment_has_freesurfer_and_no_secrets(image: Image) -> None:
     assert not {"DEBUG", "FS_LICENSE"} & set(env)
     assert not [name for name in env if name.startswith("AWS_")]
     # No license, no credentials, no test double anywhere in the image.
-    check = image.run("sh", "-c", f"""
+    check = image.run(
+        "sh",
+        "-c",
+        f"""
         ls {home}/license.txt {home}/.license /root/.aws /root/.docker 2>/dev/null
         find / -xdev \\( -name recon_all_double -o -name 'license-for-test-double*' \\) \\
              -print 2>/dev/null
-        grep -l 'Test double' "$(command -v recon-all)" """)
+        grep -l 'Test double' "$(command -v recon-all)" """,
+    )
     assert check.stdout == "", check.stdout
 
 
@@ -92,8 +96,11 @@ def test_versions_inside(image: Image) -> None:
     assert BUILD_STAMP.match(stamp), stamp
     assert stamp == file_stamp
     assert fs_cwl == f"fs-cwl {__version__}"
-    assert paths == [f"{IMAGE_FREESURFER_HOME}/bin/recon-all",
-                     "/opt/fs-cwl/bin/_toil_contained_executor", "/opt/fs-cwl/bin/toil-cwl-runner"]
+    assert paths == [
+        f"{IMAGE_FREESURFER_HOME}/bin/recon-all",
+        "/opt/fs-cwl/bin/_toil_contained_executor",
+        "/opt/fs-cwl/bin/toil-cwl-runner",
+    ]
     assert toil_version == toil.version.version
 
 
@@ -101,8 +108,10 @@ def test_toil_batch_command_runs(image: Image) -> None:
     """The command Toil gives AWS Batch jobs runs in the image; exit codes come back."""
     from toil.batchSystems.contained_executor import pack_job
 
-    command = pack_job("recon-all --version && fs-cwl-run --version && exit 3",
-                       environment={"FS_CWL_PROBE": "from-the-leader"})
+    command = pack_job(
+        "recon-all --version && fs-cwl-run --version && exit 3",
+        environment={"FS_CWL_PROBE": "from-the-leader"},
+    )
     assert command[0] == "_toil_contained_executor"
     result = image.run(*command)
     assert result.returncode == 3, result.stderr[-2000:]
@@ -130,10 +139,18 @@ def test_mri_info_reads_a_mounted_image(image: Image, tmp_path: Path) -> None:
 def container(image: Image, tmp_path: Path) -> Iterator[str]:
     """A running container with tmp_path and the example images at their own paths."""
     name = f"fs-cwl-test-{uuid.uuid4().hex[:12]}"
-    started = image.podman("run", "--detach", "--rm", "--network=none", f"--name={name}",
-                           f"--volume={tmp_path}:{tmp_path}",
-                           f"--volume={EXAMPLE_DATA}:{EXAMPLE_DATA}:ro",
-                           image.ref, "sleep", "infinity")
+    started = image.podman(
+        "run",
+        "--detach",
+        "--rm",
+        "--network=none",
+        f"--name={name}",
+        f"--volume={tmp_path}:{tmp_path}",
+        f"--volume={EXAMPLE_DATA}:{EXAMPLE_DATA}:ro",
+        image.ref,
+        "sleep",
+        "infinity",
+    )
     assert started.returncode == 0, started.stderr
     yield name
     image.podman("rm", "--force", "--time=0", name)
@@ -148,12 +165,12 @@ def dontrun_in(image: Image, container: str) -> type[stage_oracle.DontRun]:
             # Links to the image's FreeSurfer: dangling here, valid in the container.
             (root / "fsaverage").symlink_to(IMAGE_FREESURFER_HOME / "subjects" / "fsaverage")
             self.image = root / "orig.mgz"
-            self.exec(["cp", f"{IMAGE_FREESURFER_HOME}/subjects/fsaverage/mri/orig.mgz",
-                       str(self.image)])
+            self.exec(
+                ["cp", f"{IMAGE_FREESURFER_HOME}/subjects/fsaverage/mri/orig.mgz", str(self.image)]
+            )
 
         def exec(self, command: list[str]) -> subprocess.CompletedProcess[str]:
-            return image.podman("exec", f"--env=SUBJECTS_DIR={self.root}", container,
-                                *command)
+            return image.podman("exec", f"--env=SUBJECTS_DIR={self.root}", container, *command)
 
         def run(self, args: list[str]) -> list[stage_oracle.Step]:
             args = list(args)
@@ -168,13 +185,19 @@ def dontrun_in(image: Image, container: str) -> type[stage_oracle.DontRun]:
 
 @pytest.mark.parametrize("pial", ["none", "t2w", "flair"])
 def test_stage_coverage_inside_image(
-    image: Image, container: str, freesurfer: FreeSurfer, tmp_path: Path, pial: str,
-    dummy_license: Path, monkeypatch: pytest.MonkeyPatch,
+    image: Image,
+    container: str,
+    freesurfer: FreeSurfer,
+    tmp_path: Path,
+    pial: str,
+    dummy_license: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The staged workflow covers recon-all -all, asked of the image's recon-all."""
     monkeypatch.setattr(stage_oracle, "DontRun", dontrun_in(image, container))
     stage_oracle.check_subject_workflow_covers_recon_all_all(
-        freesurfer, tmp_path, pial, dummy_license)
+        freesurfer, tmp_path, pial, dummy_license
+    )
 
 
 # ----------------------------------------------------------------------------- group step
@@ -185,7 +208,7 @@ def stats_measures(path: Path) -> dict[str, float]:
     measures = {}
     for line in path.read_text().splitlines():
         if line.startswith("# Measure "):
-            fields = [f.strip() for f in line[len("# Measure "):].split(",")]
+            fields = [f.strip() for f in line[len("# Measure ") :].split(",")]
             measures[fields[0]] = float(fields[3])
     return measures
 
@@ -212,14 +235,18 @@ def stats_job(double: Double, subjects: list[str]) -> dict[str, Any]:
         assert paths, f"{subject}: no stats/{pattern}"
         return [{"class": "File", "location": path.as_uri()} for path in paths]
 
-    return {"subject_ids": subjects,
-            "aseg_stats": [files(s, "aseg.stats")[0] for s in subjects],
-            "wmparc_stats": [files(s, "wmparc.stats")[0] for s in subjects],
-            "aparc_stats": [files(s, "?h.aparc*.stats") for s in subjects]}
+    return {
+        "subject_ids": subjects,
+        "aseg_stats": [files(s, "aseg.stats")[0] for s in subjects],
+        "wmparc_stats": [files(s, "wmparc.stats")[0] for s in subjects],
+        "aparc_stats": [files(s, "?h.aparc*.stats") for s in subjects],
+    }
 
 
 def test_group_tables_through_cwltool_podman(
-    image: Image, freesurfer: FreeSurfer, tmp_path: Path,
+    image: Image,
+    freesurfer: FreeSurfer,
+    tmp_path: Path,
 ) -> None:
     double = Double(tmp_path / "double", freesurfer.home)
     subjects = ["sub-01", "sub-02"]
@@ -229,16 +256,26 @@ def test_group_tables_through_cwltool_podman(
     (tmp_path / "job.json").write_text(json.dumps(stats_job(double, subjects)))
     out = tmp_path / "out"
     # The runner's own command line for --container podman with this image.
-    run = engine.EngineRun("cwltool", tool, tmp_path / "job.json", out, tmp_path / "work",
-                           container="podman", image=image.ref)
+    run = engine.EngineRun(
+        "cwltool",
+        tool,
+        tmp_path / "job.json",
+        out,
+        tmp_path / "work",
+        container="podman",
+        image=image.ref,
+    )
     # Without the test's own PATH entry for the wrapper: the runner must add it.
     wrapper = str(DOCKER / "rootful-podman")
-    base = {**image.env, "PATH": os.pathsep.join(
-        p for p in image.env["PATH"].split(os.pathsep) if p != wrapper)}
+    base = {
+        **image.env,
+        "PATH": os.pathsep.join(p for p in image.env["PATH"].split(os.pathsep) if p != wrapper),
+    }
     env = engine.environment(None, base, "podman")
     assert env["PATH"].split(os.pathsep).count(wrapper) == 1
-    result = subprocess.run(engine.command(run, None), env=env, capture_output=True, text=True,
-                            timeout=900, check=False)
+    result = subprocess.run(
+        engine.command(run, None), env=env, capture_output=True, text=True, timeout=900, check=False
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     # The tool ran in our image, through the wrapper (cwltool still asks for keep-id).
     assert "podman \\\n    run" in result.stderr and image.ref in result.stderr
@@ -252,8 +289,16 @@ def test_group_tables_through_cwltool_podman(
 
 
 def check_qc_table(table: list[list[str]], double: Double, subjects: list[str]) -> None:
-    assert table[0] == ["subject", "lh_euler", "rh_euler", "mean_euler", "eTIV",
-                        "BrainSegVol", "TotalGrayVol", "CerebralWhiteMatterVol"]
+    assert table[0] == [
+        "subject",
+        "lh_euler",
+        "rh_euler",
+        "mean_euler",
+        "eTIV",
+        "BrainSegVol",
+        "TotalGrayVol",
+        "CerebralWhiteMatterVol",
+    ]
     assert [row[0] for row in table[1:]] == subjects
     for row in table[1:]:
         measures = stats_measures(double.subject(row[0]) / "stats" / "aseg.stats")

@@ -34,15 +34,20 @@ from support.paths import CWL, DOUBLE_BIN
 pytestmark = pytest.mark.e2e
 
 
-def run_runner(args: list[str], env: dict[str, str],
-               timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(RUNNER), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def run_runner(
+    args: list[str], env: dict[str, str], timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(RUNNER), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def stage_calls(calls: Path) -> Counter[tuple[str, str]]:
-    return Counter((c["subject"], STAGE_OF_DOUBLE[c["stage"]]) for c in read_calls(calls)
-                   if c["stage"] in STAGE_OF_DOUBLE)
+    return Counter(
+        (c["subject"], STAGE_OF_DOUBLE[c["stage"]])
+        for c in read_calls(calls)
+        if c["stage"] in STAGE_OF_DOUBLE
+    )
 
 
 def run_record(output: Path) -> dict[str, Any]:
@@ -53,8 +58,9 @@ def run_record(output: Path) -> dict[str, Any]:
 def test_three_subjects(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path) -> None:
     output, calls = tmp_path / "results", tmp_path / "calls.jsonl"
     cohort = write_cohort(tmp_path, output)
-    result = run_runner([str(cohort), "--json", "--jobs", "3"],
-                        runner_env(freesurfer, calls, dummy_license))
+    result = run_runner(
+        [str(cohort), "--json", "--jobs", "3"], runner_env(freesurfer, calls, dummy_license)
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     summary = json.loads(result.stdout)
     assert summary["counts"]["done"] == 3 and summary["failed"] == []
@@ -86,8 +92,7 @@ def test_failing_subject(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: 
     assert result.returncode == 1, result.stderr[-4000:]
     summary = json.loads(result.stdout)
     assert summary["counts"]["done"] == 2
-    assert [(f["subject"], f["stage"]) for f in summary["failed"]] == [
-        ("sub-02", "autorecon_lh")]
+    assert [(f["subject"], f["stage"]) for f in summary["failed"]] == [("sub-02", "autorecon_lh")]
     assert "FAILED sub-02 at stage autorecon_lh" in result.stderr
     # The tail of the failed stage's recon-all log is in the summary.
     assert "failure injected by FS_CWL_DOUBLE_FAIL" in result.stderr
@@ -121,17 +126,26 @@ def wait_for_done_stage(output: Path, process: subprocess.Popen[str], timeout: f
 
 
 def done_stages(output: Path) -> set[tuple[str, str]]:
-    return {(s["subject_id"], st["name"]) for s in run_record(output)["subjects"]
-            for st in s["stages"] if st["status"] == "done"}
+    return {
+        (s["subject_id"], st["name"])
+        for s in run_record(output)["subjects"]
+        for st in s["stages"]
+        if st["status"] == "done"
+    }
 
 
 def test_killed_run_resumes(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path) -> None:
     output, calls = tmp_path / "results", tmp_path / "calls.jsonl"
     cohort = write_cohort(tmp_path, output)
     slow = runner_env(freesurfer, calls, dummy_license, FS_CWL_DOUBLE_SLEEP="3")
-    with subprocess.Popen([str(RUNNER), str(cohort), "--jobs", "3"], env=slow,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-                          start_new_session=True) as process:
+    with subprocess.Popen(
+        [str(RUNNER), str(cohort), "--jobs", "3"],
+        env=slow,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    ) as process:
         try:
             wait_for_done_stage(output, process, timeout=300)
         finally:
@@ -139,8 +153,9 @@ def test_killed_run_resumes(freesurfer: FreeSurfer, tmp_path: Path, dummy_licens
             os.killpg(process.pid, signal.SIGKILL)
     finished_before = done_stages(output)
     assert len(finished_before) < 15
-    result = run_runner([str(cohort), "--json", "--jobs", "3"],
-                        runner_env(freesurfer, calls, dummy_license))
+    result = run_runner(
+        [str(cohort), "--json", "--jobs", "3"], runner_env(freesurfer, calls, dummy_license)
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     check_finished(output, SUBJECTS)
     counts = stage_calls(calls)
@@ -162,10 +177,22 @@ def test_plan_runs_with_plain_cwltool(
     assert dummy_license.read_text().strip() not in (tmp_path / "job.yml").read_text()
     cwltool = Path(sys.executable).parent / "cwltool"
     result = subprocess.run(
-        [str(cwltool), "--no-container", "--preserve-entire-environment", "--outdir",
-         str(tmp_path / "out"), str(CWL / "workflows" / "cohort.cwl"), str(tmp_path / "job.yml")],
+        [
+            str(cwltool),
+            "--no-container",
+            "--preserve-entire-environment",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(CWL / "workflows" / "cohort.cwl"),
+            str(tmp_path / "job.yml"),
+        ],
         env={**env, "PATH": os.pathsep.join([str(DOUBLE_BIN), env["PATH"]])},
-        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     outputs = json.loads(result.stdout)
     assert sorted(Path(d["path"]).name for d in outputs["subject_dirs"]) == SUBJECTS

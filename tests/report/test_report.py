@@ -325,9 +325,13 @@ def test_batch_job_ids_are_shown_under_their_stage(tmp_path: Path) -> None:
     assert row is not None
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(), re.DOTALL)
     lh = cells[2 + STAGES.index("autorecon_lh")]
-    assert lh == ('1 h 00 min<br><code class="batch-job">job-lost-to-spot</code>'
-                  '<br><code class="batch-job">job-retried</code>')
+    assert lh == (
+        '1 h 00 min<br><code class="batch-job">job-lost-to-spot</code>'
+        '<br><code class="batch-job">job-retried</code>'
+    )
     assert "batch-job" not in cells[2 + STAGES.index("autorecon1")]
-    assert ('<th>Group tables Batch job</th><td><code class="batch-job">job-group&lt;1&gt;</code>'
-            in page)
+    assert (
+        '<th>Group tables Batch job</th><td><code class="batch-job">job-group&lt;1&gt;</code>'
+        in page
+    )
     assert "Group tables Batch job" not in render_report(example_run(), None, now=T0)

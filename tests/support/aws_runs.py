@@ -28,8 +28,10 @@ BUCKET = "fs-cwl-results"
 IMAGE = f"fs-cwl:0.1.0-toil-{toil.version.currentCommit}"
 LICENSE_TEXT = "license-for-aws-test: 8f3c1e-not-a-freesurfer-license\n"
 #: Batch job names (Toil's job names, made safe) -> the run record's stage.
-LAUNCH_STAGE = re.compile(r"^CWLJob-(?:subjectcwl(autorecon1|autorecon2_volume|autorecon_lh|"
-                          r"autorecon_rh|autorecon3)|cohortcwl(group_tables))")
+LAUNCH_STAGE = re.compile(
+    r"^CWLJob-(?:subjectcwl(autorecon1|autorecon2_volume|autorecon_lh|"
+    r"autorecon_rh|autorecon3)|cohortcwl(group_tables))"
+)
 
 
 def image_environment(freesurfer: FreeSurfer, root: Path, calls: Path) -> dict[str, str]:
@@ -40,23 +42,35 @@ def image_environment(freesurfer: FreeSurfer, root: Path, calls: Path) -> dict[s
     return env
 
 
-def runner_environment(moto_url: str, s3_url: str, tmp_path: Path,
-                       license_file: Path) -> dict[str, str]:
+def runner_environment(
+    moto_url: str, s3_url: str, tmp_path: Path, license_file: Path
+) -> dict[str, str]:
     """fs-cwl-run's environment: local endpoints, placeholder keys, no FreeSurfer."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("FS_CWL_")}
     env = local_toil_environment(base, moto_url, s3_url, tmp_path / "aws-config")
-    env.update(FS_LICENSE=str(license_file), FS_CWL_CONFIG=os.devnull,
-               XDG_CACHE_HOME=str(tmp_path / "cache"), TOIL_WORKDIR=str(tmp_path / "toil"),
-               TOIL_COORDINATION_DIR_OVERRIDE=str(tmp_path / "coordination"))
+    env.update(
+        FS_LICENSE=str(license_file),
+        FS_CWL_CONFIG=os.devnull,
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        TOIL_WORKDIR=str(tmp_path / "toil"),
+        TOIL_COORDINATION_DIR_OVERRIDE=str(tmp_path / "coordination"),
+    )
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str],
-            timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT_S
+) -> subprocess.CompletedProcess[str]:
     """fs-cwl-run under a timeout; on expiry its whole process tree is killed."""
     command = [str(RUNNER), *args]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
+    with subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

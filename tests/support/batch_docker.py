@@ -62,8 +62,7 @@ class JobContainer:
         self.job = job
         self.started = datetime.now(timezone.utc)
         self.status = "running"
-        self.attrs: dict[str, Any] = {"NetworkSettings": {"Networks": {},
-                                                          "IPAddress": "127.0.0.1"}}
+        self.attrs: dict[str, Any] = {"NetworkSettings": {"Networks": {}, "IPAddress": "127.0.0.1"}}
         self.lock = threading.Lock()
         self.timer: threading.Timer | None = None
         if launch.injected is not None:
@@ -101,8 +100,9 @@ class JobContainer:
         self.job.kill()
         self.reload()
 
-    def logs(self, stdout: bool = True, stderr: bool = True, timestamps: bool = False,
-             **_: Any) -> bytes:
+    def logs(
+        self, stdout: bool = True, stderr: bool = True, timestamps: bool = False, **_: Any
+    ) -> bytes:
         out, err = self.job.output()
         text = (out if stdout else b"") + (err if stderr else b"")
         if not timestamps:
@@ -129,21 +129,37 @@ class JobContainers:
 
     def failure_for(self, container_name: str) -> InjectedFailure | None:
         for index, failure in enumerate(self.failures):
-            if (re.search(failure.name_pattern, container_name)
-                    and self.failures_used[index] < failure.attempts):
+            if (
+                re.search(failure.name_pattern, container_name)
+                and self.failures_used[index] < failure.attempts
+            ):
                 self.failures_used[index] += 1
                 return failure
         return None
 
-    def run(self, image: str, command: Sequence[str], name: str,
-            environment: dict[str, str] | None = None, **_: Any) -> JobContainer:
+    def run(
+        self,
+        image: str,
+        command: Sequence[str],
+        name: str,
+        environment: dict[str, str] | None = None,
+        **_: Any,
+    ) -> JobContainer:
         """Start the job; mounts, privileges and networks do not apply to local jobs."""
-        spec = JobSpec(name=name, image=image, command=tuple(command),
-                       environment={k: str(v) for k, v in (environment or {}).items()})
+        spec = JobSpec(
+            name=name,
+            image=image,
+            command=tuple(command),
+            environment={k: str(v) for k, v in (environment or {}).items()},
+        )
         with self.lock:
-            launch = Launch(container_name=name, image=image, command=spec.command,
-                            environment=dict(spec.environment),
-                            injected=self.failure_for(name))
+            launch = Launch(
+                container_name=name,
+                image=image,
+                command=spec.command,
+                environment=dict(spec.environment),
+                injected=self.failure_for(name),
+            )
             self.launches.append(launch)
         container = JobContainer(launch, self.runner.start(spec))
         with self.lock:

@@ -20,19 +20,31 @@ from support.paths import EXAMPLE_DATA
 RUNNER = Path(sys.executable).parent / "fs-cwl-run"
 SUBJECTS = ["sub-01", "sub-02", "sub-03"]
 # Stage names of the run record (subject.cwl's steps) and of the double's records.
-STAGE_OF_DOUBLE = {"autorecon1": "autorecon1", "autorecon2-volume": "autorecon2_volume",
-                   "hemi-lh": "autorecon_lh", "hemi-rh": "autorecon_rh",
-                   "autorecon3": "autorecon3"}
+STAGE_OF_DOUBLE = {
+    "autorecon1": "autorecon1",
+    "autorecon2-volume": "autorecon2_volume",
+    "hemi-lh": "autorecon_lh",
+    "hemi-rh": "autorecon_rh",
+    "autorecon3": "autorecon3",
+}
 
 
 def write_cohort(folder: Path, output: Path) -> Path:
     cohort = {
         "subjects": [
             {"id": "sub-01", "t1": [str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")]},
-            {"id": "sub-02", "t1": [str(EXAMPLE_DATA / "sub-02_T1w.nii.gz")],
-             "t2": str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")},
-            {"id": "sub-03", "t1": [str(EXAMPLE_DATA / "sub-03_run-1_T1w.nii.gz"),
-                                    str(EXAMPLE_DATA / "sub-03_run-2_T1w.nii.gz")]},
+            {
+                "id": "sub-02",
+                "t1": [str(EXAMPLE_DATA / "sub-02_T1w.nii.gz")],
+                "t2": str(EXAMPLE_DATA / "sub-01_T1w.nii.gz"),
+            },
+            {
+                "id": "sub-03",
+                "t1": [
+                    str(EXAMPLE_DATA / "sub-03_run-1_T1w.nii.gz"),
+                    str(EXAMPLE_DATA / "sub-03_run-2_T1w.nii.gz"),
+                ],
+            },
         ],
         "freesurfer": {"three_tesla": True},
         "output": str(output),
@@ -43,8 +55,9 @@ def write_cohort(folder: Path, output: Path) -> Path:
     return path
 
 
-def runner_env(freesurfer: FreeSurfer, calls: Path, dummy_license: Path,
-               **extra: str) -> dict[str, str]:
+def runner_env(
+    freesurfer: FreeSurfer, calls: Path, dummy_license: Path, **extra: str
+) -> dict[str, str]:
     env = double_environment(freesurfer, calls, **extra)
     env["FS_LICENSE"] = str(dummy_license)
     env["FS_CWL_CONFIG"] = os.devnull  # no user config file

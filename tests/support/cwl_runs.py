@@ -15,8 +15,13 @@ from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support.paths import DOUBLE_BIN, EXAMPLE_DATA
 
-DOUBLE_VARIABLES = ("FS_CWL_DOUBLE_CALLS", "FS_CWL_DOUBLE_FAIL", "FS_CWL_DOUBLE_REWRITE",
-                    "FS_CWL_DOUBLE_SCALE", "FS_CWL_DOUBLE_SLEEP")
+DOUBLE_VARIABLES = (
+    "FS_CWL_DOUBLE_CALLS",
+    "FS_CWL_DOUBLE_FAIL",
+    "FS_CWL_DOUBLE_REWRITE",
+    "FS_CWL_DOUBLE_SCALE",
+    "FS_CWL_DOUBLE_SLEEP",
+)
 
 
 def file_obj(path: Path) -> dict[str, str]:
@@ -29,10 +34,18 @@ def cohort_job(license_file: Path) -> dict[str, Any]:
     return {
         "subjects": [
             {"subject_id": "sub-01", "t1w": [file_obj(data / "sub-01_T1w.nii.gz")]},
-            {"subject_id": "sub-02", "t1w": [file_obj(data / "sub-02_T1w.nii.gz")],
-             "t2w": file_obj(data / "sub-01_T1w.nii.gz")},
-            {"subject_id": "sub-03", "t1w": [file_obj(data / "sub-03_run-1_T1w.nii.gz"),
-                                             file_obj(data / "sub-03_run-2_T1w.nii.gz")]},
+            {
+                "subject_id": "sub-02",
+                "t1w": [file_obj(data / "sub-02_T1w.nii.gz")],
+                "t2w": file_obj(data / "sub-01_T1w.nii.gz"),
+            },
+            {
+                "subject_id": "sub-03",
+                "t1w": [
+                    file_obj(data / "sub-03_run-1_T1w.nii.gz"),
+                    file_obj(data / "sub-03_run-2_T1w.nii.gz"),
+                ],
+            },
         ],
         "three_tesla": True,
         "extra_steps": ["-qcache"],
@@ -56,18 +69,31 @@ def double_environment(freesurfer: FreeSurfer, calls: Path, **extra: str) -> dic
 
 
 def run_cwl(
-    engine_name: str, workflow: Path, job: Path, work: Path, freesurfer: FreeSurfer,
-    env: dict[str, str], timeout: int = 900,
+    engine_name: str,
+    workflow: Path,
+    job: Path,
+    work: Path,
+    freesurfer: FreeSurfer,
+    env: dict[str, str],
+    timeout: int = 900,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``workflow`` with the double; the double's variables reach the tools."""
     run = engine.EngineRun(
-        engine=engine_name, workflow=workflow, job_order=job, outdir=work / "out",
-        workdir=work / "work", cores=2,
+        engine=engine_name,
+        workflow=workflow,
+        job_order=job,
+        outdir=work / "out",
+        workdir=work / "work",
+        cores=2,
         preserve=tuple(name for name in DOUBLE_VARIABLES if name in env),
     )
     return subprocess.run(
-        engine.command(run, freesurfer), env=env, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        engine.command(run, freesurfer),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -28,15 +28,23 @@ class Image:
     env: dict[str, str]
 
     def podman(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        return subprocess.run(
+            ["podman", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
-    def run(self, *command: str, mounts: tuple[Path, ...] = (),
-            timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *command: str, mounts: tuple[Path, ...] = (), timeout: int = 120
+    ) -> subprocess.CompletedProcess[str]:
         """``command`` in a new container, each of ``mounts`` at its own path."""
         volumes = [f"--volume={path}:{path}" for path in mounts]
-        return self.podman("run", "--rm", "--network=none", *volumes, self.ref, *command,
-                           timeout=timeout)
+        return self.podman(
+            "run", "--rm", "--network=none", *volumes, self.ref, *command, timeout=timeout
+        )
 
     def inspect(self, field: str) -> Any:
         result = self.podman("image", "inspect", "--format", f"{{{{json .{field}}}}}", self.ref)

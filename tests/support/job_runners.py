@@ -147,9 +147,16 @@ class LocalProcessRunner:
         try:
             with stdout.open("wb") as out, stderr.open("wb") as err:
                 process = subprocess.Popen(
-                    list(spec.command), env=environment, cwd=folder, stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=err, start_new_session=True)
+                    list(spec.command),
+                    env=environment,
+                    cwd=folder,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                )
         except OSError as error:
-            return FinishedProcess(EXIT_COMMAND_NOT_FOUND, f"cannot start {spec.command[:1]}: "
-                                                           f"{error}\n")
+            return FinishedProcess(
+                EXIT_COMMAND_NOT_FOUND, f"cannot start {spec.command[:1]}: {error}\n"
+            )
         return LocalProcess(process, stdout, stderr)

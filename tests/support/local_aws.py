@@ -46,18 +46,33 @@ ZONE = "us-east-1a"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 S3_COMPAT_SITE = Path(__file__).resolve().parent / "s3_compat_site"
 # Toil's job store bucket settings that SeaweedFS answers with NotImplemented/AccessDenied.
-S3_SKIPPED_OPERATIONS = ("DeletePublicAccessBlock", "DeleteBucketOwnershipControls",
-                         "PutBucketEncryption")
+S3_SKIPPED_OPERATIONS = (
+    "DeletePublicAccessBlock",
+    "DeleteBucketOwnershipControls",
+    "PutBucketEncryption",
+)
 # Variables that could lead boto3 to real credentials or to an endpoint off this machine.
-AWS_VARIABLES_DROPPED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
-                         "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "TOIL_S3_HOST",
-                         "TOIL_S3_PORT")
+AWS_VARIABLES_DROPPED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "TOIL_S3_HOST",
+    "TOIL_S3_PORT",
+)
 BATCH_TRUST_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "batch.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "batch.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
 }
 
 
@@ -70,8 +85,9 @@ class MotoServer:
 
     def reset(self) -> None:
         """Forget every resource (moto's state is shared by the whole process)."""
-        with urlopen(Request(f"{self.endpoint_url}/moto-api/reset", method="POST"),
-                     timeout=10) as answer:
+        with urlopen(
+            Request(f"{self.endpoint_url}/moto-api/reset", method="POST"), timeout=10
+        ) as answer:
             answer.read()
 
     def stop(self) -> None:
@@ -91,16 +107,24 @@ def start_moto() -> MotoServer:
 
 def batch_client(endpoint_url: str) -> BatchClient:
     """A Batch client for moto, with the placeholder keys."""
-    return boto3.client("batch", endpoint_url=endpoint_url, region_name=REGION,
-                        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(
+        "batch",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def iam_client(endpoint_url: str) -> IAMClient:
     """An IAM client for moto, with the placeholder keys."""
-    return boto3.client("iam", endpoint_url=endpoint_url, region_name=REGION,
-                        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(
+        "iam",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 @dataclass(frozen=True)
@@ -114,19 +138,31 @@ class BatchQueue:
 def create_batch_queue(endpoint_url: str, name: str = "fs-cwl-test") -> BatchQueue:
     """An IAM service role, an UNMANAGED compute environment and a job queue using it."""
     iam = iam_client(endpoint_url)
-    role = iam.create_role(RoleName=f"{name}-batch-service",
-                           AssumeRolePolicyDocument=json.dumps(BATCH_TRUST_POLICY))
+    role = iam.create_role(
+        RoleName=f"{name}-batch-service", AssumeRolePolicyDocument=json.dumps(BATCH_TRUST_POLICY)
+    )
     role_arn = role["Role"]["Arn"]
     batch = batch_client(endpoint_url)
     environment = batch.create_compute_environment(
-        computeEnvironmentName=f"{name}-compute", type="UNMANAGED", state="ENABLED",
-        serviceRole=role_arn)
+        computeEnvironmentName=f"{name}-compute",
+        type="UNMANAGED",
+        state="ENABLED",
+        serviceRole=role_arn,
+    )
     queue = batch.create_job_queue(
-        jobQueueName=name, state="ENABLED", priority=1,
-        computeEnvironmentOrder=[{"order": 1,
-                                  "computeEnvironment": environment["computeEnvironmentArn"]}])
-    return BatchQueue(name=name, arn=queue["jobQueueArn"], role_arn=role_arn,
-                      compute_environment_arn=environment["computeEnvironmentArn"])
+        jobQueueName=name,
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[
+            {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
+        ],
+    )
+    return BatchQueue(
+        name=name,
+        arn=queue["jobQueueArn"],
+        role_arn=role_arn,
+        compute_environment_arn=environment["computeEnvironmentArn"],
+    )
 
 
 def job_image_environment(home: Path) -> dict[str, str]:
@@ -154,8 +190,9 @@ class LocalBatch:
 
 
 @contextmanager
-def local_batch(job_root: Path, failures: Sequence[InjectedFailure] = (),
-                runner: JobRunner | None = None) -> Iterator[LocalBatch]:
+def local_batch(
+    job_root: Path, failures: Sequence[InjectedFailure] = (), runner: JobRunner | None = None
+) -> Iterator[LocalBatch]:
     """moto with a ready job queue whose jobs run through ``runner``.
 
     The default runner starts them as local processes with folders in ``job_root``; a
@@ -175,47 +212,62 @@ def local_batch(job_root: Path, failures: Sequence[InjectedFailure] = (),
         moto.stop()
 
 
-def toil_environment(base: Mapping[str, str], moto_url: str, s3_url: str,
-                     config_dir: Path) -> dict[str, str]:
+def toil_environment(
+    base: Mapping[str, str], moto_url: str, s3_url: str, config_dir: Path
+) -> dict[str, str]:
     """``base`` with every AWS endpoint on this machine and placeholder keys only.
 
     ``config_dir`` holds empty AWS config files so that no profile of the machine is read.
     """
-    env = {name: value for name, value in base.items()
-           if name not in AWS_VARIABLES_DROPPED and not name.startswith("AWS_ENDPOINT_URL")}
+    env = {
+        name: value
+        for name, value in base.items()
+        if name not in AWS_VARIABLES_DROPPED and not name.startswith("AWS_ENDPOINT_URL")
+    }
     config_dir.mkdir(parents=True, exist_ok=True)
     for name in ("config", "credentials"):
         (config_dir / name).touch()
     scripts = str(Path(sys.executable).parent)
     pythonpath = [str(S3_COMPAT_SITE), *filter(None, [env.get("PYTHONPATH")])]
     env.update(FAKE_CREDENTIALS)
-    env.update({
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(config_dir / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        # The catch-all endpoint keeps any other service's call on moto, not on AWS.
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ENDPOINT_URL_BATCH": moto_url,
-        "AWS_ENDPOINT_URL_IAM": moto_url,
-        "AWS_ENDPOINT_URL_S3": s3_url,
-        "TOIL_AWS_ZONE": ZONE,
-        "PATH": os.pathsep.join([scripts, env.get("PATH", os.defpath)]),
-        "PYTHONPATH": os.pathsep.join(pythonpath),
-        "S3_COMPAT_SKIP_OPERATIONS": ",".join(S3_SKIPPED_OPERATIONS),
-    })
+    env.update(
+        {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": str(config_dir / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # The catch-all endpoint keeps any other service's call on moto, not on AWS.
+            "AWS_ENDPOINT_URL": moto_url,
+            "AWS_ENDPOINT_URL_BATCH": moto_url,
+            "AWS_ENDPOINT_URL_IAM": moto_url,
+            "AWS_ENDPOINT_URL_S3": s3_url,
+            "TOIL_AWS_ZONE": ZONE,
+            "PATH": os.pathsep.join([scripts, env.get("PATH", os.defpath)]),
+            "PYTHONPATH": os.pathsep.join(pythonpath),
+            "S3_COMPAT_SKIP_OPERATIONS": ",".join(S3_SKIPPED_OPERATIONS),
+        }
+    )
     return env
 
 
 # Passed on to the Batch jobs by name (Toil copies the value from its own environment), so
 # that keys never appear on a command line.
-WORKER_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-                    "AWS_EC2_METADATA_DISABLED", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BATCH",
-                    "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_S3", "TOIL_AWS_ZONE")
+WORKER_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BATCH",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_S3",
+    "TOIL_AWS_ZONE",
+)
 
 
-def toil_aws_batch_args(queue: BatchQueue, jobstore_name: str, work: Path,
-                        retry_count: int = 1, caching: bool = False) -> list[str]:
+def toil_aws_batch_args(
+    queue: BatchQueue, jobstore_name: str, work: Path, retry_count: int = 1, caching: bool = False
+) -> list[str]:
     """Options of ``toil-cwl-runner`` for the local Batch queue and an S3 job store.
 
     Makes the work and coordination folders under ``work`` (Toil wants them to exist).
@@ -225,10 +277,22 @@ def toil_aws_batch_args(queue: BatchQueue, jobstore_name: str, work: Path,
     for folder in ("toil", "coordination"):
         (work / folder).mkdir(parents=True, exist_ok=True)
     args = [
-        "--batchSystem", "aws_batch", "--awsBatchQueue", queue.name,
-        "--awsBatchRegion", REGION, "--jobStore", f"aws:{REGION}:{jobstore_name}",
-        "--workDir", str(work / "toil"), "--coordinationDir", str(work / "coordination"),
-        "--retryCount", str(retry_count), "--no-container", "--logInfo",
+        "--batchSystem",
+        "aws_batch",
+        "--awsBatchQueue",
+        queue.name,
+        "--awsBatchRegion",
+        REGION,
+        "--jobStore",
+        f"aws:{REGION}:{jobstore_name}",
+        "--workDir",
+        str(work / "toil"),
+        "--coordinationDir",
+        str(work / "coordination"),
+        "--retryCount",
+        str(retry_count),
+        "--no-container",
+        "--logInfo",
     ]
     if not caching:
         args.append("--disableCaching")
@@ -237,22 +301,28 @@ def toil_aws_batch_args(queue: BatchQueue, jobstore_name: str, work: Path,
     return args
 
 
-def run_toil(args: list[str], env: dict[str, str], log: Path,
-             timeout: float) -> subprocess.CompletedProcess[str]:
+def run_toil(
+    args: list[str], env: dict[str, str], log: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
     """toil-cwl-runner under a timeout; on expiry its whole process tree is killed.
 
     Its stderr (the log) is kept in ``log`` either way.
     """
     command = [str(Path(sys.executable).parent / "toil-cwl-runner"), *args]
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as process:
+    with subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             kill_session(process.pid)
             stdout, stderr = process.communicate()
             log.write_text(stderr)
-            pytest.fail(f"Toil did not finish within {timeout} s; log tail:\n"
-                        f"{stderr[-5000:]}")
+            pytest.fail(f"Toil did not finish within {timeout} s; log tail:\n{stderr[-5000:]}")
     log.write_text(stderr)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

@@ -56,8 +56,9 @@ def describe_with_exit_code(original: Callable[[Job], dict[str, Any]]) -> Callab
     return describe
 
 
-def stopped_with_reason(original: Callable[..., None], reason_for: StatusReason
-                        ) -> Callable[..., None]:
+def stopped_with_reason(
+    original: Callable[..., None], reason_for: StatusReason
+) -> Callable[..., None]:
     def mark_stopped(job: Job, success: bool = True) -> None:
         if not success and not job.job_stopped and job.job_stopped_reason is None:
             # Set before the status turns FAILED: DescribeJobs may read both at any moment.
@@ -68,18 +69,19 @@ def stopped_with_reason(original: Callable[..., None], reason_for: StatusReason
 
 
 @contextmanager
-def patched_moto_batch(moto_url: str, docker_client: Any,
-                       reason_for: StatusReason | None = None) -> Iterator[None]:
+def patched_moto_batch(
+    moto_url: str, docker_client: Any, reason_for: StatusReason | None = None
+) -> Iterator[None]:
     """Run moto's Batch jobs with ``docker_client``, with the fixes above, until exit."""
     address = urlsplit(moto_url)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(settings, "moto_server_host", lambda: f"http://{address.hostname}")
         patch.setattr(settings, "moto_server_port", lambda: str(address.port))
         patch.setattr(Job, "docker_client", property(lambda _job: docker_client))
-        patch.setattr(Job, "_get_container_property",
-                      mount_points_with_defaults(Job._get_container_property))
+        patch.setattr(
+            Job, "_get_container_property", mount_points_with_defaults(Job._get_container_property)
+        )
         patch.setattr(Job, "describe", describe_with_exit_code(Job.describe))
         if reason_for is not None:
-            patch.setattr(Job, "_mark_stopped", stopped_with_reason(Job._mark_stopped,
-                                                                     reason_for))
+            patch.setattr(Job, "_mark_stopped", stopped_with_reason(Job._mark_stopped, reason_for))
         yield

@@ -46,8 +46,9 @@ class PodmanServiceError(RuntimeError):
 
 
 @contextmanager
-def podman_service(env: Mapping[str, str], folder: Path | None = None
-                   ) -> Iterator[docker.DockerClient]:
+def podman_service(
+    env: Mapping[str, str], folder: Path | None = None
+) -> Iterator[docker.DockerClient]:
     """``podman system service`` on a socket in ``folder`` (default: a short temp folder).
 
     ``env`` is podman's environment (``CONTAINERS_CONF``). The service is stopped by its
@@ -55,17 +56,23 @@ def podman_service(env: Mapping[str, str], folder: Path | None = None
     """
     if folder is None:
         # A unix socket path must stay under 108 bytes: a folder of its own in the temp dir.
-        with tempfile.TemporaryDirectory(prefix="podman-api-") as temporary, \
-                podman_service(env, Path(temporary)) as client:
+        with (
+            tempfile.TemporaryDirectory(prefix="podman-api-") as temporary,
+            podman_service(env, Path(temporary)) as client,
+        ):
             yield client
         return
     socket = folder / "podman.sock"
     log = folder / "service.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["podman", "system", "service", "--time=0", f"unix://{socket}"], env=dict(env),
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            ["podman", "system", "service", "--time=0", f"unix://{socket}"],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         client = wait_for_service(socket, process, log)
         try:
@@ -76,25 +83,30 @@ def podman_service(env: Mapping[str, str], folder: Path | None = None
         stop_process(process)
 
 
-def wait_for_service(socket: Path, process: subprocess.Popen[bytes], log: Path
-                     ) -> docker.DockerClient:
+def wait_for_service(
+    socket: Path, process: subprocess.Popen[bytes], log: Path
+) -> docker.DockerClient:
     """A docker-py client once the service answers a ping on ``socket``."""
     deadline = time.monotonic() + SERVICE_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise PodmanServiceError(f"podman system service exited with {process.returncode}:"
-                                     f" {log.read_text(errors='replace')[-2000:]}")
+            raise PodmanServiceError(
+                f"podman system service exited with {process.returncode}:"
+                f" {log.read_text(errors='replace')[-2000:]}"
+            )
         if socket.exists():
             try:
-                client = docker.DockerClient(base_url=f"unix://{socket}", version="auto",
-                                             timeout=60)
+                client = docker.DockerClient(
+                    base_url=f"unix://{socket}", version="auto", timeout=60
+                )
                 client.ping()
                 return client
             except docker.errors.DockerException:
                 pass
         time.sleep(0.1)
-    raise PodmanServiceError(f"podman system service did not answer within "
-                             f"{SERVICE_START_TIMEOUT_S:.0f} s")
+    raise PodmanServiceError(
+        f"podman system service did not answer within {SERVICE_START_TIMEOUT_S:.0f} s"
+    )
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -165,8 +177,10 @@ class PodmanJob:
         self.wait()
 
     def output(self) -> tuple[bytes, bytes]:
-        return (self.container.logs(stdout=True, stderr=False),
-                self.container.logs(stdout=False, stderr=True))
+        return (
+            self.container.logs(stdout=True, stderr=False),
+            self.container.logs(stdout=False, stderr=True),
+        )
 
 
 @dataclass
@@ -188,15 +202,25 @@ class PodmanRunner:
         requested = time.time()
         try:
             container = self.client.containers.create(
-                spec.image, list(spec.command), name=spec.name,
+                spec.image,
+                list(spec.command),
+                name=spec.name,
                 environment={**self.base_environment, **spec.environment},
-                network_mode="host", volumes=dict(bind.volume() for bind in self.binds),
-                labels={RUNNER_LABEL: self.label})
+                network_mode="host",
+                volumes=dict(bind.volume() for bind in self.binds),
+                labels={RUNNER_LABEL: self.label},
+            )
         except (docker.errors.ImageNotFound, docker.errors.APIError) as error:
             # create, unlike run, never pulls: a missing image fails the job at once.
             return FinishedProcess(EXIT_CANNOT_CREATE, f"cannot create container: {error}\n")
-        record = ContainerRecord(spec.name, spec.image, spec.command, container.id,
-                                 requested_at=requested, started_at=0.0)
+        record = ContainerRecord(
+            spec.name,
+            spec.image,
+            spec.command,
+            container.id,
+            requested_at=requested,
+            started_at=0.0,
+        )
         with self.lock:
             self.records.append(record)
         try:
@@ -222,4 +246,3 @@ class PodmanRunner:
                 self.client.api.remove_container(container_id, force=True)
             except docker.errors.NotFound:
                 continue
-

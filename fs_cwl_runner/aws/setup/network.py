@@ -55,25 +55,32 @@ def find_network(clients: AwsClients, options: SetupOptions) -> Network:
             found = clients.ec2.describe_subnets(SubnetIds=list(options.subnets))["Subnets"]
         vpcs = sorted({subnet["VpcId"] for subnet in found})
         if len(vpcs) != 1:
-            raise AwsError(f"the subnets belong to {len(vpcs)} VPCs ({', '.join(vpcs)}): "
-                           f"pass subnets of a single VPC with {SUBNETS_HINT}")
+            raise AwsError(
+                f"the subnets belong to {len(vpcs)} VPCs ({', '.join(vpcs)}): "
+                f"pass subnets of a single VPC with {SUBNETS_HINT}"
+            )
         return Network(vpcs[0], tuple(options.subnets))
     with aws_errors("look up the default VPC"):
-        vpcs_found = clients.ec2.describe_vpcs(
-            Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+        vpcs_found = clients.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])[
+            "Vpcs"
+        ]
         if not vpcs_found:
             raise AwsError(f"region {clients.region} has no default VPC: pass {SUBNETS_HINT}")
         vpc_id = vpcs_found[0]["VpcId"]
-        subnets = clients.ec2.describe_subnets(Filters=[
-            {"Name": "vpc-id", "Values": [vpc_id]},
-            {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+        subnets = clients.ec2.describe_subnets(
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]},
+                {"Name": "default-for-az", "Values": ["true"]},
+            ]
+        )["Subnets"]
     if not subnets:
         raise AwsError(f"the default VPC {vpc_id} has no default subnets: pass {SUBNETS_HINT}")
     return Network(vpc_id, tuple(sorted(subnet["SubnetId"] for subnet in subnets)))
 
 
-def find_security_groups(clients: AwsClients, name: str,
-                         vpc_id: str | None = None) -> list[SecurityGroupTypeDef]:
+def find_security_groups(
+    clients: AwsClients, name: str, vpc_id: str | None = None
+) -> list[SecurityGroupTypeDef]:
     filters = [{"Name": "group-name", "Values": [name]}]
     if vpc_id:
         filters.append({"Name": "vpc-id", "Values": [vpc_id]})
@@ -89,33 +96,52 @@ def security_group_id(clients: AwsClients, name: str, vpc_id: str) -> str:
 
 
 def ec2_tags(resource_type: ResourceTypeType, target: Target) -> TagSpecificationTypeDef:
-    return {"ResourceType": resource_type,
-            "Tags": [{"Key": key, "Value": value} for key, value in target.tags().items()]}
+    return {
+        "ResourceType": resource_type,
+        "Tags": [{"Key": key, "Value": value} for key, value in target.tags().items()],
+    }
 
 
 def create_security_group(clients: AwsClients, target: Target, network: Network) -> None:
     # A new group lets all traffic out (ECS, ECR, S3, registries) and none in.
     clients.ec2.create_security_group(
-        GroupName=target.security_group, VpcId=network.vpc_id,
+        GroupName=target.security_group,
+        VpcId=network.vpc_id,
         Description="fs-cwl Batch machines: outbound only",
-        TagSpecifications=[ec2_tags("security-group", target)])
+        TagSpecifications=[ec2_tags("security-group", target)],
+    )
 
 
 def plan_security_group(clients: AwsClients, target: Target, network: Network) -> list[Action]:
     groups = find_security_groups(clients, target.security_group, network.vpc_id)
     if groups:
-        require_ours(SECURITY_GROUP, target.security_group, tag_dict(groups[0].get("Tags")),
-                     target)
+        require_ours(SECURITY_GROUP, target.security_group, tag_dict(groups[0].get("Tags")), target)
         return []
-    return [Action(CREATE, SECURITY_GROUP, target.security_group,
-                   f"outbound-only network access for the machines, in {network.vpc_id}",
-                   partial(create_security_group, clients, target, network))]
+    return [
+        Action(
+            CREATE,
+            SECURITY_GROUP,
+            target.security_group,
+            f"outbound-only network access for the machines, in {network.vpc_id}",
+            partial(create_security_group, clients, target, network),
+        )
+    ]
 
 
 def launch_template_data(options: SetupOptions) -> RequestLaunchTemplateDataTypeDef:
-    return {"BlockDeviceMappings": [{"DeviceName": ROOT_DEVICE, "Ebs": {
-        "VolumeSize": options.root_volume_gib, "VolumeType": "gp3", "Encrypted": True,
-        "DeleteOnTermination": True}}]}
+    return {
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": ROOT_DEVICE,
+                "Ebs": {
+                    "VolumeSize": options.root_volume_gib,
+                    "VolumeType": "gp3",
+                    "Encrypted": True,
+                    "DeleteOnTermination": True,
+                },
+            }
+        ]
+    }
 
 
 def find_launch_template(clients: AwsClients, name: str) -> LaunchTemplateTypeDef | None:
@@ -123,8 +149,10 @@ def find_launch_template(clients: AwsClients, name: str) -> LaunchTemplateTypeDe
         with aws_errors(f"look up {LAUNCH_TEMPLATE} {name}"):
             found = clients.ec2.describe_launch_templates(LaunchTemplateNames=[name])
     except AwsError as err:
-        if err.code in ("InvalidLaunchTemplateName.NotFoundException",
-                        "InvalidLaunchTemplateId.NotFound"):
+        if err.code in (
+            "InvalidLaunchTemplateName.NotFoundException",
+            "InvalidLaunchTemplateId.NotFound",
+        ):
             return None
         raise
     templates = found["LaunchTemplates"]
@@ -135,7 +163,8 @@ def root_volume_gib(clients: AwsClients, name: str) -> int | None:
     """The root volume size of the template's default version (None if it sets none)."""
     with aws_errors(f"read {LAUNCH_TEMPLATE} {name}"):
         versions = clients.ec2.describe_launch_template_versions(
-            LaunchTemplateName=name, Versions=["$Default"])["LaunchTemplateVersions"]
+            LaunchTemplateName=name, Versions=["$Default"]
+        )["LaunchTemplateVersions"]
     for version in versions:
         for mapping in version.get("LaunchTemplateData", {}).get("BlockDeviceMappings", []):
             if mapping.get("DeviceName") == ROOT_DEVICE:
@@ -143,27 +172,40 @@ def root_volume_gib(clients: AwsClients, name: str) -> int | None:
     return None
 
 
-def plan_launch_template(clients: AwsClients, target: Target,
-                         options: SetupOptions) -> tuple[list[Action], list[str]]:
+def plan_launch_template(
+    clients: AwsClients, target: Target, options: SetupOptions
+) -> tuple[list[Action], list[str]]:
     name = target.launch_template
     template = find_launch_template(clients, name)
     if template is None:
-        create = partial(clients.ec2.create_launch_template, LaunchTemplateName=name,
-                         LaunchTemplateData=launch_template_data(options),
-                         TagSpecifications=[ec2_tags("launch-template", target)])
-        return [Action(CREATE, LAUNCH_TEMPLATE, name,
-                       f"{options.root_volume_gib} GiB encrypted gp3 root volume per machine",
-                       create)], []
+        create = partial(
+            clients.ec2.create_launch_template,
+            LaunchTemplateName=name,
+            LaunchTemplateData=launch_template_data(options),
+            TagSpecifications=[ec2_tags("launch-template", target)],
+        )
+        return [
+            Action(
+                CREATE,
+                LAUNCH_TEMPLATE,
+                name,
+                f"{options.root_volume_gib} GiB encrypted gp3 root volume per machine",
+                create,
+            )
+        ], []
     require_ours(LAUNCH_TEMPLATE, name, tag_dict(template.get("Tags")), target)
     size = root_volume_gib(clients, name)
     if size != options.root_volume_gib:
-        return [], [f"{LAUNCH_TEMPLATE} {name} keeps its {size} GiB root volume (asked: "
-                    f"{options.root_volume_gib} GiB): run teardown, then setup, to change it"]
+        return [], [
+            f"{LAUNCH_TEMPLATE} {name} keeps its {size} GiB root volume (asked: "
+            f"{options.root_volume_gib} GiB): run teardown, then setup, to change it"
+        ]
     return [], []
 
 
 def delete_security_group(clients: AwsClients, group_id: str, options: SetupOptions) -> None:
     """Delete the group, retrying while machines of deleted environments still use it."""
+
     def deleted() -> bool:
         try:
             with aws_errors(f"delete {SECURITY_GROUP} {group_id}"):
@@ -177,18 +219,26 @@ def delete_security_group(clients: AwsClients, group_id: str, options: SetupOpti
     wait_until(f"{SECURITY_GROUP} {group_id} to be free of machines", deleted, options)
 
 
-def plan_network_teardown(clients: AwsClients, target: Target,
-                          options: SetupOptions) -> TeardownSteps:
+def plan_network_teardown(
+    clients: AwsClients, target: Target, options: SetupOptions
+) -> TeardownSteps:
     """Delete the launch template, then the security groups, that this setup created."""
     steps = TeardownSteps(target)
     template = find_launch_template(clients, target.launch_template)
     if template is not None:
-        steps.teardown_action(LAUNCH_TEMPLATE, target.launch_template,
-                              tag_dict(template.get("Tags")), "all versions",
-                              partial(clients.ec2.delete_launch_template,
-                                      LaunchTemplateName=target.launch_template))
+        steps.teardown_action(
+            LAUNCH_TEMPLATE,
+            target.launch_template,
+            tag_dict(template.get("Tags")),
+            "all versions",
+            partial(clients.ec2.delete_launch_template, LaunchTemplateName=target.launch_template),
+        )
     for group in find_security_groups(clients, target.security_group):
-        steps.teardown_action(SECURITY_GROUP, target.security_group, tag_dict(group.get("Tags")),
-                              f"{group['GroupId']} in {group.get('VpcId', '?')}",
-                              partial(delete_security_group, clients, group["GroupId"], options))
+        steps.teardown_action(
+            SECURITY_GROUP,
+            target.security_group,
+            tag_dict(group.get("Tags")),
+            f"{group['GroupId']} in {group.get('VpcId', '?')}",
+            partial(delete_security_group, clients, group["GroupId"], options),
+        )
     return steps

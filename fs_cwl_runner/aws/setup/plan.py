@@ -97,8 +97,9 @@ def runner_settings(target: Target, settings: Mapping[str, str | None]) -> dict[
     return result
 
 
-def plan_setup(settings: Mapping[str, str | None], clients: AwsClients,
-               options: SetupOptions | None = None) -> Plan:
+def plan_setup(
+    settings: Mapping[str, str | None], clients: AwsClients, options: SetupOptions | None = None
+) -> Plan:
     """Everything a first-time user needs, minus what exists already. Read-only."""
     options = options or SetupOptions()
     check_options(options)
@@ -107,15 +108,29 @@ def plan_setup(settings: Mapping[str, str | None], clients: AwsClients,
     network = find_network(clients, options)
     template_actions, template_notes = plan_launch_template(clients, target, options)
     environment_actions, environment_notes = plan_environments(clients, target, options, network)
-    actions = [*bucket.actions, *plan_iam_setup(clients, target),
-               *plan_security_group(clients, target, network), *template_actions,
-               *environment_actions, *plan_queues(clients, target, options)]
-    return Plan(target, tuple(actions), (*bucket.notes, *template_notes, *environment_notes),
-                settings=runner_settings(target, settings), options=options)
+    actions = [
+        *bucket.actions,
+        *plan_iam_setup(clients, target),
+        *plan_security_group(clients, target, network),
+        *template_actions,
+        *environment_actions,
+        *plan_queues(clients, target, options),
+    ]
+    return Plan(
+        target,
+        tuple(actions),
+        (*bucket.notes, *template_notes, *environment_notes),
+        settings=runner_settings(target, settings),
+        options=options,
+    )
 
 
-def plan_teardown(settings: Mapping[str, str | None], clients: AwsClients,
-                  delete_bucket: bool = False, options: SetupOptions | None = None) -> Plan:
+def plan_teardown(
+    settings: Mapping[str, str | None],
+    clients: AwsClients,
+    delete_bucket: bool = False,
+    options: SetupOptions | None = None,
+) -> Plan:
     """Removal of what setup created, queues first, IAM and bucket last. Read-only.
 
     A bucket holding objects is kept unless ``delete_bucket`` (the ``--delete-bucket`` flag).
@@ -129,12 +144,20 @@ def plan_teardown(settings: Mapping[str, str | None], clients: AwsClients,
     notes = [*batch.notes, *network.notes, *iam.notes, *bucket.notes]
     jobstores = leftover_jobstores(clients, target)
     if jobstores:
-        notes.append(f"Toil job stores left by earlier runs (not removed): {', '.join(jobstores)}"
-                     f"; remove each with 'toil clean aws:{target.region}:<name without --toil>'")
+        notes.append(
+            f"Toil job stores left by earlier runs (not removed): {', '.join(jobstores)}"
+            f"; remove each with 'toil clean aws:{target.region}:<name without --toil>'"
+        )
     bucket_goes = any(a.resource == "S3 bucket" for a in bucket.actions)
     clears = TEARDOWN_CLEARS + (("bucket",) if bucket_goes else ())
-    return Plan(target, (*batch.actions, *network.actions, *iam.actions, *bucket.actions),
-                tuple(notes), kept=tuple(bucket.kept), clear_settings=clears, options=options)
+    return Plan(
+        target,
+        (*batch.actions, *network.actions, *iam.actions, *bucket.actions),
+        tuple(notes),
+        kept=tuple(bucket.kept),
+        clear_settings=clears,
+        options=options,
+    )
 
 
 def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
@@ -144,8 +167,10 @@ def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
     iam_changed = False
     for action in plan.actions:
         if action.needs_iam and iam_changed and plan.options.iam_settle_seconds > 0:
-            say(f"waiting {plan.options.iam_settle_seconds:.0f} s for the IAM changes to reach "
-                "AWS Batch")
+            say(
+                f"waiting {plan.options.iam_settle_seconds:.0f} s for the IAM changes to reach "
+                "AWS Batch"
+            )
             plan.options.sleep(plan.options.iam_settle_seconds)
             iam_changed = False
         say(str(action))
@@ -155,7 +180,8 @@ def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
         except AwsError as err:
             raise AwsError(
                 f"{err}\n{len(done)} of {len(plan.actions)} steps were done; once fixed, run "
-                "the same command again: it continues where it stopped") from err
+                "the same command again: it continues where it stopped"
+            ) from err
         iam_changed = iam_changed or action.changes_iam
         done.append(f"{action.kind} {action.resource} {action.name}")
     return tuple(done)
@@ -176,9 +202,11 @@ def apply_teardown(plan: Plan, progress: Progress | None = None) -> TeardownResu
 def format_plan(plan: Plan, title: str = "setup") -> str:
     """The plan for people: one line per action, then the notes."""
     target = plan.target
-    lines = [f"fs-cwl {title} in {target.region}, account {target.account_id}, resource "
-             f"prefix {target.prefix}: "
-             + (f"{len(plan.actions)} changes" if plan.actions else "nothing to change")]
+    lines = [
+        f"fs-cwl {title} in {target.region}, account {target.account_id}, resource "
+        f"prefix {target.prefix}: "
+        + (f"{len(plan.actions)} changes" if plan.actions else "nothing to change")
+    ]
     lines += [f"  {action}" for action in plan.actions]
     lines += [f"  note: {note}" for note in plan.notes]
     return "\n".join(lines)
@@ -187,5 +215,6 @@ def format_plan(plan: Plan, title: str = "setup") -> str:
 def operator_policy(settings: Mapping[str, str | None], clients: AwsClients) -> dict[str, Any]:
     """The IAM policy the person running setup and teardown needs, filled in for this account."""
     target = resolve_target(settings, clients)
-    return render(OPERATOR_POLICY, placeholder_values(
-        target, target.queue, target.role_arn(target.job_role)))
+    return render(
+        OPERATOR_POLICY, placeholder_values(target, target.queue, target.role_arn(target.job_role))
+    )

@@ -49,6 +49,7 @@ def placeholder_values(target: Target, worker_queue: str, job_role_arn: str) -> 
 
 def render(name: str, values: dict[str, str]) -> dict[str, Any]:
     """Policy template ``name`` with its placeholders replaced by ``values``."""
+
     def fill(match: re.Match[str]) -> str:
         key = match.group(1)
         if key not in values:

@@ -25,12 +25,16 @@ def check_exists(client: S3Client, uri: S3Uri) -> None:
     try:
         client.head_object(Bucket=uri.bucket, Key=uri.key)
     except BOTO_ERRORS as err:
-        failure = aws_error(f"checking the input {uri}", err,
-                            "check the AWS credentials and their access to that bucket")
+        failure = aws_error(
+            f"checking the input {uri}",
+            err,
+            "check the AWS credentials and their access to that bucket",
+        )
         if failure.status == 404:
             raise StagingError(
                 f"input {uri} does not exist (HeadObject: {failure.reason}); "
-                "fix the URI in the cohort file or upload the object") from err
+                "fix the URI in the cohort file or upload the object"
+            ) from err
         raise StagingError(str(failure)) from err
 
 

@@ -37,8 +37,11 @@ class HashCache:
         files = data.get("files") if isinstance(data, dict) else None
         if not isinstance(files, dict):
             return {}
-        return {name: entry for name, entry in files.items()
-                if isinstance(entry, list) and len(entry) == 3}
+        return {
+            name: entry
+            for name, entry in files.items()
+            if isinstance(entry, list) and len(entry) == 3
+        }
 
     def sha256(self, path: Path, stat: os.stat_result) -> str:
         name = str(path.absolute())

@@ -26,10 +26,16 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-def stage_inputs(files: Mapping[str, Sequence[Path | str]], destination: str,
-                 client: S3Client, *, workers: int = DEFAULT_WORKERS,
-                 progress: ProgressCallback | None = None, cache_path: Path | None = None,
-                 transfer: TransferConfig | None = None) -> dict[str, dict[str, str]]:
+def stage_inputs(
+    files: Mapping[str, Sequence[Path | str]],
+    destination: str,
+    client: S3Client,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    progress: ProgressCallback | None = None,
+    cache_path: Path | None = None,
+    transfer: TransferConfig | None = None,
+) -> dict[str, dict[str, str]]:
     """Stage ``{subject: [local path or s3:// URI, ...]}`` under ``destination`` (s3://...).
 
     Returns ``{subject: {source as given: s3:// URI}}``, in the order given. Raises
@@ -46,8 +52,14 @@ def stage_inputs(files: Mapping[str, Sequence[Path | str]], destination: str,
     cache = HashCache(cache_path)
     items = list(plan.local.values())
     counter = ByteCounter(sum(item.path.stat().st_size for item in items), progress)
-    stager = FileStager(client, prefix.bucket, transfer or DEFAULT_TRANSFER, counter, cache,
-                        StagedBefore(client, prefix.bucket, listed, manifest))
+    stager = FileStager(
+        client,
+        prefix.bucket,
+        transfer or DEFAULT_TRANSFER,
+        counter,
+        cache,
+        StagedBefore(client, prefix.bucket, listed, manifest),
+    )
     records, errors = run_parallel(stager.stage, items, workers)
     cache.save()
     save_manifest(client, manifest_uri, manifest, listed, records)

@@ -30,28 +30,44 @@ def read_manifest(client: S3Client, uri: S3Uri) -> dict[str, StagedObject]:
     try:
         body = client.get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read()
         entries = json.loads(body)["objects"]
-        return {key: StagedObject(key, int(value["size"]), str(value["sha256"]),
-                                  str(value["etag"])) for key, value in entries.items()}
+        return {
+            key: StagedObject(key, int(value["size"]), str(value["sha256"]), str(value["etag"]))
+            for key, value in entries.items()
+        }
     except (*BOTO_ERRORS, ValueError, KeyError, TypeError, AttributeError) as err:
         log.debug("no usable staging manifest at %s: %s", uri, err)
         return {}
 
 
-def save_manifest(client: S3Client, uri: S3Uri, old: Mapping[str, StagedObject],
-                  listed: Mapping[str, tuple[int, str]],
-                  records: Sequence[StagedObject]) -> None:
+def save_manifest(
+    client: S3Client,
+    uri: S3Uri,
+    old: Mapping[str, StagedObject],
+    listed: Mapping[str, tuple[int, str]],
+    records: Sequence[StagedObject],
+) -> None:
     """Write the manifest when it changed: still-valid old records plus this run's."""
-    merged = {key: record for key, record in old.items()
-              if listed.get(key) == (record.size, record.etag)}
+    merged = {
+        key: record for key, record in old.items() if listed.get(key) == (record.size, record.etag)
+    }
     merged.update((record.key, record) for record in records)
     if merged == dict(old):
         return
-    body = json.dumps({"objects": {key: {"size": r.size, "sha256": r.sha256, "etag": r.etag}
-                                   for key, r in sorted(merged.items())}}).encode()
+    body = json.dumps(
+        {
+            "objects": {
+                key: {"size": r.size, "sha256": r.sha256, "etag": r.etag}
+                for key, r in sorted(merged.items())
+            }
+        }
+    ).encode()
     try:
-        client.put_object(Bucket=uri.bucket, Key=uri.key, Body=body,
-                          ContentType="application/json")
+        client.put_object(Bucket=uri.bucket, Key=uri.key, Body=body, ContentType="application/json")
     except BOTO_ERRORS as err:
         # Only the next staging's speed depends on the manifest, not its correctness.
-        log.warning("could not write the staging manifest %s (%s); the next staging will "
-                    "check objects one by one", uri, aws_error(f"writing {uri}", err).reason)
+        log.warning(
+            "could not write the staging manifest %s (%s); the next staging will "
+            "check objects one by one",
+            uri,
+            aws_error(f"writing {uri}", err).reason,
+        )

@@ -15,8 +15,9 @@ T = TypeVar("T")
 SHOWN_ERRORS = 10
 
 
-def run_parallel(action: Callable[[T], Any], items: Sequence[T],
-                 workers: int) -> tuple[list[Any], list[StagingError]]:
+def run_parallel(
+    action: Callable[[T], Any], items: Sequence[T], workers: int
+) -> tuple[list[Any], list[StagingError]]:
     """``action`` on every item in a thread pool: (results, StagingErrors), all items tried."""
     results: list[Any] = []
     errors: list[StagingError] = []

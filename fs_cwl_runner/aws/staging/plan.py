@@ -43,8 +43,10 @@ def parse_uri(text: str, what: str) -> S3Uri:
 
 def _check_subject(subject: str) -> None:
     if not subject or "/" in subject or subject in (".", ".."):
-        raise StagingError(f"subject {subject!r}: a subject ID must be a non-empty name "
-                           "without '/'; fix it in the cohort file")
+        raise StagingError(
+            f"subject {subject!r}: a subject ID must be a non-empty name "
+            "without '/'; fix it in the cohort file"
+        )
 
 
 def plan_staging(files: Mapping[str, Sequence[Path | str]], prefix: S3Uri) -> StagingPlan:
@@ -65,11 +67,14 @@ def plan_staging(files: Mapping[str, Sequence[Path | str]], prefix: S3Uri) -> St
             if other and other.path != path:
                 raise StagingError(
                     f"subject {subject}: {other.path} and {path} would both be staged as "
-                    f"s3://{prefix.bucket}/{key}; give the subject's inputs distinct file names")
+                    f"s3://{prefix.bucket}/{key}; give the subject's inputs distinct file names"
+                )
             plan.local[key] = LocalFile(path, key)
             staged[str(source)] = f"s3://{prefix.bucket}/{key}"
     missing = [str(item.path) for item in plan.local.values() if not item.path.is_file()]
     if missing:
-        raise StagingError(f"{len(missing)} input file(s) missing or not regular files: "
-                           f"{', '.join(missing[:10])}; fix the paths in the cohort file")
+        raise StagingError(
+            f"{len(missing)} input file(s) missing or not regular files: "
+            f"{', '.join(missing[:10])}; fix the paths in the cohort file"
+        )
     return plan

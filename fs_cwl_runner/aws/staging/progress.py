@@ -44,6 +44,5 @@ class StderrProgress:
             return
         self.last = now
         percent = 100 * done // total if total else 100
-        self.stream.write(f"staging inputs: {done / 1e6:.1f} / {total / 1e6:.1f} MB "
-                          f"({percent}%)\n")
+        self.stream.write(f"staging inputs: {done / 1e6:.1f} / {total / 1e6:.1f} MB ({percent}%)\n")
         self.stream.flush()

@@ -27,15 +27,23 @@ if TYPE_CHECKING:
 
 DEFAULT_WORKERS = 16
 PARTS_PER_FILE = 4  # parallel part uploads of one multipart file
-DEFAULT_TRANSFER = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=16 << 20,
-                                  max_concurrency=PARTS_PER_FILE)
+DEFAULT_TRANSFER = TransferConfig(
+    multipart_threshold=64 << 20, multipart_chunksize=16 << 20, max_concurrency=PARTS_PER_FILE
+)
 
 
 class FileStager:
     """Stages one local file at a time; shared by the worker threads."""
 
-    def __init__(self, client: S3Client, bucket: str, transfer: TransferConfig,
-                 progress: ByteCounter, cache: HashCache, before: StagedBefore) -> None:
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        transfer: TransferConfig,
+        progress: ByteCounter,
+        cache: HashCache,
+        before: StagedBefore,
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.transfer = transfer
@@ -56,16 +64,18 @@ class FileStager:
             # that does not match is no request error at all, and in a longer outage the
             # parallel uploads use up the client's retry quota (botocore's standard mode),
             # after which its requests fail without being retried.
-            return with_retries(lambda: self._find_or_upload(item, stat, digest),
-                                f"staging {item.path}")
+            return with_retries(
+                lambda: self._find_or_upload(item, stat, digest), f"staging {item.path}"
+            )
         except OSError as err:
-            raise StagingError(f"cannot read {item.path}: {err.strerror or err}; check the file "
-                               "and its permissions") from err
+            raise StagingError(
+                f"cannot read {item.path}: {err.strerror or err}; check the file "
+                "and its permissions"
+            ) from err
         except (*BOTO_ERRORS, TransferMismatch) as err:
             raise staging_error(f"staging {item.path} as {self.uri(item.key)}", err) from err
 
-    def _find_or_upload(self, item: LocalFile, stat: os.stat_result,
-                        digest: str) -> StagedObject:
+    def _find_or_upload(self, item: LocalFile, stat: os.stat_result, digest: str) -> StagedObject:
         record = self.before.find(item.key, stat.st_size, digest)
         if record is not None:
             self.progress.add(stat.st_size)
@@ -87,13 +97,19 @@ class FileStager:
             if size < self.transfer.multipart_threshold:
                 # One PutObject: a managed transfer's per-file setup would cost more here.
                 with item.path.open("rb") as body:
-                    self.client.put_object(Bucket=self.bucket, Key=item.key, Body=body,
-                                           Metadata=metadata)
+                    self.client.put_object(
+                        Bucket=self.bucket, Key=item.key, Body=body, Metadata=metadata
+                    )
                 count(size)
             else:
-                self.client.upload_file(str(item.path), self.bucket, item.key,
-                                        ExtraArgs={"Metadata": metadata}, Callback=count,
-                                        Config=self.transfer)
+                self.client.upload_file(
+                    str(item.path),
+                    self.bucket,
+                    item.key,
+                    ExtraArgs={"Metadata": metadata},
+                    Callback=count,
+                    Config=self.transfer,
+                )
             return self._verify(item.key, size, digest)
         except BaseException:
             self.progress.add(-sent)  # a retry sends these bytes again
@@ -105,12 +121,14 @@ class FileStager:
         if head["ContentLength"] != size or stored != digest:
             raise TransferMismatch(
                 f"after upload {self.uri(key)} has {head['ContentLength']} bytes and sha256 "
-                f"{stored}, expected {size} bytes and sha256 {digest}")
+                f"{stored}, expected {size} bytes and sha256 {digest}"
+            )
         return StagedObject(key, size, digest, etag(head["ETag"]))
 
     @staticmethod
     def _check_unchanged(path: Path, before: os.stat_result) -> None:
         after = path.stat()
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            raise StagingError(f"{path} changed while it was uploaded; stage again once nothing "
-                               "writes to it")
+            raise StagingError(
+                f"{path} changed while it was uploaded; stage again once nothing writes to it"
+            )

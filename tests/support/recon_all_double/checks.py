@@ -17,8 +17,10 @@ def check_params(opts: Options) -> Path:
         raise Fail("ERROR: must specify a subject id")
     sd = opts.sd or os.environ.get("SUBJECTS_DIR")
     if not sd:
-        raise Fail("ERROR: environment variable SUBJECTS_DIR not set\n  this can be done by "
-                   "setting it in the shell before\n  executing recon-all or by using the -sd flag")
+        raise Fail(
+            "ERROR: environment variable SUBJECTS_DIR not set\n  this can be done by "
+            "setting it in the shell before\n  executing recon-all or by using the -sd flag"
+        )
     if not Path(sd).is_dir():
         raise Fail(f"ERROR: SUBJECTS_DIR {sd} does not exist.")
     opts.sd = str(Path(sd).resolve())
@@ -28,15 +30,21 @@ def check_params(opts: Options) -> Path:
             "ERROR: You are trying to re-run an existing subject with (possibly)\n new input "
             "data (-i). If this is truly new input data, you should delete\n the subject folder "
             "and re-run, or specify a different subject name.\n If you are just continuing an "
-            "analysis of an existing subject, then \n omit all -i flags.")
+            "analysis of an existing subject, then \n omit all -i flags."
+        )
     if not opts.inputs and not sdir.is_dir():
         raise Fail(f"ERROR: cannot find {sdir}")
     if not opts.inputs and not os.access(sdir, os.W_OK):
         raise Fail(f"ERROR: you do not have write permission to {sdir}")
-    if not (opts.inputs or opts.mm_inputs or any(v for k, v in opts.do.items()
-                                                 if k.startswith("Do") and k != "DoIsRunning")):
-        raise Fail("ERROR: nothing to do. You must specify an operation to perform by adding\n"
-                   "flags. Eg, -all, -autorecon1, -autorecon2, -autorecon3, etc.")
+    if not (
+        opts.inputs
+        or opts.mm_inputs
+        or any(v for k, v in opts.do.items() if k.startswith("Do") and k != "DoIsRunning")
+    ):
+        raise Fail(
+            "ERROR: nothing to do. You must specify an operation to perform by adding\n"
+            "flags. Eg, -all, -autorecon1, -autorecon2, -autorecon3, etc."
+        )
     if not opts.openmp.isdigit() or int(opts.openmp) < 1:  # stricter than recon-all
         raise Fail(f"ERROR: -openmp {opts.openmp}: need a positive number of threads")
     check_xopts(opts, sdir)
@@ -51,7 +59,8 @@ def check_xopts(opts: Options, sdir: Path) -> None:
             "ERROR: there is a pre-existing expert options file and\nyou have specified an "
             "expert options file on the command-line.\nIf you want to use the file specified on "
             "the command-line,\nyou must run with -xopts-overwrite, or you may edit the \n"
-            f"existing file {existing} (and not use the -expert option).")
+            f"existing file {existing} (and not use the -expert option)."
+        )
 
 
 def check_license() -> None:
@@ -75,4 +84,6 @@ def check_license() -> None:
         "  get a valid license file (it's free).\n"
         "  A path to an alternative license file can also be\n"
         "  specified with the FS_LICENSE environmental variable.\n"
-        "--------------------------------------------------------------------------", 255)
+        "--------------------------------------------------------------------------",
+        255,
+    )

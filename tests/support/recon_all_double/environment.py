@@ -25,8 +25,18 @@ def record(argv: list[str], stage: str | None, subject: str | None, sd: str | No
     calls = os.environ.get("FS_CWL_DOUBLE_CALLS")
     if not calls:
         return
-    line = json.dumps({"argv": ["recon-all", *argv], "stage": stage, "subject": subject,
-                       "subjects_dir": sd, "cwd": str(Path.cwd())}) + "\n"
+    line = (
+        json.dumps(
+            {
+                "argv": ["recon-all", *argv],
+                "stage": stage,
+                "subject": subject,
+                "subjects_dir": sd,
+                "cwd": str(Path.cwd()),
+            }
+        )
+        + "\n"
+    )
     fd = os.open(calls, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line.encode())

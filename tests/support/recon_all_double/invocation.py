@@ -22,7 +22,6 @@ def uname() -> str:
     return f"{u.sysname} {u.nodename} {u.release} {u.version} {u.machine} GNU/Linux"
 
 
-
 class Invocation:
     """A recon-all run on one subject: its logs, IsRunning file, done and error files."""
 
@@ -41,8 +40,9 @@ class Invocation:
 
     # -- logging ---------------------------------------------------------------------
 
-    def say(self, text: str, lf: bool = True, sf: bool = False, cf: bool = False,
-            out: bool = True) -> None:
+    def say(
+        self, text: str, lf: bool = True, sf: bool = False, cf: bool = False, out: bool = True
+    ) -> None:
         """Like recon-all's ``echo ... |& tee -a $SF |& tee -a $LF |& tee -a $CF``."""
         for wanted, path in ((lf, self.lf), (sf, self.sf), (cf, self.cf)):
             if wanted:
@@ -56,22 +56,37 @@ class Invocation:
             if path.exists():
                 append(path, "\n\n\n#New# invocation of recon-all \n\n\n\n")
         append(self.sf, f"status file for recon-all\n{self.started}\n")
-        append(self.cf, f"\n\n#---------------------------------\n# New invocation of "
-               f"recon-all {self.started} \n")
+        append(
+            self.cf,
+            f"\n\n#---------------------------------\n# New invocation of "
+            f"recon-all {self.started} \n",
+        )
         home = os.environ.get("FREESURFER_HOME", "")
-        self.say(f"\n{self.started}\ncd {Path.cwd()}\nsetenv SUBJECTS_DIR {self.opts.sd}\n"
-                 f"{Path(sys.argv[0]).absolute()} {' '.join(self.opts.argv)}\n\n"
-                 f"subjid {self.subject}\nsetenv SUBJECTS_DIR {self.opts.sd}\n"
-                 f"FREESURFER_HOME {home}\nActual FREESURFER_HOME {home}\n"
-                 f"build-stamp.txt: {BUILD_STAMP}\n{uname()}", out=False)
+        self.say(
+            f"\n{self.started}\ncd {Path.cwd()}\nsetenv SUBJECTS_DIR {self.opts.sd}\n"
+            f"{Path(sys.argv[0]).absolute()} {' '.join(self.opts.argv)}\n\n"
+            f"subjid {self.subject}\nsetenv SUBJECTS_DIR {self.opts.sd}\n"
+            f"FREESURFER_HOME {home}\nActual FREESURFER_HOME {home}\n"
+            f"build-stamp.txt: {BUILD_STAMP}\n{uname()}",
+            out=False,
+        )
         print(f"INFO: SUBJECTS_DIR is {self.opts.sd}\nActual FREESURFER_HOME {home}\n{uname()}")
 
     # -- start and end ---------------------------------------------------------------
 
     def start(self) -> None:
         """Make the subject's folders, check and create the IsRunning file, open logs."""
-        for sub in ("mri/transforms/bak", "mri/orig", "scripts", "surf", "tmp", "label",
-                    "touch", "stats", "trash"):
+        for sub in (
+            "mri/transforms/bak",
+            "mri/orig",
+            "scripts",
+            "surf",
+            "tmp",
+            "label",
+            "touch",
+            "stats",
+            "trash",
+        ):
             (self.sdir / sub).mkdir(parents=True, exist_ok=True)
         if self.owns_is_running:
             self.check_is_running()
@@ -79,7 +94,8 @@ class Invocation:
                 f"------------------------------\nSUBJECT {self.subject}\nHEMI    "
                 f"{' '.join(self.hemis)}\nDATE {self.started}\nUSER {USER}\nHOST {HOST}\n"
                 f"PROCESSID {os.getpid()} \nPROCESSOR {os.uname().machine}\nOS Linux\n"
-                f"{uname()}\n{BUILD_STAMP}\n")
+                f"{uname()}\n{BUILD_STAMP}\n"
+            )
         stamp = self.sdir / "scripts" / "build-stamp.txt"
         if not stamp.exists():
             stamp.write_text(BUILD_STAMP + "\n")
@@ -109,7 +125,8 @@ class Invocation:
                     "command-line. The contents of this file are:\n"
                     "----------------------------------------------------------\n"
                     + path.read_text()
-                    + "----------------------------------------------------------")
+                    + "----------------------------------------------------------"
+                )
 
     def drop_is_running(self) -> None:
         if self.owns_is_running:
@@ -117,14 +134,17 @@ class Invocation:
 
     def finish(self) -> None:
         hours = (time.time() - self.t0) / 3600
-        self.say(f"\nStarted at {self.started} \nEnded   at {now()}\n"
-                 f"#@#%# recon-all-run-time-hours {hours:.3f}")
+        self.say(
+            f"\nStarted at {self.started} \nEnded   at {now()}\n"
+            f"#@#%# recon-all-run-time-hours {hours:.3f}"
+        )
         self.drop_is_running()
         (self.sdir / "scripts" / "recon-all.done").write_text(
             f"------------------------------\nSUBJECT {self.subject}\nSTART_TIME {self.started}\n"
             f"END_TIME {now()}\nRUNTIME_HOURS {hours:.3f}\nUSER {USER}\nHOST {HOST}\n"
             f"PROCESSOR {os.uname().machine}\nOS Linux\nUNAME {uname()}\nVERSION {BUILD_STAMP}\n"
-            f"CMDPATH {sys.argv[0]}\nCMDARGS {' '.join(self.opts.argv)}\n")
+            f"CMDPATH {sys.argv[0]}\nCMDARGS {' '.join(self.opts.argv)}\n"
+        )
         self.say(f"recon-all -s {self.subject} finished without error at {now()}", sf=True)
         print("done")
 
@@ -132,15 +152,19 @@ class Invocation:
         """recon-all's error_exit: log, drop the IsRunning file, write recon-all.error."""
         if message:
             self.say(message)
-        self.say(f"{uname()}\n\nrecon-all -s {self.subject} exited with ERRORS at {now()}\n",
-                 sf=True)
-        print(f"For more details, see the log file {self.lf}\nTo report a problem, see "
-              "http://surfer.nmr.mgh.harvard.edu/fswiki/BugReporting\n")
+        self.say(
+            f"{uname()}\n\nrecon-all -s {self.subject} exited with ERRORS at {now()}\n", sf=True
+        )
+        print(
+            f"For more details, see the log file {self.lf}\nTo report a problem, see "
+            "http://surfer.nmr.mgh.harvard.edu/fswiki/BugReporting\n"
+        )
         self.drop_is_running()
         (self.sdir / "scripts" / "recon-all.error").write_text(
             f"------------------------------\nSUBJECT {self.subject}\nDATE {now()}\n"
             f"USER {USER}\nHOST {HOST}\n{uname()}\n{BUILD_STAMP}\n{sys.argv[0]}\n"
-            f"PWD {Path.cwd()}\n")
+            f"PWD {Path.cwd()}\n"
+        )
         (self.sdir / "scripts" / "recon-all.done").write_text("1\n")
         raise SystemExit(1)
 

@@ -37,8 +37,10 @@ def main(argv: list[str]) -> int:
     record(argv, opts.stage, opts.subject, str(Path(sd).absolute()) if sd else None)
     try:
         if "DEBUG" in os.environ:
-            raise Fail("ERROR: the environment variable DEBUG is set; recon-all would write "
-                       "gigabytes of debugging output. Unset DEBUG (recon-all test double).")
+            raise Fail(
+                "ERROR: the environment variable DEBUG is set; recon-all would write "
+                "gigabytes of debugging output. Unset DEBUG (recon-all test double)."
+            )
         sdir = check_params(opts)
         check_license()
         env_float("FS_CWL_DOUBLE_SCALE", 0.01)

@@ -9,17 +9,59 @@ from pathlib import Path
 from .errors import Fail
 from .regions import HEMIS
 
-AUTORECON1 = ("DoMotionCor", "DoTalairach", "DoTalCheck", "DoNormalization", "DoSkullStrip",
-              "DoNuIntensityCor")
-VOLONLY = ("DoCANormalize", "DoCAReg", "DoCALabel", "DoNormalization2", "DoMaskBFS",
-           "DoSegmentation", "DoFill")
-SURFACES = ("DoTessellate", "DoSmooth1", "DoInflate1", "DoQSphere", "DoFix", "DoSmooth2",
-            "DoInflate2", "DoAutoDetGWStats", "DoWhitePreAparc", "DoCortexLabel", "DoCurvHK",
-            "DoSphere", "DoSurfReg", "DoAvgCurv", "DoJacobianWhite", "DoCortParc",
-            "DoWhiteSurfs", "DoPialSurfs")
-AUTORECON3 = ("DoCurvStats", "DoCortRibbonVolMask", "DoCortParc2", "DoParcStats",
-              "DoParcStats2", "DoCortParc3", "DoParcStats3", "DoPctSurfCon", "DoRelabelHypos",
-              "DoAParc2ASeg", "DoAPas2ASeg", "DoSegStats", "DoWMParc", "DoBaLabels")
+AUTORECON1 = (
+    "DoMotionCor",
+    "DoTalairach",
+    "DoTalCheck",
+    "DoNormalization",
+    "DoSkullStrip",
+    "DoNuIntensityCor",
+)
+VOLONLY = (
+    "DoCANormalize",
+    "DoCAReg",
+    "DoCALabel",
+    "DoNormalization2",
+    "DoMaskBFS",
+    "DoSegmentation",
+    "DoFill",
+)
+SURFACES = (
+    "DoTessellate",
+    "DoSmooth1",
+    "DoInflate1",
+    "DoQSphere",
+    "DoFix",
+    "DoSmooth2",
+    "DoInflate2",
+    "DoAutoDetGWStats",
+    "DoWhitePreAparc",
+    "DoCortexLabel",
+    "DoCurvHK",
+    "DoSphere",
+    "DoSurfReg",
+    "DoAvgCurv",
+    "DoJacobianWhite",
+    "DoCortParc",
+    "DoWhiteSurfs",
+    "DoPialSurfs",
+)
+AUTORECON3 = (
+    "DoCurvStats",
+    "DoCortRibbonVolMask",
+    "DoCortParc2",
+    "DoParcStats",
+    "DoParcStats2",
+    "DoCortParc3",
+    "DoParcStats3",
+    "DoPctSurfCon",
+    "DoRelabelHypos",
+    "DoAParc2ASeg",
+    "DoAPas2ASeg",
+    "DoSegStats",
+    "DoWMParc",
+    "DoBaLabels",
+)
 HEMI_OFF = ("DoCortRibbonVolMask", "DoAParc2ASeg", "DoAPas2ASeg", "DoWMParc", "DoSegStats")
 HEMI_SET = {**dict.fromkeys((*SURFACES, *AUTORECON3), 1), **dict.fromkeys(HEMI_OFF, 0)}
 
@@ -39,42 +81,103 @@ FLAG_SETS: dict[str, dict[str, int]] = {
     "-autorecon2-volonly": _on(*VOLONLY, DoSegStats=0),
     "-gcareg": _on("DoGCAReg"),
     **_switch(1, "DoT2pial", "-T2pial", "-t2pial"),
-    **_switch(0, "DoT2pial", "-noT2pial", "-no-T2pial", "-no_T2pial", "-no-t2pial",
-              "-no_t2pial"),
+    **_switch(0, "DoT2pial", "-noT2pial", "-no-T2pial", "-no_T2pial", "-no-t2pial", "-no_t2pial"),
     **_switch(1, "DoFLAIRpial", "-FLAIRpial", "-flairpial"),
-    **_switch(0, "DoFLAIRpial", "-noFLAIRpial", "-no-FLAIRpial", "-no_FLAIRpial",
-              "-no-flairpial", "-no_flairpial"),
-    **_switch(0, "DoTalCheck", "-notal-check", "-notalairach-check", "-no-tal-check",
-              "-no-talairach-check", "-notalcheck", "-no-talcheck"),
+    **_switch(
+        0,
+        "DoFLAIRpial",
+        "-noFLAIRpial",
+        "-no-FLAIRpial",
+        "-no_FLAIRpial",
+        "-no-flairpial",
+        "-no_flairpial",
+    ),
+    **_switch(
+        0,
+        "DoTalCheck",
+        "-notal-check",
+        "-notalairach-check",
+        "-no-tal-check",
+        "-no-talairach-check",
+        "-notalcheck",
+        "-no-talcheck",
+    ),
     **_switch(0, "DoIsRunning", "-no-isrunning", "-noisrunning"),
     **_switch(1, "DoQdecCache", "-qcache"),
     **_switch(1, "XOptsOverwrite", "-xopts-overwrite"),
     **_switch(1, "XOptsUse", "-xopts-use"),
     **_switch(1, "XOptsClean", "-xopts-clean"),
-    **_switch(1, "DoBaLabels", "-balabels", "-ba_labels", "-ba-labels", "-label_ba",
-              "-label_BA"),
-    **_switch(0, "DoBaLabels", "-nobalabels", "-noba_labels", "-noba-labels", "-nolabel_ba",
-              "-nolabel_BA", "-no_ba_labels", "-no-ba-labels", "-no_label_ba", "-no_label_BA"),
+    **_switch(1, "DoBaLabels", "-balabels", "-ba_labels", "-ba-labels", "-label_ba", "-label_BA"),
+    **_switch(
+        0,
+        "DoBaLabels",
+        "-nobalabels",
+        "-noba_labels",
+        "-noba-labels",
+        "-nolabel_ba",
+        "-nolabel_BA",
+        "-no_ba_labels",
+        "-no-ba-labels",
+        "-no_label_ba",
+        "-no_label_BA",
+    ),
     **_switch(0, "DoPctSurfCon", "-nopctsurfcon", "-no-pctsurfcon"),
     # Accepted; they change how FreeSurfer computes, not which files it writes.
-    **{flag: {} for flag in ("-3T", "-3t", "-hires", "-highres", "-cw256", "-bigventricles",
-                             "-nobigventricles", "-parallel", "-cm")},
+    **{
+        flag: {}
+        for flag in (
+            "-3T",
+            "-3t",
+            "-hires",
+            "-highres",
+            "-cw256",
+            "-bigventricles",
+            "-nobigventricles",
+            "-parallel",
+            "-cm",
+        )
+    },
 }
-for _flag, _var in (("curvstats", "DoCurvStats"), ("cortribbon", "DoCortRibbonVolMask"),
-                    ("cortparc2", "DoCortParc2"), ("cortparc3", "DoCortParc3"),
-                    ("pctsurfcon", "DoPctSurfCon"), ("hyporelabel", "DoRelabelHypos"),
-                    ("apas2aseg", "DoAPas2ASeg"), ("aparc2aseg", "DoAParc2ASeg"),
-                    ("wmparc", "DoWMParc"), ("parcstats", "DoParcStats"),
-                    ("parcstats2", "DoParcStats2"), ("parcstats3", "DoParcStats3"),
-                    ("segstats", "DoSegStats")):
+for _flag, _var in (
+    ("curvstats", "DoCurvStats"),
+    ("cortribbon", "DoCortRibbonVolMask"),
+    ("cortparc2", "DoCortParc2"),
+    ("cortparc3", "DoCortParc3"),
+    ("pctsurfcon", "DoPctSurfCon"),
+    ("hyporelabel", "DoRelabelHypos"),
+    ("apas2aseg", "DoAPas2ASeg"),
+    ("aparc2aseg", "DoAParc2ASeg"),
+    ("wmparc", "DoWMParc"),
+    ("parcstats", "DoParcStats"),
+    ("parcstats2", "DoParcStats2"),
+    ("parcstats3", "DoParcStats3"),
+    ("segstats", "DoSegStats"),
+):
     FLAG_SETS.setdefault(f"-{_flag}", {_var: 1})
     FLAG_SETS.setdefault(f"-no{_flag}", {_var: 0})
-VALUE_FLAGS = {"-sd": "sd", "-s": "subject", "-subject": "subject", "-subjid": "subject",
-               "-sid": "subject", "-i": "input", "-T2": "T2", "-t2": "T2", "-FLAIR": "FLAIR",
-               "-flair": "FLAIR", "-autorecon-hemi": "hemi", "-openmp": "openmp",
-               "-threads": "openmp", "-nthreads": "openmp", "-expert": "expert"}
-STAGE_FLAGS = {"-all": "all", "-autorecon-all": "all", "-autorecon1": "autorecon1",
-               "-autorecon2-volonly": "autorecon2-volume"}
+VALUE_FLAGS = {
+    "-sd": "sd",
+    "-s": "subject",
+    "-subject": "subject",
+    "-subjid": "subject",
+    "-sid": "subject",
+    "-i": "input",
+    "-T2": "T2",
+    "-t2": "T2",
+    "-FLAIR": "FLAIR",
+    "-flair": "FLAIR",
+    "-autorecon-hemi": "hemi",
+    "-openmp": "openmp",
+    "-threads": "openmp",
+    "-nthreads": "openmp",
+    "-expert": "expert",
+}
+STAGE_FLAGS = {
+    "-all": "all",
+    "-autorecon-all": "all",
+    "-autorecon1": "autorecon1",
+    "-autorecon2-volonly": "autorecon2-volume",
+}
 
 
 @dataclass
@@ -132,8 +235,10 @@ def set_value(opts: Options, flag: str, key: str, value: str) -> None:
         if not path.exists():
             raise Fail(f"ERROR: cannot find {value}")
         if key == "input" and path.is_dir():
-            raise Fail("ERROR: You cannot give recon-all a folder as input. It must be an "
-                       "image file.\nIf you have multiple files, you need multiple -i flags.")
+            raise Fail(
+                "ERROR: You cannot give recon-all a folder as input. It must be an "
+                "image file.\nIf you have multiple files, you need multiple -i flags."
+            )
         if not os.access(path, os.R_OK):
             raise Fail(f"ERROR: {value} exists but is not readable")
         if key == "input":
@@ -159,8 +264,11 @@ def check_expert(path: Path) -> Path:
     """fsr-checkxopts: the file exists and names no program twice."""
     if not path.is_file():
         raise Fail(f"ERROR: cannot find {path}")
-    programs = [line.split()[0] for line in path.read_text().splitlines()
-                if line.strip() and "#" not in line]
+    programs = [
+        line.split()[0]
+        for line in path.read_text().splitlines()
+        if line.strip() and "#" not in line
+    ]
     if len(programs) != len(set(programs)):
         raise Fail(f"ERROR: {path} has replicated entries")
     return path.absolute()

@@ -51,15 +51,22 @@ PARCS = {  # stats writer -> (region names, annotation, colortable, surface)
     "aparc": (DK, "../label/{h}.aparc.annot", "../label/aparc.annot.ctab", "white"),
     "aparc.pial": (DK, "../label/{h}.aparc.annot", "../label/aparc.annot.ctab", "pial"),
     "aparc.a2009s": (
-        DESTRIEUX, "../label/{h}.aparc.a2009s.annot", "../label/aparc.annot.a2009s.ctab",
+        DESTRIEUX,
+        "../label/{h}.aparc.a2009s.annot",
+        "../label/aparc.annot.a2009s.ctab",
         "white",
     ),
     "aparc.DKTatlas": (
-        DKT, "../label/{h}.aparc.DKTatlas.annot", "../label/aparc.annot.DKTatlas.ctab",
+        DKT,
+        "../label/{h}.aparc.DKTatlas.annot",
+        "../label/aparc.annot.DKTatlas.ctab",
         "white",
     ),
     "BA_exvivo": (BA, "./{h}.BA_exvivo.annot", "./BA_exvivo.ctab", "white"),
     "BA_exvivo.thresh": (
-        BA, "./{h}.BA_exvivo.thresh.annot", "./BA_exvivo.thresh.ctab", "white",
+        BA,
+        "./{h}.BA_exvivo.thresh.annot",
+        "./BA_exvivo.thresh.ctab",
+        "white",
     ),
 }

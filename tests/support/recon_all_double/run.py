@@ -24,9 +24,16 @@ class Run(Invocation):
         only = f"{self.hemis[0]}." if len(self.hemis) == 1 else ""
         mm_in = " ".join(str(path) for path in self.opts.mm_inputs.values())
         mm_out = " ".join(f"mri/orig/{mm}raw.mgz" for mm in self.opts.mm_inputs)
-        return template.format(h=hemi or "", mm=self.mm or "", only=only, s=self.subject,
-                               n=self.opts.openmp, fill=255 if hemi == "lh" else 127,
-                               mm_in=mm_in, mm_out=mm_out)
+        return template.format(
+            h=hemi or "",
+            mm=self.mm or "",
+            only=only,
+            s=self.subject,
+            n=self.opts.openmp,
+            fill=255 if hemi == "lh" else 127,
+            mm_in=mm_in,
+            mm_out=mm_out,
+        )
 
     def plan(self) -> list[tuple[Step, str | None]]:
         """The steps this command line runs, in recon-all's order."""
@@ -86,8 +93,9 @@ class Run(Invocation):
         if step is not None:
             self.header(step, hemi)
             prog = step.prog
-        self.error_exit(f"ERROR: {prog} failed with exit status 1 "
-                        "(failure injected by FS_CWL_DOUBLE_FAIL)")
+        self.error_exit(
+            f"ERROR: {prog} failed with exit status 1 (failure injected by FS_CWL_DOUBLE_FAIL)"
+        )
 
     def header(self, step: Step, hemi: str | None) -> None:
         self.say("#--------------------------------------------", cf=True)
@@ -123,7 +131,8 @@ class Run(Invocation):
                     self.error_exit(
                         f"ERROR: cannot find {self.sdir / rel}\n       (recon-all test double: "
                         f"step '{self.fmt(step.header, hemi)}' needs {rel}; were the earlier "
-                        "recon-all stages run?)")
+                        "recon-all stages run?)"
+                    )
 
     def up_to_date(self, step: Step, hemi: str | None) -> bool:
         """recon-all's UpdateNeeded: outputs newer than the surfaces they come from."""
@@ -167,8 +176,10 @@ class Run(Invocation):
     def motioncor(self, hemi: str | None, before: bool) -> None:
         runs = sorted((self.sdir / "mri" / "orig").glob("[0-9][0-9][0-9].mgz"))
         if before and not runs:
-            self.error_exit(f"ERROR: no run data found in {self.sdir}/mri. Make sure to\nhave a "
-                            f"volume called 001.mgz in  {self.sdir}/mri/orig.")
+            self.error_exit(
+                f"ERROR: no run data found in {self.sdir}/mri. Make sure to\nhave a "
+                f"volume called 001.mgz in  {self.sdir}/mri/orig."
+            )
         if not before and len(runs) > 1:  # mri_robust_template writes one lta per run
             for run in runs:
                 self.write(f"mri/orig/{run.stem}.lta", 2, None)
@@ -185,8 +196,10 @@ class Run(Invocation):
             return
         g = brain_volumes(self.subject)
         lh, rh = int(g["lhSurfaceHoles"]), int(g["rhSurfaceHoles"])
-        self.say(f"orig.nofix lheno = {2 - 2 * lh:4d}, rheno = {2 - 2 * rh}\n"
-                 f"orig.nofix lhholes = {lh:4d}, rhholes = {rh}")
+        self.say(
+            f"orig.nofix lheno = {2 - 2 * lh:4d}, rheno = {2 - 2 * rh}\n"
+            f"orig.nofix lhholes = {lh:4d}, rhholes = {rh}"
+        )
 
     def fsaverage_link(self, hemi: str | None, before: bool) -> None:
         """BA labels and -qcache put fsaverage into SUBJECTS_DIR, as a link."""
@@ -198,7 +211,10 @@ class Run(Invocation):
         if not home:
             self.say("INFO: FREESURFER_HOME is not set: the test double makes no fsaverage link")
             return
-        self.say(f"INFO: Creating symlink to fsaverage subject...\n\n cd {self.opts.sd}; "
-                 f"ln -s {home}/subjects/fsaverage; cd - \n", cf=True)
+        self.say(
+            f"INFO: Creating symlink to fsaverage subject...\n\n cd {self.opts.sd}; "
+            f"ln -s {home}/subjects/fsaverage; cd - \n",
+            cf=True,
+        )
         with contextlib.suppress(FileExistsError):  # a parallel run made it
             link.symlink_to(Path(home) / "subjects" / "fsaverage")

@@ -17,8 +17,10 @@ def per_hemisphere(name: str, write: Callable[[str, str], str]) -> StatsWriter:
 
     def writer(subject: str, hemi: str | None) -> str:
         if hemi is None:
-            raise ValueError(f"stats writer {name!r} writes one hemisphere's file, but a step "
-                             "of the table for both hemispheres names it")
+            raise ValueError(
+                f"stats writer {name!r} writes one hemisphere's file, but a step "
+                "of the table for both hemispheres names it"
+            )
         return write(subject, hemi)
 
     return writer
