@@ -5,8 +5,8 @@ Runs wherever fs-cwl-run talks to AWS: on the laptop and in the detached leader 
 Every error of AWS, botocore or boto3's transfers is worded here (:func:`aws_error`, and the
 context manager :func:`aws_errors`): the step that failed, AWS's error code and message, and a
 hint. A permission error names the missing IAM action: :data:`OPERATION_PERMISSIONS` maps
-every AWS operation that ``aws setup`` and ``aws teardown`` call to the IAM actions it needs.
-The operator policy (``aws/setup/documents/operator.json``) grants exactly these actions.
+every AWS operation that fs-cwl-run calls to the IAM actions it needs. The operator policy
+(``aws/setup/documents/operator.json``) grants those of ``aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,20 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "CreateJobQueue": ("batch:CreateJobQueue", "batch:TagResource"),
     "UpdateJobQueue": ("batch:UpdateJobQueue",),
     "DeleteJobQueue": ("batch:DeleteJobQueue",),
+    # The runs: staging, results, fetch and --detach (a multipart upload is PutObject's).
+    "HeadObject": ("s3:GetObject",),
+    "GetObject": ("s3:GetObject",),
+    "ListObjectsV2": ("s3:ListBucket",),
+    "PutObject": ("s3:PutObject",),
+    "CreateMultipartUpload": ("s3:PutObject",),
+    "UploadPart": ("s3:PutObject",),
+    "CompleteMultipartUpload": ("s3:PutObject",),
+    "DeleteObject": ("s3:DeleteObject",),
+    "RegisterJobDefinition": ("batch:RegisterJobDefinition",),
+    "SubmitJob": ("batch:SubmitJob", "iam:PassRole"),
+    "DescribeJobs": ("batch:DescribeJobs",),
+    "TerminateJob": ("batch:TerminateJob",),
+    "DeregisterJobDefinition": ("batch:DeregisterJobDefinition",),
 }
 
 DENIED_CODES = frozenset(

@@ -592,6 +592,14 @@ def test_sizes_are_checked_before_asking_aws(
             "missing permission: batch:CreateComputeEnvironment (with batch:TagResource, "
             "iam:PassRole)",
         ),
+        (
+            ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "HeadObject"),
+            "missing permission: s3:GetObject;",
+        ),
+        (
+            ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "SubmitJob"),
+            "missing permission: batch:SubmitJob (with iam:PassRole)",
+        ),
     ],
 )
 def test_aws_errors_say_what_failed_and_how_to_fix_it(error: Exception, expected: str) -> None:
