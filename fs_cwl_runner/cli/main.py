@@ -1,6 +1,6 @@
 """``fs-cwl-run``: validate, plan, run and follow a FreeSurfer cohort.
 
-This package is the command line only: flags become settings, a backend is chosen by name
+The cli package is the command line only: flags become settings, a backend is chosen by name
 (:mod:`fs_cwl_runner.cli.backends`, imported only when it runs), and errors become exit
 codes: 0 success; 1 some subject failed; 2 bad input or settings (nothing run).
 Machine-readable results go to stdout, progress to stderr.
