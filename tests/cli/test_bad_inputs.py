@@ -1,0 +1,75 @@
+"""The corpus of bad inputs, each through ``fs-cwl-run`` as a subprocess.
+
+Each case must exit 2 with a message naming the field or value, show no traceback, write
+nothing and change no input: every file and folder of the case's folder is compared by
+checksum before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.bad_inputs import CASES, BadInput, build
+
+RUNNER = Path(sys.executable).parent / "fs-cwl-run"
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every path under ``folder``: a file's sha256, a link's target, or "folder"."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[name] = f"link to {path.readlink()}"
+        elif path.is_dir():
+            found[name] = "folder"
+        else:
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def case_env(case: BadInput, folder: Path, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FS_CWL_")}
+    for name in ("FS_LICENSE", *case.unset):
+        env.pop(name, None)
+    env.update(HOME=str(home), FS_CWL_CONFIG=os.devnull)
+    env.update({k: v.replace("{dir}", str(folder)) for k, v in case.env.items()})
+    for name in case.unset:
+        env.pop(name, None)
+    return env
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_is_refused(case: BadInput, tmp_path: Path) -> None:
+    folder, home = tmp_path / "case", tmp_path / "home"
+    folder.mkdir()
+    home.mkdir()
+    build(case, folder)
+    before = fingerprint(folder)
+    result = subprocess.run(
+        [str(RUNNER), *(arg.replace("{dir}", str(folder)) for arg in case.argv)],
+        env=case_env(case, folder, home),
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    for expected in case.expect:
+        assert expected.replace("{dir}", str(folder)) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert fingerprint(folder) == before, "the command wrote into the case folder"
+    assert fingerprint(home) == {}, "the command wrote into HOME"
+
+
+def test_corpus_is_large_and_covers_every_class() -> None:
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names)), "case names must be unique"
+    assert len(CASES) >= 2
