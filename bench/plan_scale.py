@@ -23,6 +23,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+#: Shaped like a FreeSurfer license (the runner checks the shape), plainly not one; the
+#: text of tests/support/bad_inputs' STAND_IN_LICENSE.
+STAND_IN_LICENSE = "stand-in@example.invalid\n00000\n *AAAAAAAAAAAA\nNotAFreeSurferKey0000\n"
 SIZES = (100, 1_000, 10_000)
 TARGET_SECONDS = 20.0
 TARGET_BYTES = 1 << 30
@@ -126,7 +129,7 @@ def main() -> None:
         make_data(root, max(args.sizes))
         print(f"made {max(args.sizes)} images in {time.perf_counter() - start:.1f} s")
         license_path = root / "license.txt"
-        license_path.write_text("stand-in license\n")
+        license_path.write_text(STAND_IN_LICENSE)
         rows = [measure(make_cohort(root, size), license_path) for size in args.sizes]
     report(rows)
 

@@ -35,6 +35,10 @@ from fs_cwl_runner.state import DONE, RUNNING, STAGES  # noqa: E402
 
 from support.cwl_runs import cohort_job, double_environment, write_job  # noqa: E402
 
+#: Shaped like a FreeSurfer license (the runner checks the shape), plainly not one; the
+#: text of tests/support/bad_inputs' STAND_IN_LICENSE.
+STAND_IN_LICENSE = "stand-in@example.invalid\n00000\n *AAAAAAAAAAAA\nNotAFreeSurferKey0000\n"
+
 # The log line's time stamp, before the event the runner's own stage_event reads.
 STAMP = re.compile(r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?)")
 
@@ -173,7 +177,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as tmp:
         work = Path(tmp)
         license_file = work / "license-for-test-double.txt"
-        license_file.write_text("not a FreeSurfer license\n")
+        license_file.write_text(STAND_IN_LICENSE)
         env = double_environment(
             freesurfer, work / "calls.jsonl", FS_CWL_DOUBLE_SCALE=str(args.scale)
         )

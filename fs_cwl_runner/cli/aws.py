@@ -2,6 +2,8 @@
 
 Setup and teardown print their plan; ``--dry-run`` stops there. Setup writes the resulting
 settings to the config file, teardown removes the ones that name what it deleted.
+Bad settings (region, bucket name, resource prefix, sizes) are exit 2 before any AWS call;
+an AWS failure is exit 1.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from fs_cwl_runner.aws.setup.options import SetupOptions
-from fs_cwl_runner.settings import SETTINGS, resolve, save_config
+from fs_cwl_runner.cli.aws_values import check_setup_values
+from fs_cwl_runner.settings import SETTINGS, SettingsError, resolve, save_config
 
 if TYPE_CHECKING:
     from fs_cwl_runner.aws.clients import AwsClients
 
-AWS_SETTINGS = ("region", "bucket", "resource_prefix", "image")
+SETUP_SETTINGS = ("region", "bucket", "resource_prefix", "image")
+TEARDOWN_SETTINGS = ("region", "bucket", "resource_prefix")
 
 
 def add_aws_commands(sub: Any, add_setting: Any) -> None:
@@ -30,8 +34,8 @@ def add_aws_commands(sub: Any, add_setting: Any) -> None:
         "(idempotent); writes the settings to the config file",
     )
     teardown = aws_sub.add_parser("teardown", help="remove what aws setup created")
-    for parser in (setup, teardown):
-        for name in AWS_SETTINGS:
+    for parser, names in ((setup, SETUP_SETTINGS), (teardown, TEARDOWN_SETTINGS)):
+        for name in names:
             add_setting(parser, name)
         parser.add_argument(
             "--dry-run", action="store_true", help="print the plan and change nothing"
@@ -87,16 +91,34 @@ def setup_options(args: argparse.Namespace) -> SetupOptions:
     )
 
 
+def check_locally(args: argparse.Namespace, settings: dict[str, str | None]) -> None:
+    """SettingsError (exit 2) for what can be checked before connecting to AWS."""
+    from fs_cwl_runner.aws.errors import AwsError
+    from fs_cwl_runner.aws.setup.context import check_options, parse_bucket, prefix_of, region_of
+
+    try:
+        region_of(settings)
+        prefix_of(settings)
+        if settings.get("bucket"):
+            parse_bucket(str(settings["bucket"]))
+        if args.aws_command == "setup":
+            check_options(setup_options(args))
+    except AwsError as err:
+        raise SettingsError(str(err)) from err
+    check_setup_values(settings.get("region"), settings.get("bucket"))
+
+
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
     # boto3 and Toil load only when an aws command runs.
     from fs_cwl_runner.aws.errors import AwsError
     from fs_cwl_runner.aws.leader_job import run_leader
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
+    if args.aws_command == "lead":
+        return run_leader(args.results)
     settings = {name: resolve(name, getattr(args, name, None), config) for name in SETTINGS}
+    check_locally(args, settings)
     try:
-        if args.aws_command == "lead":
-            return run_leader(args.results)
         clients = aws_setup.connect(settings)
         if args.aws_command == "setup":
             return run_setup(args, settings, clients)

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 PREFIX = "cohorts"
-SECRET = LICENSE_TEXT.strip()
+SECRET = LICENSE_TEXT.splitlines()[-1]  # the license key line
 #: Files whose content holds run times, dates or paths: equal names, content may differ.
 VOLATILE = re.compile(r"(^|/)scripts/[^/]+$")
 

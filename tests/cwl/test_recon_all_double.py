@@ -585,7 +585,7 @@ def test_missing_license(tmp_path: Path) -> None:
     assert f"ERROR: FreeSurfer license file {tmp_path / 'nope.txt'} not found." in result.stderr
     assert not double.subject("s").exists()
     assert double.stage("s", "autorecon1", FS_LICENSE=str(tmp_path)).returncode == 255
-    assert "not-a-freesurfer-license" not in result.stdout + result.stderr
+    assert "NotAFreeSurferKey" not in result.stdout + result.stderr
 
 
 def test_command_line_errors(tmp_path: Path) -> None:

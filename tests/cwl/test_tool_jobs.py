@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from fs_cwl_runner import engine
 from fs_cwl_runner.freesurfer import FreeSurfer
 
+from support.bad_inputs import STAND_IN_LICENSE
 from support.cwl_runs import DOUBLE_VARIABLES, double_environment, read_calls, read_table, write_job
 from support.paths import CWL, EXAMPLE_DATA, REPO
 
@@ -122,9 +123,7 @@ class ToolRuns:
     def __init__(self, root: Path, freesurfer: FreeSurfer) -> None:
         self.results = root / "results"
         self.license = root / "license-for-test-double.txt"
-        self.license.write_text(
-            "not-a-freesurfer-license: read only by the recon-all test double\n"
-        )
+        self.license.write_text(STAND_IN_LICENSE)
         self.root = root
         self.freesurfer = freesurfer
         self.done: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}

@@ -26,7 +26,9 @@ from support.paths import DOUBLE_BIN
 RUN_TIMEOUT_S = 420
 BUCKET = "fs-cwl-results"
 IMAGE = f"fs-cwl:0.1.0-toil-{toil.version.currentCommit}"
-LICENSE_TEXT = "license-for-aws-test: 8f3c1e-not-a-freesurfer-license\n"
+#: License-shaped (the runner checks the shape), plainly not a license; its last line is
+#: the secret the tests look for in every log and request.
+LICENSE_TEXT = "aws-test@example.invalid\n00000\n *AAAAAAAAAAAA\nNotAFreeSurferKeyAws8f3c1e\n"
 #: Batch job names (Toil's job names, made safe) -> the run record's stage.
 LAUNCH_STAGE = re.compile(
     r"^CWLJob-(?:subjectcwl(autorecon1|autorecon2_volume|autorecon_lh|"

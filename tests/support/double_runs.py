@@ -6,6 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from support.bad_inputs import STAND_IN_LICENSE
 from support.paths import DOUBLE_BIN
 
 HEMI_NO = [
@@ -45,7 +46,7 @@ class Double:
         self.sd = root / "subjects"
         self.sd.mkdir(parents=True, exist_ok=True)
         self.license = root / "license-for-test-double.txt"
-        self.license.write_text("not-a-freesurfer-license: read only by the test double\n")
+        self.license.write_text(STAND_IN_LICENSE)
         self.calls = root / "calls.jsonl"
         self.t1, self.t2 = root / "T1w.nii.gz", root / "T2w.nii.gz"
         self.t1.write_bytes(b"T1 stand-in")

@@ -1,0 +1,48 @@
+"""The AWS backend's settings checked on this machine only: no boto3, no Toil, no AWS call.
+
+``validate --backend aws`` uses it to report what ``run --backend aws`` would refuse, and
+``aws setup`` / ``aws teardown`` check their bucket and region here before connecting.
+"""
+
+from __future__ import annotations
+
+from fs_cwl_runner.aws.toil_run import (
+    DEFAULT_JOBSTORE_PREFIX,
+    REGION_PATTERN,
+    REQUIRED,
+    _missing_text,
+    check_settings,
+    parse_bucket,
+    parse_retries,
+)
+from fs_cwl_runner.settings import SettingsError, SettingValues
+
+#: Stands in for the default image, whose name needs Toil's version (imported on a run).
+CHECKED_IMAGE = "default"
+
+
+def check_aws_values(values: SettingValues) -> None:
+    """SettingsError for a missing or malformed AWS setting, as ``run --backend aws`` checks."""
+    given = {name: values.get(name) for name in REQUIRED}
+    missing = [name for name, value in given.items() if value is None]
+    if missing:
+        raise SettingsError(_missing_text(missing))
+    checked = {name: str(value) for name, value in given.items()}
+    checked["image"] = values.get("image") or CHECKED_IMAGE
+    checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
+    check_settings(checked)
+    parse_bucket(checked["bucket"])
+    parse_retries(values.get("retries"))
+
+
+def check_setup_values(region: str | None, bucket: str | None) -> None:
+    """The region's form and the bucket's key segments, as ``run --backend aws`` checks them.
+
+    The bucket name itself is checked by setup's own parser (it must be one S3 creates).
+    """
+    if region and not REGION_PATTERN.match(region):
+        raise SettingsError(
+            f"--region / FS_CWL_REGION: {region!r} is not an AWS region name such as us-east-1"
+        )
+    if bucket:
+        parse_bucket(bucket)

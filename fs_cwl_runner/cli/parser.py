@@ -1,0 +1,174 @@
+"""The command line of ``fs-cwl-run``: its commands, flags and help, and the default command.
+
+``fs-cwl-run cohort.yml`` means ``fs-cwl-run run cohort.yml``; a bare first word that is not
+a file and is close to a command name is a typo of that command, not a cohort file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+from pathlib import Path
+from typing import TypeAlias
+
+from fs_cwl_runner import __version__
+from fs_cwl_runner.cli import backends
+from fs_cwl_runner.cli.aws import add_aws_commands
+from fs_cwl_runner.cli.fetch import add_fetch_command
+from fs_cwl_runner.settings import CONFIG_ENV, SETTINGS, UsageError
+
+COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch")
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug of fs-cwl, not the user's mistake
+EPILOG = f"""\
+settings: a flag wins over its FS_CWL_* variable, which wins over the config file
+(--config FILE, else ${CONFIG_ENV}, else ~/.config/fs-cwl/config.yml, a YAML mapping of
+setting: value; a key set to ~ is not set). The license: --fs-license, FS_CWL_FS_LICENSE,
+FS_LICENSE, the config file's fs_license, $FREESURFER_HOME/license.txt, first given wins.
+A flag of the other backend (--queue without --backend aws) is an error.
+exit codes: 0 all subjects done; 1 some subject failed; 2 bad input or settings (nothing
+run); 130 interrupted; {EXIT_INTERNAL} internal error (one line on stderr names the file
+holding the traceback)."""
+COHORT_HELP = "the cohort file (cohort.yml: subjects or bids:, output:, freesurfer:)"
+
+
+def add_setting(parser: argparse.ArgumentParser, name: str) -> None:
+    setting = SETTINGS[name]
+    default = f"; default {setting.default}" if setting.default else ""
+    parser.add_argument(
+        setting.flag,
+        dest=name,
+        choices=setting.choices,
+        help=f"{setting.help} (env {setting.env}{default})",
+    )
+
+
+def add_config(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        default=default,
+        help=f"the config file (else ${CONFIG_ENV}, else ~/.config/fs-cwl/config.yml)",
+    )
+
+
+# A string: the class is generic for type checkers only.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        name, help=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    # Also after the command (`validate c.yml --config f`); SUPPRESS keeps the global one.
+    add_config(parser, argparse.SUPPRESS)
+    return parser
+
+
+def add_backend_settings(parser: argparse.ArgumentParser) -> None:
+    add_setting(parser, "backend")
+    for name in backends.run_settings():
+        add_setting(parser, name)
+
+
+def add_run(sub: Commands) -> None:
+    run = command(sub, "run", "validate, plan, run and report (the default command)")
+    run.add_argument("cohort", type=Path, help=COHORT_HELP)
+    add_setting(run, "fs_license")
+    run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_backend_settings(run)
+    run.add_argument(
+        "--detach",
+        action="store_true",
+        help="(--backend aws) stage the inputs, submit the Toil leader itself as a "
+        "Batch job on --leader-queue and return; follow with `fs-cwl-run "
+        "status s3://…` and download with `fs-cwl-run fetch`",
+    )
+
+
+def add_validate(sub: Commands) -> None:
+    validate = command(
+        sub,
+        "validate",
+        "check a cohort file, the settings and the license; exit 2 listing problems",
+    )
+    validate.add_argument("cohort", type=Path, help=COHORT_HELP)
+    add_setting(validate, "fs_license")
+    validate.add_argument("--quiet", action="store_true", help="no warnings, no report on success")
+    validate.add_argument(
+        "--json", action="store_true", help="print the result (valid, problems) as JSON on stdout"
+    )
+    add_backend_settings(validate)
+
+
+def add_plan_and_status(sub: Commands) -> None:
+    plan = command(sub, "plan", "write the CWL job order of cwl/workflows/cohort.cwl")
+    plan.add_argument("cohort", type=Path, help=COHORT_HELP)
+    plan.add_argument("-o", "--output", type=Path, required=True, help="job order file to write")
+    plan.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing -o file that fs-cwl did not write (never an input)",
+    )
+    add_setting(plan, "fs_license")
+    status = command(sub, "status", "per subject and stage: pending/running/done/failed")
+    status.add_argument(
+        "run",
+        nargs="?",
+        default=".",
+        help="the run's output folder (default: current folder), or the "
+        "s3:// results of a detached run, as --detach printed them",
+    )
+    status.add_argument("--json", action="store_true", help="print the run record as JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fs-cwl-run",
+        description="Run FreeSurfer recon-all over a cohort.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fs-cwl {__version__}")
+    add_config(parser, None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_run(sub)
+    add_validate(sub)
+    add_plan_and_status(sub)
+    add_aws_commands(sub, add_setting)
+    add_fetch_command(sub, add_setting)
+    add_config(sub.choices["fetch"], argparse.SUPPRESS)
+    for action in sub.choices["aws"]._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for aws_command in action.choices.values():
+                add_config(aws_command, argparse.SUPPRESS)
+    return parser
+
+
+def command_index(argv: list[str]) -> int:
+    """Where the command (or the cohort file of the default command) is in ``argv``."""
+    index = 0
+    while index < len(argv):
+        if argv[index] == "--config":
+            index += 2
+        elif argv[index].startswith("--config="):
+            index += 1
+        else:
+            break
+    return index
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """``fs-cwl-run cohort.yml`` means ``fs-cwl-run run cohort.yml``; typos are errors."""
+    index = command_index(argv)
+    if index >= len(argv) or argv[index] in COMMANDS:
+        return argv
+    word = argv[index]
+    if word in ("-h", "--help", "--version"):
+        return argv
+    if not word.startswith("-") and not Path(word).exists():
+        close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+        if close:
+            raise UsageError(f"unknown command {word!r}; did you mean {close[0]}?")
+    return [*argv[:index], "run", *argv[index:]]
