@@ -123,6 +123,27 @@ def config_path(path: Path | None = None) -> Path:
     return path or Path(os.environ.get(CONFIG_ENV) or default_config_path())
 
 
+CONFIG_SUFFIXES = (".yml", ".yaml")
+
+
+def check_writable(path: Path) -> None:
+    """ConfigFileError unless ``path`` may become the config file that aws setup writes.
+
+    It must be a ``.yml`` file, and a regular file if it exists: a typo in ``--config``
+    must not make setup write over a cohort's image, expert file or ``/dev/null``.
+    """
+    if path.suffix not in CONFIG_SUFFIXES:
+        raise ConfigFileError(
+            f"config file {path}: aws setup writes its settings there, so it must be a "
+            f"{' or '.join(CONFIG_SUFFIXES)} file (--config / {CONFIG_ENV})"
+        )
+    if path.exists() and not path.is_file():
+        raise ConfigFileError(
+            f"config file {path} is not a regular file; aws setup cannot write its settings "
+            f"there (--config / {CONFIG_ENV})"
+        )
+
+
 def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str, str]:
     """The config file's settings (an empty dict when there is none).
 
@@ -131,6 +152,8 @@ def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str
     """
     explicit = (path is not None or CONFIG_ENV in os.environ) and not creating
     path = config_path(path)
+    if creating:
+        check_writable(path)
     if not path.exists():
         if explicit:
             raise ConfigFileError(

@@ -10,7 +10,7 @@ Class 12: command typos and the config file.
 from __future__ import annotations
 
 from support.bad_inputs import GOOD_T1, BadInput
-from support.bad_inputs.writes import LICENSE, NO_AWS
+from support.bad_inputs.writes import AWS_SETUP_ENV, LICENSE, NO_AWS
 
 COHORT = "{dir}/cohort.yml"
 AWS_READY = (
@@ -52,7 +52,7 @@ def bad_license(name: str, content: str | bytes, problem: str) -> BadInput:
 
 
 def aws_refused(name: str, args: tuple[str, ...], *expect: str) -> BadInput:
-    return BadInput(f"aws-{name}", 11, ("aws", *args), expect, env=NO_AWS)
+    return BadInput(f"aws-{name}", 11, ("aws", *args), expect, env=AWS_SETUP_ENV)
 
 
 OTHER_BACKEND = [

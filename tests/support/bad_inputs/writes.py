@@ -29,6 +29,8 @@ NO_AWS = {
     "AWS_CONFIG_FILE": "{dir}/no-aws-config",
     "AWS_SHARED_CREDENTIALS_FILE": "{dir}/no-aws-credentials",
 }
+#: For aws setup and teardown, which write the config file: one that is not there yet.
+AWS_SETUP_ENV = {**NO_AWS, "FS_CWL_CONFIG": "{dir}/fs-cwl-config.yml"}
 
 
 def plan_onto(name: str, target: str, *extra: str) -> BadInput:
@@ -58,14 +60,17 @@ def damaged_record(name: str, content: str | bytes) -> BadInput:
     )
 
 
-def aws_setup_config(name: str, config: str, expect: str) -> BadInput:
+def aws_setup_config(
+    name: str, config: str, expect: str, files: dict[str, str] | None = None
+) -> BadInput:
     """``aws setup`` with its config file (which it writes) pointing at an input."""
     return BadInput(
         f"aws-setup-config-is-{name}",
         1,
         ("aws", "setup", "--region", "us-east-1", "--config", config),
         (f"config file {config}", expect),
-        env=NO_AWS,
+        files=files or {},
+        env=AWS_SETUP_ENV,
     )
 
 
@@ -136,9 +141,12 @@ DAMAGED_RECORDS = [
 
 OTHER_WRITERS = [
     aws_setup_config("the-cohort-file", "{dir}/cohort.yml", "unknown settings"),
-    aws_setup_config("the-license", "{dir}/license.txt", "must be a mapping"),
-    aws_setup_config("an-image", f"{{dir}}/{GOOD_T1}", "cannot read config file"),
-    aws_setup_config("a-folder", "{dir}/data", "is a folder"),
+    aws_setup_config("the-license", "{dir}/license.txt", "must be a .yml or .yaml file"),
+    aws_setup_config("an-image", f"{{dir}}/{GOOD_T1}", "must be a .yml or .yaml file"),
+    aws_setup_config(
+        "a-folder-named-yml", "{dir}/conf.yml", "is not a regular file", {"conf.yml/keep": ""}
+    ),
+    aws_setup_config("dev-null", "/dev/null", "must be a .yml or .yaml file"),
     BadInput(
         "fetch-into-the-license-file",
         1,
