@@ -144,15 +144,18 @@ def check_writable(path: Path) -> None:
         )
 
 
-def load_config(path: Path | None = None, *, creating: bool = False) -> dict[str, str]:
+def load_config(
+    path: Path | None = None, *, creating: bool = False, writing: bool = False
+) -> dict[str, str]:
     """The config file's settings (an empty dict when there is none).
 
-    A config file named explicitly must exist, unless the command is ``creating`` it.
+    A config file named explicitly must exist, unless the command is ``creating`` it;
+    one the command is ``writing`` must be a file it may write (:func:`check_writable`).
     Keys whose value is null or empty are left out: they mean "not set".
     """
     explicit = (path is not None or CONFIG_ENV in os.environ) and not creating
     path = config_path(path)
-    if creating:
+    if writing:
         check_writable(path)
     if not path.exists():
         if explicit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -53,6 +54,34 @@ def test_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path.write_text("regoin: eu-west-1\n")  # codespell:ignore regoin
     with pytest.raises(ConfigFileError, match="unknown settings regoin"):  # codespell:ignore
         load_config()
+
+
+def test_null_or_empty_config_values_are_not_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("fs_license: ~\nqueue: ''\nregion: eu-west-1\nretries: 2\n")
+    # Never the text "None" for a null, whichever the setting.
+    assert load_config(path) == {"region": "eu-west-1", "retries": "2"}
+    monkeypatch.delenv("FS_CWL_QUEUE", raising=False)
+    assert resolve("queue", None, load_config(path)) is None
+
+
+def test_a_config_file_aws_setup_writes_must_be_a_yml_file(tmp_path: Path) -> None:
+    for path in (tmp_path / "expert.opts", Path(os.devnull)):
+        with pytest.raises(ConfigFileError, match=r"must be a \.yml or \.yaml file"):
+            load_config(path, creating=True, writing=True)
+    (tmp_path / "folder.yml").mkdir()
+    with pytest.raises(ConfigFileError, match="not a regular file"):
+        load_config(tmp_path / "folder.yml", creating=True, writing=True)
+    image = tmp_path / "image.yml"
+    image.write_bytes(b"\x1f\x8b\x08\x00\xff")
+    with pytest.raises(ConfigFileError, match="cannot read config file"):
+        load_config(image, creating=True, writing=True)
+    saved = save_config({"region": "eu-west-1"}, path=tmp_path / "new.yml")
+    assert load_config(saved) == {"region": "eu-west-1"}
+    # Nothing else was created: no expert.opts, no partial file left beside new.yml.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.yml", "image.yml", "new.yml"]
 
 
 @pytest.mark.parametrize(

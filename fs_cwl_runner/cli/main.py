@@ -109,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         if command is None:
             parser.print_help(sys.stderr)
             return 2
-        # aws setup writes the config file, so it need not exist yet.
-        config = load_config(args.config, creating=command == "aws")
+        # aws setup and teardown write the config file, so it need not exist yet.
+        writing = command == "aws" and args.aws_command in ("setup", "teardown")
+        config = load_config(args.config, creating=command == "aws", writing=writing)
         return HANDLERS[command](args, config)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from fs_cwl_runner.cli.backends import BACKENDS, run_settings
+from fs_cwl_runner.cli.backends import BACKENDS, misplaced_flags, run_settings
 from fs_cwl_runner.cli.main import build_parser
 from fs_cwl_runner.settings import SETTINGS
 
@@ -26,3 +26,17 @@ def test_the_run_command_offers_each_backends_settings_once() -> None:
     args = parser.parse_args(["run", "c.yml", "--queue", "q", "--engine", "cwltool"])
     assert (args.queue, args.engine, args.detach) == ("q", "cwltool", False)
     assert run_settings().count("image") == 1  # read by both backends, offered once
+
+
+def test_every_flag_of_the_other_backend_is_refused() -> None:
+    """Derived from the table: each backend's own flags, given with the other backend."""
+    for backend, entry in BACKENDS.items():
+        for name in (*entry.settings, *entry.switches):
+            for other, other_entry in BACKENDS.items():
+                shared = name in (*other_entry.settings, *other_entry.switches)
+                problems = misplaced_flags(other, {name: "x"})
+                assert bool(problems) == (not shared), (name, other)
+                if problems:
+                    assert f"--backend {backend}" in problems[0]
+                    assert f"does nothing with --backend {other}" in problems[0]
+    assert misplaced_flags("local", {"queue": None, "detach": False}) == []
