@@ -13,9 +13,10 @@ The map (each module's docstring says what it does, AWS modules also where they 
   what a run asks of a backend; ``plan.py`` the CWL job order; ``state.py`` the run record;
   ``stages.py`` the stage graph of ``cwl/workflows/subject.cwl``; ``toil_log.py`` Toil's log
   lines; ``layout.py`` the output folder; ``manifest.py`` checksums of finished subjects;
-  ``engine.py`` cwltool and Toil command lines; ``freesurfer.py`` FreeSurfer and its
-  license; ``derivatives.py`` BIDS derivatives; ``progress.py`` progress on stderr;
-  ``s3uri.py`` what counts as S3
+  ``engine.py`` cwltool and Toil command lines; ``freesurfer.py`` FreeSurfer;
+  ``license_file.py`` the license: where it is named, its shape; ``safe_write.py`` writing
+  a file the user named without replacing an input; ``derivatives.py`` BIDS derivatives;
+  ``progress.py`` progress on stderr; ``s3uri.py`` what counts as S3
 """
 
 __version__ = "0.1.0"
