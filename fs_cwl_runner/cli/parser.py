@@ -167,7 +167,9 @@ def normalize_argv(argv: list[str]) -> list[str]:
     word = argv[index]
     if word in ("-h", "--help", "--version"):
         return argv
-    if not word.startswith("-") and not Path(word).exists():
+    # A word with a dot or a slash is a path (a missing cohort file is run's to report).
+    looks_like_command = not any(char in word for char in "-./")
+    if looks_like_command and not Path(word).exists():
         close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
         if close:
             raise UsageError(f"unknown command {word!r}; did you mean {close[0]}?")
