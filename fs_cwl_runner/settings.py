@@ -65,8 +65,8 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "fs_license",
             "--fs-license",
-            "FreeSurfer license file (else FS_CWL_FS_LICENSE, else FS_LICENSE, else the "
-            "config file's fs_license, else $FREESURFER_HOME/license.txt)",
+            "FreeSurfer license file; after this flag and its variable come FS_LICENSE, "
+            "the config file's fs_license, $FREESURFER_HOME/license.txt",
         ),
         Setting("jobs", "--jobs", "subjects processed at the same time (default: cores / 2)"),
         Setting("queue", "--queue", "AWS Batch job queue"),

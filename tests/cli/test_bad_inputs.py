@@ -73,3 +73,8 @@ def test_corpus_is_large_and_covers_every_class() -> None:
     names = [case.name for case in CASES]
     assert len(names) == len(set(names)), "case names must be unique"
     assert len(CASES) >= 2
+    classes = {case.klass for case in CASES}
+    # The command line's own classes: writes, other backend, tracebacks, license, setup, typos.
+    assert {1, 4, 9, 10, 11, 12} <= classes
+    for klass in (1, 4, 9, 10, 11):
+        assert sum(case.klass == klass for case in CASES) >= 5, klass
