@@ -37,21 +37,30 @@ def first_line(path: Path) -> str:
         return ""
 
 
-def check_target(path: Path, inputs: Iterable[Path], *, force: bool, marker: str) -> None:
-    """TargetError unless writing ``path`` destroys nothing the user did not ask to replace."""
+def check_target(
+    path: Path, inputs: Iterable[Path], *, force: bool, marker: str, flag: str = "-o"
+) -> None:
+    """TargetError unless writing ``path`` destroys nothing the user did not ask to replace.
+
+    ``flag`` is the option that named ``path``, for the error message.
+    """
     for source in inputs:
         if path.exists() and same_file(path, source):
             raise TargetError(
-                f"-o {path}: that is an input of this command ({source}); "
+                f"{flag} {path}: that is an input of this command ({source}); "
                 "choose another file name (--force does not override this)"
             )
     if path.is_dir():
-        raise TargetError(f"-o {path}: that is a folder; give a file name, such as {path}/job.yml")
+        raise TargetError(
+            f"{flag} {path}: that is a folder; give a file name, such as {path}/job.yml"
+        )
     if not path.parent.is_dir():
-        raise TargetError(f"-o {path}: the folder {path.parent} does not exist; create it first")
+        raise TargetError(
+            f"{flag} {path}: the folder {path.parent} does not exist; create it first"
+        )
     if path.exists() and not force and first_line(path) != marker:
         raise TargetError(
-            f"-o {path}: the file exists and was not written by fs-cwl; "
+            f"{flag} {path}: the file exists and was not written by fs-cwl; "
             "choose another name, or pass --force to replace it"
         )
 
@@ -70,7 +79,7 @@ def atomic_writer(path: Path) -> Iterator[TextIO]:
             prefix=f".{path.name}.", suffix=".partial", dir=path.parent
         )
     except OSError as err:
-        raise TargetError(f"-o {path}: cannot write in {path.parent}: {err.strerror}") from err
+        raise TargetError(f"{path}: cannot write in {path.parent}: {err.strerror}") from err
     partial = Path(name)
     try:
         # mkstemp makes the file private; the result gets the mode any new file would.
