@@ -11,6 +11,7 @@ from fs_cwl_runner.aws.toil_run import (
     REGION_PATTERN,
     REQUIRED,
     _missing_text,
+    check_role_arn,
     check_settings,
     parse_bucket,
     parse_retries,
@@ -33,6 +34,12 @@ def check_aws_values(values: SettingValues) -> None:
     check_settings(checked)
     parse_bucket(checked["bucket"])
     parse_retries(values.get("retries"))
+
+
+def check_leader_values(values: SettingValues) -> None:
+    """The settings ``--detach`` needs, as ``run --detach`` checks them."""
+    values.require("leader_queue")
+    check_role_arn("leader_role_arn", values.require("leader_role_arn"))
 
 
 def check_setup_values(region: str | None, bucket: str | None) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from fs_cwl_runner.request import RunRequest
@@ -39,6 +39,8 @@ class Backend:
     settings: tuple[str, ...]
     checker: str  # "module:function" taking SettingValues; raises UsageError
     switches: tuple[str, ...] = ()  # on/off run flags that only this backend reads
+    # settings read only when a switch is on: setting -> switch
+    only_with: Mapping[str, str] = field(default_factory=dict)
 
 
 BACKENDS: dict[str, Backend] = {
@@ -62,6 +64,7 @@ BACKENDS: dict[str, Backend] = {
         ),
         "fs_cwl_runner.cli.aws_values:check_aws_values",
         ("detach",),
+        {"leader_queue": "detach", "leader_role_arn": "detach"},
     ),
 }
 
@@ -82,17 +85,28 @@ def flag_of(name: str) -> str:
     return SETTINGS[name].flag if name in SETTINGS else "--" + name.replace("_", "-")
 
 
+def is_given(value: object) -> bool:
+    return value not in (None, False)
+
+
 def misplaced_flags(backend: str, given: Mapping[str, object]) -> list[str]:
-    """Errors for the flags in ``given`` (name: value) that ``backend`` does not read."""
-    own = set(BACKENDS[backend].settings) | set(BACKENDS[backend].switches)
+    """Errors for the flags in ``given`` (name: value) that ``backend`` would not read."""
+    entry = BACKENDS[backend]
+    own = set(entry.settings) | set(entry.switches)
     problems = []
     for name, other in BACKENDS.items():
         for option in (*other.settings, *other.switches):
-            if option not in own and given.get(option) not in (None, False):
+            if option not in own and is_given(given.get(option)):
                 problems.append(
                     f"{flag_of(option)} is a setting of --backend {name}; it does nothing with "
                     f"--backend {backend}: drop it or pass --backend {name}"
                 )
+    for option, switch in entry.only_with.items():
+        if is_given(given.get(option)) and not is_given(given.get(switch)):
+            problems.append(
+                f"{flag_of(option)} is read only with {flag_of(switch)}: "
+                f"drop it or add {flag_of(switch)}"
+            )
     return list(dict.fromkeys(problems))
 
 

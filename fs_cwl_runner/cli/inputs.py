@@ -92,6 +92,10 @@ def settings_problems(args: argparse.Namespace, values: SettingValues) -> list[s
         if misplaced:
             return misplaced
         backends.check_settings(backend, values)
+        if getattr(args, "detach", False):
+            from fs_cwl_runner.cli.aws_values import check_leader_values
+
+            check_leader_values(values)
     except UsageError as err:
         return [str(err)]
     return []

@@ -100,6 +100,11 @@ def add_validate(sub: Commands) -> None:
         "--json", action="store_true", help="print the result (valid, problems) as JSON on stdout"
     )
     add_backend_settings(validate)
+    validate.add_argument(
+        "--detach",
+        action="store_true",
+        help="(--backend aws) also check the detached leader's settings",
+    )
 
 
 def add_plan_and_status(sub: Commands) -> None:

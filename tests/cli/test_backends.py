@@ -34,9 +34,15 @@ def test_every_flag_of_the_other_backend_is_refused() -> None:
         for name in (*entry.settings, *entry.switches):
             for other, other_entry in BACKENDS.items():
                 shared = name in (*other_entry.settings, *other_entry.switches)
-                problems = misplaced_flags(other, {name: "x"})
+                given: dict[str, object] = {name: "x"}
+                if name in other_entry.only_with:  # read only with a switch: turn it on
+                    given[other_entry.only_with[name]] = True
+                problems = misplaced_flags(other, given)
                 assert bool(problems) == (not shared), (name, other)
                 if problems:
                     assert f"--backend {backend}" in problems[0]
                     assert f"does nothing with --backend {other}" in problems[0]
     assert misplaced_flags("local", {"queue": None, "detach": False}) == []
+    assert misplaced_flags("aws", {"leader_queue": "q"}) == [
+        "--leader-queue is read only with --detach: drop it or add --detach"
+    ]

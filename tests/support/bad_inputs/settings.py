@@ -72,6 +72,24 @@ OTHER_BACKEND = [
     other_backend(("--engine", "cwltool"), "local", "--backend", "aws", command="validate"),
 ]
 
+LEADER_ONLY = [
+    BadInput(
+        f"{command}-leader-queue-without-detach",
+        4,
+        (command, COHORT, *LICENSE, *AWS_READY, "--leader-queue", "lq"),
+        ("--leader-queue is read only with --detach",),
+        env=NO_AWS,
+    )
+    for command in ("run", "validate")
+] + [
+    BadInput(
+        "validate-detach-missing-leader-role",
+        4,
+        ("validate", COHORT, *LICENSE, *AWS_READY, "--detach", "--leader-queue", "lq"),
+        ("pass --leader-role-arn or set FS_CWL_LEADER_ROLE_ARN",),
+    ),
+]
+
 VALIDATE_SETTINGS = [
     BadInput(
         "validate-backend-aws-missing-settings",
@@ -256,4 +274,4 @@ COMMAND_LINE = [
     ),
 ]
 
-CASES = [*OTHER_BACKEND, *VALIDATE_SETTINGS, *LICENSES, *AWS_SETUP, *COMMAND_LINE]
+CASES = [*OTHER_BACKEND, *LEADER_ONLY, *VALIDATE_SETTINGS, *LICENSES, *AWS_SETUP, *COMMAND_LINE]
