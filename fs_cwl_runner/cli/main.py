@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
         "Batch job on --leader-queue and return; follow with `fs-cwl-run "
         "status s3://…` and download with `fs-cwl-run fetch`",
     )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the run would do (settings, inputs, each stage's recon-all command "
+        "and the steps recon-all -dontrun lists) and stop: nothing written, uploaded or "
+        "submitted; no license needed",
+    )
+    run.add_argument(
+        "--all-commands", action="store_true", help="(--dry-run) every subject's commands in full"
+    )
     validate = sub.add_parser("validate", help="check a cohort file; exit 2 listing problems")
     validate.add_argument("cohort", type=Path)
     add_setting(validate, "fs_license")
@@ -184,6 +194,11 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     values = setting_values(args, config)
     backend = values.get("backend") or "local"
+    if args.dry_run:  # everything a run does before its first stage, without the license
+        from fs_cwl_runner.dryrun.entry import DryRunOptions, dry_run
+
+        options = DryRunOptions(args.quiet, args.json, args.all_commands)
+        return dry_run(checked_cohort(args.cohort), values, backend, options)
     request = RunRequest(
         checked_cohort(args.cohort),
         license_for(values),
