@@ -112,7 +112,7 @@ def commands_report(plan: CommandPlan) -> dict[str, Any]:
             "id": s.subject_id,
             "signature": signature_text(s.signature),
             "commands": None
-            if s.commands is None
+            if s.commands is None or not s.shown
             else {c.stage: list(c.command) for c in s.commands},
         }
         for s in plan.subjects
