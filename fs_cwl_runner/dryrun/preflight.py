@@ -16,7 +16,6 @@ from typing import Any
 from fs_cwl_runner import engine
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import (
-    LICENSE_URL,
     FreeSurfer,
     FreeSurferError,
     find_freesurfer,
@@ -46,9 +45,7 @@ def license_status(explicit: str | None) -> LicenseStatus:
     try:
         path = find_license(explicit, home=home)
     except FreeSurferError as err:
-        return LicenseStatus(
-            None, f"{err}. The dry run needs none; the real run will ({LICENSE_URL})."
-        )
+        return LicenseStatus(None, f"{err}. The dry run needs none; the real run will.")
     return LicenseStatus(path, f"{path} (found; its content is not read)")
 
 
@@ -69,7 +66,9 @@ def settings_of(configured: Any) -> dict[str, str]:
     settings = getattr(configured, "settings", None)
     if settings is None or not dataclasses.is_dataclass(settings):
         return {}
-    return {f.name: str(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    # A FreeSurfer installation is shown as its folder, not as the object.
+    return {name: str(getattr(value, "home", value)) for name, value in values.items()}
 
 
 def local_layout(cohort: CohortSpec) -> dict[str, Any]:
