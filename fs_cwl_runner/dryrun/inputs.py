@@ -46,7 +46,7 @@ def _size(source: str) -> int | None:
 
 def aws_inputs(cohort: CohortSpec, bucket: S3Uri, region: str) -> tuple[list[InputFile], str]:
     """The inputs an AWS run would stage, and a note on the bucket listing ("" if it worked)."""
-    from fs_cwl_runner.aws.clients import s3_client
+    from fs_cwl_runner.aws.clients import look_up_s3_client
     from fs_cwl_runner.aws.staging.errors import StagingError
     from fs_cwl_runner.aws.staging.existing import list_staged
     from fs_cwl_runner.aws.staging.plan import INPUTS_DIR, plan_staging
@@ -60,7 +60,7 @@ def aws_inputs(cohort: CohortSpec, bucket: S3Uri, region: str) -> tuple[list[Inp
     note = ""
     listed: dict[str, tuple[int, str]] | None = None
     try:
-        listed = list_staged(s3_client(region), bucket.bucket, bucket.join(INPUTS_DIR).key)
+        listed = list_staged(look_up_s3_client(region), bucket.bucket, bucket.join(INPUTS_DIR).key)
     except StagingError as err:
         note = f"cannot list the bucket, so what it holds is unknown: {err}"
     result: list[InputFile] = []
