@@ -27,6 +27,7 @@ from fs_cwl_runner.dryrun.plan import (
     signature_text,
     steps_json,
 )
+from fs_cwl_runner.dryrun.remote import shown_with_uris
 from fs_cwl_runner.dryrun.render import write_json, write_text
 from fs_cwl_runner.dryrun.resources import StageResources
 from fs_cwl_runner.dryrun.stagejobs import StageJobError
@@ -113,7 +114,7 @@ def commands_report(plan: CommandPlan) -> dict[str, Any]:
             "signature": signature_text(s.signature),
             "commands": None
             if s.commands is None or not s.shown
-            else {c.stage: list(c.command) for c in s.commands},
+            else {c.stage: list(shown_with_uris(c, s.uris).command) for c in s.commands},
         }
         for s in plan.subjects
     ]

@@ -20,6 +20,7 @@ from typing import Any
 from fs_cwl_runner.cohort.spec import CohortSpec, SubjectSpec
 from fs_cwl_runner.dryrun.commands import StageCommand, stage_command
 from fs_cwl_runner.dryrun.dontrun import Step, subject_steps
+from fs_cwl_runner.dryrun.remote import local_stand_ins
 from fs_cwl_runner.dryrun.stagejobs import stage_jobs
 from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.local.backend import subject_job
@@ -50,6 +51,7 @@ class SubjectPlan:
     signature: Signature
     commands: list[StageCommand] | None = None
     shown: bool = False  # its commands are printed (the first subject, or --all-commands)
+    uris: dict[str, str] = field(default_factory=dict)  # stand-in path -> its s3:// input
 
 
 @dataclass
@@ -77,8 +79,8 @@ def build_commands(
     for index, (subject, record) in enumerate(zip(plan.subjects, order["subjects"], strict=True)):
         subject.shown = all_commands or index == 0
         if subject.shown or id(subject) in wanted:
-            jobs = stage_jobs(subject_job(order, record), scratch)
-            subject.commands = [stage_command(job, scratch) for job in jobs]
+            job = local_stand_ins(subject_job(order, record), scratch, subject.uris)
+            subject.commands = [stage_command(stage, scratch) for stage in stage_jobs(job, scratch)]
     return plan
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fs_cwl_runner.dryrun.commands import StageCommand, layer_placeholder
 from fs_cwl_runner.dryrun.dontrun import parse_steps
+from fs_cwl_runner.dryrun.remote import local_stand_ins, shown_with_uris
 from fs_cwl_runner.dryrun.resources import stage_resources
 from fs_cwl_runner.dryrun.stagejobs import stage_jobs, tool_path
 from fs_cwl_runner.stages import STAGES
@@ -61,3 +62,13 @@ def test_resources_come_from_the_tools_hints() -> None:
     volume = stage_resources("autorecon2_volume", tool_path("autorecon2_volume"))
     assert (volume.cores, volume.memory_mib) == (2, 6144)
     assert volume.cpu_hours > 0
+
+
+def test_s3_inputs_get_local_stand_ins_and_are_shown_as_uris(tmp_path: Path) -> None:
+    uri = "s3://bucket/raw/t1.nii.gz"
+    uris: dict[str, str] = {}
+    job = local_stand_ins({"t1w": [{"class": "File", "location": uri}]}, tmp_path, uris)
+    stand_in = Path(job["t1w"][0]["location"].removeprefix("file://"))
+    assert stand_in.is_file() and uris == {str(stand_in): uri}
+    command = StageCommand("autorecon1", ("bash", "recon-all-stage.sh", "-i", str(stand_in)))
+    assert shown_with_uris(command, uris).command[-1] == uri
