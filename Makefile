@@ -13,8 +13,9 @@ YAML_FILES := $(wildcard .*.yaml jobs/*/*.yml cwl/*/*.cwl cwl/tools/tests/*.yml)
 setup:
 	./scripts/setup.sh
 
+# Without a license: the example's dry run, how to get the license, and exit 2.
 example: setup
-	$(VENV)/fs-cwl-run jobs/example/cohort.yml
+	VENV=$(VENV) ./scripts/example.sh
 
 # The checks .pre-commit-config.yaml runs on each commit, on every file.
 lint: setup

@@ -115,6 +115,27 @@ def measure(cohort_path: Path, license_path: Path) -> dict[str, float]:
     return figures
 
 
+def dry_run_vs_validate(root: Path, license_path: Path, size: int = 100) -> None:
+    """Wall time of ``fs-cwl-run validate`` and of ``run --dry-run`` on ``size`` subjects.
+
+    Both as a user runs them (a process each, imports included). The dry run's recon-all
+    -dontrun runs once per kind of subject: here all subjects are alike.
+    """
+    runner = str(Path(sys.executable).parent / "fs-cwl-run")
+    cohort = str(make_cohort(root, size))
+    commands = {
+        "validate": [runner, "validate", cohort, "--fs-license", str(license_path)],
+        "run --dry-run": [runner, "run", cohort, "--dry-run", "--quiet"],
+    }
+    for name, command in commands.items():
+        start = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            sys.exit(f"{name} failed:\n{result.stderr[-3000:]}")
+        print(f"{name:>14} of {size} subjects: {seconds:6.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
@@ -131,6 +152,7 @@ def main() -> None:
         license_path = root / "license.txt"
         license_path.write_text(STAND_IN_LICENSE)
         rows = [measure(make_cohort(root, size), license_path) for size in args.sizes]
+        dry_run_vs_validate(root, license_path)
     report(rows)
 
 

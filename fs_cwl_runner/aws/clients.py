@@ -36,6 +36,7 @@ S3_ATTEMPTS = 11
 API_ATTEMPTS = 5
 # Connections of one S3 client: 16 files at once (staging, download), 4 parts of each.
 S3_CONNECTIONS = 64
+LOOK_UP_ATTEMPTS = 2
 
 
 def _config(attempts: int, connections: int | None = None) -> Config:
@@ -60,6 +61,12 @@ def s3_client(
     return (session or _session()).client(
         "s3", region_name=region, config=_config(S3_ATTEMPTS, connections)
     )
+
+
+def look_up_s3_client(region: str | None = None) -> S3Client:
+    """An S3 client for a quick look (the dry run's listing): 2 tries, so an unreachable
+    endpoint is reported in seconds rather than after a staging's patient retries."""
+    return _session().client("s3", region_name=region, config=_config(LOOK_UP_ATTEMPTS))
 
 
 def batch_client(region: str, session: Session | None = None) -> BatchClient:

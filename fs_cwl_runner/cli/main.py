@@ -80,6 +80,13 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     values = setting_values(args, config)
     backend = backend_of(args, values)
+    if args.all_commands and not args.dry_run:
+        raise UsageError("--all-commands only applies with --dry-run; add --dry-run or drop it")
+    if args.dry_run:  # everything a run does before its first stage, without the license
+        from fs_cwl_runner.dryrun.entry import DryRunOptions, dry_run
+
+        options = DryRunOptions(args.quiet, args.json, args.all_commands)
+        return dry_run(checked_cohort(args.cohort, quiet=args.quiet), values, backend, options)
     request = RunRequest(
         checked_cohort(args.cohort, quiet=args.quiet),
         license_for(args.fs_license, config),

@@ -85,6 +85,16 @@ def add_run(sub: Commands) -> None:
         "Batch job on --leader-queue and return; follow with `fs-cwl-run "
         "status s3://…` and download with `fs-cwl-run fetch`",
     )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the run would do (settings, inputs, each stage's recon-all command "
+        "and the steps recon-all -dontrun lists) and stop: nothing written, uploaded or "
+        "submitted; no license needed",
+    )
+    run.add_argument(
+        "--all-commands", action="store_true", help="(--dry-run) every subject's commands in full"
+    )
 
 
 def add_validate(sub: Commands) -> None:

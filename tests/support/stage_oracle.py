@@ -1,6 +1,7 @@
 """The stage-coverage oracle: recon-all -dontrun on the command lines of the staged workflow.
 
-Each stage's command line is built by cwltool from the CWL files, then run through a
+Each stage's command line is built by cwltool from the CWL files (with the dry run's own
+:mod:`fs_cwl_runner.dryrun.commands`, so the oracle checks what users see), then run through a
 recon-all with -dontrun (no license needed), which prints a ``#@# <Step>`` header for
 every step it would run. :class:`DontRun` runs the installed FreeSurfer's recon-all;
 the image tests put a subclass running it in a container in its place.
@@ -18,11 +19,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from fs_cwl_runner.dryrun.commands import StageCommand, built_command, load_stage_tool
+from fs_cwl_runner.dryrun.dontrun import HEADER
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support.paths import CWL, EXAMPLE_DATA
 
-HEADER = re.compile(r"^#@# (.+?) \w{3} \w{3} +\d+ [\d:]+ \w+ \d{4}$")
 HEMI_SUFFIX = re.compile(r"^(.*) (lh|rh)$")
 Step = tuple[str, str]  # (step name, hemisphere or "")
 
@@ -41,40 +43,16 @@ def headers(output: str) -> list[Step]:
 
 def tool_command(tool_path: Path, job: dict[str, Any]) -> list[str]:
     """The command line cwltool builds for ``job`` (no container, nothing run)."""
-    from cwltool.context import LoadingContext, RuntimeContext
-    from cwltool.job import JobBase
-    from cwltool.load_tool import load_tool
-    from cwltool.workflow import default_make_tool
-
-    loading = LoadingContext({"strict": True, "construct_tool_object": default_make_tool})
-    tool = load_tool(str(tool_path), loading)
-    scratch = tempfile.mkdtemp()
-    runtime = RuntimeContext(
-        {
-            "outdir": scratch,
-            "tmpdir": scratch,
-            "tmp_outdir_prefix": scratch + "/",
-            "stagedir": scratch,
-            "use_container": False,
-        }
-    )
-    jobs = list(tool.job(job, lambda *_: None, runtime))
-    shutil.rmtree(scratch, ignore_errors=True)
-    assert len(jobs) == 1
-    command_job = jobs[0]
-    assert isinstance(command_job, JobBase), command_job  # a CommandLineTool's job
-    # Point staged input paths back at the files themselves: nothing was staged.
-    staged = {entry.target: entry.resolved for _, entry in command_job.pathmapper.items()}
-    return [staged.get(arg, arg) for arg in command_job.command_line]
+    scratch = Path(tempfile.mkdtemp())
+    try:
+        return built_command(load_stage_tool(tool_path), job, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def recon_all_args(command: list[str]) -> list[str]:
     """The recon-all arguments of a stage's command line."""
-    # bash recon-all-stage.sh [--subject ID --layer DIR... [--complete] --] <recon-all args>
-    assert command[:2] == ["bash", "recon-all-stage.sh"], command
-    if "--" in command:
-        return command[command.index("--") + 1 :]
-    return command[2:]
+    return StageCommand("stage", tuple(command)).recon_all_args
 
 
 def file_obj(path: Path) -> dict[str, str]:

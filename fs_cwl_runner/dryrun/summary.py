@@ -1,0 +1,70 @@
+"""The totals of a dry run: stages, Batch jobs, and CPU-hours from the CWL resource hints.
+
+Each subject runs every stage of subject.cwl; the cohort adds one group stage (cohort.cwl's
+stats tables). On AWS each of them is one Batch job with the vCPUs and memory of its hints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from fs_cwl_runner import engine
+from fs_cwl_runner.dryrun.resources import StageResources, stage_resources
+from fs_cwl_runner.dryrun.stagejobs import subject_steps, tool_path
+
+COHORT_WORKFLOW = "workflows/cohort.cwl"
+GROUP_STAGE = "group_tables"
+
+
+@dataclass(frozen=True)
+class BatchJobs:
+    """The Batch jobs of one stage: how many, where, and what each asks for."""
+
+    stage: str
+    jobs: int
+    queue: str
+    image: str
+    vcpus: int
+    memory_mib: int
+
+
+def stage_table() -> list[StageResources]:
+    """Every subject stage, then the group stage, with its tool's resource hints."""
+    table = [stage_resources(stage, tool_path(stage)) for stage in subject_steps()]
+    workflow = engine.cwl_dir() / COHORT_WORKFLOW
+    steps = YAML(typ="safe").load(workflow.read_text())["steps"]
+    if GROUP_STAGE in steps:
+        tool = (workflow.parent / steps[GROUP_STAGE]["run"]).resolve()
+        table.append(stage_resources(GROUP_STAGE, tool))
+    return table
+
+
+def jobs_of(stage: StageResources, subjects: int) -> int:
+    return 1 if stage.stage == GROUP_STAGE else subjects
+
+
+def batch_jobs(stages: list[StageResources], subjects: int, configured: Any) -> list[BatchJobs]:
+    """The Batch jobs an AWS run would submit, per stage."""
+    settings = configured.settings
+    return [
+        BatchJobs(
+            s.stage, jobs_of(s, subjects), settings.queue, settings.image, s.cores, s.memory_mib
+        )
+        for s in stages
+    ]
+
+
+def summary(
+    stages: list[StageResources], subjects: int, jobs: list[BatchJobs] | None
+) -> dict[str, Any]:
+    """Subjects, stages, Batch jobs (None off AWS) and estimated CPU-hours."""
+    return {
+        "subjects": subjects,
+        "stages": sum(jobs_of(s, subjects) for s in stages),
+        "batch_jobs": None if jobs is None else sum(job.jobs for job in jobs),
+        "cpu_hours": sum(s.cpu_hours * jobs_of(s, subjects) for s in stages),
+        "cores_and_hours": {s.stage: {"cores": s.cores, "hours": s.hours} for s in stages},
+    }
