@@ -1,10 +1,15 @@
-"""The ``freesurfer:`` part of a cohort file: recon-all's switches, expert file and flags."""
+"""The ``freesurfer:`` part of a cohort file: recon-all's switches, expert file and flags.
+
+The expert file is read in :mod:`~fs_cwl_runner.cohort.expert`, the flags are checked in
+:mod:`~fs_cwl_runner.cohort.flags`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fs_cwl_runner.cohort.fields import URI_SCHEME, Findings, check_keys, kind_of, local_path
+from fs_cwl_runner.cohort.expert import expert_file
+from fs_cwl_runner.cohort.fields import Findings, check_keys, kind_of
 from fs_cwl_runner.cohort.flags import check_flags
 from fs_cwl_runner.cohort.spec import FreeSurferOptions
 
@@ -12,6 +17,7 @@ FREESURFER_KEYS = ("three_tesla", "hires", "expert", "flags")
 
 
 def freesurfer_options(value: object, base: Path, findings: Findings) -> FreeSurferOptions:
+    """The checked ``freesurfer:`` mapping; what is wrong goes to ``findings``."""
     if value is None:
         return FreeSurferOptions()
     if not isinstance(value, dict):
@@ -32,24 +38,7 @@ def freesurfer_options(value: object, base: Path, findings: Findings) -> FreeSur
     return FreeSurferOptions(
         switches["three_tesla"],
         switches["hires"],
-        _expert(value.get("expert"), base, findings),
+        expert_file(value.get("expert"), base, findings),
         flags,
         steps,
     )
-
-
-def _expert(value: object, base: Path, findings: Findings) -> str | None:
-    """The expert options file's absolute path."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip() or URI_SCHEME.match(value):
-        findings.problems.append(
-            f"freesurfer.expert: must be the path of a local expert options file, not {value!r}"
-        )
-        return None
-    path = local_path(value, base)
-    if path.is_dir():
-        findings.problems.append(f"freesurfer.expert: {path} is a folder; give the options file")
-    elif not path.is_file():
-        findings.problems.append(f"freesurfer.expert: file not found: {path}")
-    return str(path)
