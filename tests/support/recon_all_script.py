@@ -30,6 +30,7 @@ class _Case:
 
     labels: list[str] = field(default_factory=list)
     values: int = 0
+    body: list[str] = field(default_factory=list)
     breaks: bool = False
     has_body: bool = False
 
@@ -68,6 +69,7 @@ def _cases(script: str) -> list[_Case]:
             continue
         current = cases[-1]
         current.has_body = True
+        current.body.append(line)
         for count in NEEDS_VALUES.findall(line):
             current.values = max(current.values, int(count))
         if BREAK.search(line):
@@ -84,6 +86,18 @@ def flag_values(script: str) -> dict[str, int]:
         for label in case.labels:
             found[label] = values
         falls_into = values
+    return found
+
+
+def flag_branches(script: str) -> dict[str, str]:
+    """Every flag's branch of the parser: the lines it runs, a fall-through included."""
+    found: dict[str, str] = {}
+    falls_into: list[str] = []
+    for case in reversed(_cases(script)):
+        lines = case.body if case.breaks else case.body + falls_into
+        for label in case.labels:
+            found[label] = "\n".join(lines)
+        falls_into = lines
     return found
 
 
