@@ -34,11 +34,6 @@ def freesurfer_options(value: object, base: Path, findings: Findings) -> FreeSur
                 f"freesurfer.{key}: must be true or false, not {switches[key]!r}"
             )
             switches[key] = False
+    expert = expert_file(value.get("expert"), base, findings)
     flags, steps = check_flags(value.get("flags"), findings)
-    return FreeSurferOptions(
-        switches["three_tesla"],
-        switches["hires"],
-        expert_file(value.get("expert"), base, findings),
-        flags,
-        steps,
-    )
+    return FreeSurferOptions(switches["three_tesla"], switches["hires"], expert, flags, steps)
