@@ -113,6 +113,13 @@ def _decoded(data: bytes, where: str, findings: Findings) -> str | None:
 
 def check_expert_lines(text: str, where: str, findings: Findings) -> None:
     """Every problem recon-all 7.3.2 would have with the lines of an expert file."""
+    if "\r" in text:
+        number = text[: text.index("\r")].count("\n") + 1
+        findings.problems.append(
+            f"{where} line {number}: has Windows line ends (CR LF); recon-all would pass "
+            "the CR to the command as part of its last option: save the file with Unix "
+            "line ends (dos2unix)"
+        )
     lines = text.splitlines()
     _check_first_words(lines, where, findings)
     _check_lookups(lines, where, findings)

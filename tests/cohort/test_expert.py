@@ -73,6 +73,11 @@ def test_options_after_a_hash_are_lost() -> None:
     assert problem.startswith(f"{WHERE} line 1: recon-all ignores every line holding a '#'")
 
 
+def test_windows_line_ends_would_reach_the_command() -> None:
+    [problem] = findings_of("mri_normalize -gentle\r\nmris_smooth -n 3\r\n").problems
+    assert problem.startswith(f"{WHERE} line 1: has Windows line ends (CR LF)")
+
+
 def test_options_given_to_a_second_command_warn() -> None:
     found = findings_of("talairach_avi --atlas 3T18yoSchwartzReactN32_as_orig\n")
     assert found.problems == []
