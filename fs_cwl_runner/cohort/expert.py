@@ -60,6 +60,12 @@ def expert_file(value: object, base: Path, findings: Findings) -> str | None:
         )
         return None
     path = local_path(value, base)
+    if any(char.isspace() for char in path.name):
+        # The stage jobs keep the file's name; recon-all passes it to fsr-checkxopts unquoted.
+        findings.problems.append(
+            f"freesurfer.expert: {path}: its name holds a space, which recon-all splits "
+            "('ERROR: cannot find ...', every subject stops); rename the file"
+        )
     text = _read(path, findings)
     if text is not None:
         check_expert_lines(text, f"freesurfer.expert: {path}", findings)

@@ -109,6 +109,15 @@ def test_files_that_are_no_expert_file(
     assert message in problem
 
 
+def test_name_with_a_space(tmp_path: Path) -> None:
+    path = tmp_path / "my opts.txt"
+    path.write_text("mri_normalize -gentle\n")
+    findings = Findings()
+    expert_file("my opts.txt", tmp_path, findings)
+    [problem] = findings.problems
+    assert problem.startswith(f"freesurfer.expert: {path}: its name holds a space")
+
+
 def test_unreadable_file(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root reads every file")

@@ -131,6 +131,16 @@ EXPERT_CASES = [
     expert_case("binary", b"mri_normalize\0\x01\x02", "is not text (a zero byte at offset 13)"),
     expert_case("not-utf8", b"mri_normalize -g \xff\n", "is not UTF-8 text"),
     expert_case("windows-line-ends", "mri_normalize -gentle\r\n", "has Windows line ends"),
+    BadInput(
+        "expert-name-with-space",
+        7,
+        VALIDATE,
+        ("{dir}/my opts.txt: its name holds a space",),
+        files={
+            "cohort.yml": with_options("{expert: my opts.txt}"),
+            "my opts.txt": "mri_normalize -gentle\n",
+        },
+    ),
     expert_case("huge", "# padding\n" * 7000, "is over 64 KiB"),
     expert_case("missing", None, "freesurfer.expert: file not found: {dir}/expert.opts"),
     expert_case("run", "mri_normalise -gentle\n", "unknown command 'mri_normalise'", argv=RUN),
