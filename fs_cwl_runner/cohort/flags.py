@@ -23,6 +23,14 @@ STEP_FLAGS = {"-qcache": "-qcache", "-lgi": "-localGI", "-localgi": "-localGI"}
 REPEATABLE = ("-measure",)
 #: Spellings of other tools that difflib would not match to the recon-all flag.
 OTHER_SPELLINGS = {"-seed": "-rng-seed", "-random-seed": "-rng-seed"}
+#: Flags recon-all 7.3.2 accepts only with another (checked with recon-all -dontrun).
+REQUIRES = {
+    "-washu_mprage": (
+        "-no-mprage",
+        "recon-all 7.3.2 adds -mprage by default and stops at 'cannot specify both -mprage "
+        "and -washu_mprage'",
+    ),
+}
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
 WHOLE_NUMBER = re.compile(r"[-+]?\d+\Z")
 
@@ -60,7 +68,17 @@ def check_flags(value: object, findings: Findings) -> tuple[tuple[str, ...], tup
             steps.append(step)
         else:
             flags.extend((item.flag, *item.values))
+    _check_requirements(seen, findings)
     return tuple(flags), tuple(steps)
+
+
+def _check_requirements(seen: dict[str, GivenFlag], findings: Findings) -> None:
+    """A problem for each flag given without the flag recon-all needs with it."""
+    for flag, (needed, why) in REQUIRES.items():
+        if flag in seen and needed not in seen:
+            findings.problems.append(
+                f"{seen[flag].where}: {flag} needs {needed} as well; {why}: add {needed}"
+            )
 
 
 def _given_flags(value: object, findings: Findings) -> list[GivenFlag]:

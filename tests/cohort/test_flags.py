@@ -144,6 +144,17 @@ def test_the_same_flag_twice() -> None:
     ]
 
 
+def test_a_flag_that_needs_another() -> None:
+    _, _, problems, _ = checked(["-cw256", "-washu_mprage"])
+    assert problems == [
+        "freesurfer.flags[1]: -washu_mprage needs -no-mprage as well; recon-all 7.3.2 adds "
+        "-mprage by default and stops at 'cannot specify both -mprage and -washu_mprage': "
+        "add -no-mprage"
+    ]
+    flags, _, problems, _ = checked(["-washu_mprage", "-no-mprage"])
+    assert (flags, problems) == (("-washu_mprage", "-no-mprage"), [])
+
+
 def test_measure_may_repeat() -> None:
     flags, _, problems, _ = checked(["-qcache", "-measure thickness", "-measure area"])
     assert (flags, problems) == (("-measure", "thickness", "-measure", "area"), [])

@@ -75,6 +75,7 @@ FLAG_CASES = [
         "['-rng-seed 1', '-rng-seed 2']",
         "flags[1]: -rng-seed given twice with different values",
     ),
+    flags_case("washu-without-no-mprage", "[-washu_mprage]", "needs -no-mprage as well"),
     flags_case("plan", "[-qcahce]", "did you mean '-qcache'?", argv=PLAN),
     flags_case("run", "[-noskullstrip]", "-noskullstrip cannot be given", argv=RUN),
 ]
