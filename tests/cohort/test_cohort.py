@@ -674,7 +674,7 @@ def test_job_order(tmp_path: Path) -> None:
     save_image(tmp_path / "data/a b.nii.gz")
     save_image(tmp_path / "data/b.mgz")
     save_image(tmp_path / "data/t2.nii.gz")
-    (tmp_path / "expert.opts").write_text("mris_make_surfaces -nowhite\n")
+    (tmp_path / "expert.opts").write_text("mri_normalize -gentle\n")
     path = write_cohort(
         tmp_path,
         """
