@@ -248,10 +248,7 @@ def _output(data: dict[Any, Any], base: Path, findings: Findings) -> str | None:
         findings.problems.append(f"output: must be a folder path or s3:// URI, not {value!r}")
         return None
     if is_s3_uri(value):
-        if parsed_s3_uri(value) is None:
-            findings.problems.append(
-                f"output: malformed S3 URI {value!r}; write s3://bucket/prefix"
-            )
+        if parsed_s3_uri(value, "output", findings) is None:
             return None
         return value.rstrip("/")
     if URI_SCHEME.match(value):
