@@ -31,7 +31,7 @@ from fs_cwl_runner.cohort.options import freesurfer_options
 from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 
-COHORT_KEYS = ("subjects", "bids", "participants", "freesurfer", "output")
+COHORT_KEYS = ("subjects", "bids", "participants", "sessions", "freesurfer", "output")
 SUBJECT_KEYS = ("id", "t1", "t2", "flair")
 
 
@@ -106,8 +106,9 @@ def _subjects(
 ) -> tuple[Path | None, list[SubjectSpec]]:
     """The subjects of ``subjects:`` or ``bids:``, and the BIDS root if any."""
     listed, bids = "subjects" in data, "bids" in data
-    if "participants" in data and not bids:
-        findings.problems.append("participants: only applies with bids:; remove it")
+    for key in ("participants", "sessions"):
+        if key in data and not bids:
+            findings.problems.append(f"{key}: only applies with bids:; remove it")
     if listed and bids:
         findings.problems.append(
             "subjects: and bids: given together; keep one (a list of subjects, or a BIDS "
@@ -115,7 +116,9 @@ def _subjects(
         )
         return None, []
     if bids:
-        root, subjects = bids_subjects(data["bids"], data.get("participants"), base, findings)
+        root, subjects = bids_subjects(
+            data["bids"], data.get("participants"), data.get("sessions"), base, findings
+        )
     elif listed:
         root, subjects = None, _listed_subjects(data["subjects"], base, findings)
     else:
