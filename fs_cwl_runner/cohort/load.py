@@ -28,6 +28,7 @@ from fs_cwl_runner.cohort.fields import (
 )
 from fs_cwl_runner.cohort.images import check_input_images
 from fs_cwl_runner.cohort.options import freesurfer_options
+from fs_cwl_runner.cohort.placement import check_placement
 from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 
@@ -49,6 +50,8 @@ def load_cohort(path: Path, *, check_images: bool = True) -> tuple[CohortSpec, l
     bids_root, subjects = _subjects(data, base, findings)
     options = freesurfer_options(data.get("freesurfer"), base, findings)
     output = _output(data, base, findings)
+    if output:
+        check_placement(output, bids_root, path, findings)
     if check_images:
         check_input_images(findings)
     if findings.problems:

@@ -467,14 +467,14 @@ def test_cohort_file_missing(tmp_path: Path) -> None:
 
 
 def test_voxel_size_warnings(tmp_path: Path) -> None:
-    save_image(tmp_path / "big.nii.gz", zooms=(1.5, 1.5, 1.5))
-    save_image(tmp_path / "thick.mgz", zooms=(1.0, 1.0, 1.15))
+    save_image(tmp_path / "data/big.nii.gz", zooms=(1.5, 1.5, 1.5))
+    save_image(tmp_path / "data/thick.mgz", zooms=(1.0, 1.0, 1.15))
     path = write_cohort(
         tmp_path,
         f"""
 subjects:
-  - {{id: sub-001, t1: big.nii.gz}}
-  - {{id: sub-002, t1: [thick.mgz]}}
+  - {{id: sub-001, t1: data/big.nii.gz}}
+  - {{id: sub-002, t1: [data/thick.mgz]}}
 {OUT}""",
     )
     _, warnings = load_cohort(path)
@@ -528,9 +528,9 @@ def test_same_image_twice_in_a_subject(tmp_path: Path) -> None:
 
 
 def test_check_images_false_leaves_images_alone(tmp_path: Path) -> None:
-    path = write_cohort(tmp_path, one("[gone.nii.gz]"))
+    path = write_cohort(tmp_path, one("[data/gone.nii.gz]"))
     cohort, _ = load_cohort(path, check_images=False)
-    assert cohort.subjects[0].t1w == (str(tmp_path / "gone.nii.gz"),)
+    assert cohort.subjects[0].t1w == (str(tmp_path / "data/gone.nii.gz"),)
 
 
 def test_s3_locations(tmp_path: Path) -> None:
@@ -853,7 +853,7 @@ def test_job_order_loads_in_cwltool(tmp_path: Path) -> None:
     from cwltool.main import main
 
     for name in ("a.nii.gz", "b.mgz", "t2.nii.gz"):
-        save_image(tmp_path / name)
+        save_image(tmp_path / "data" / name)
     (tmp_path / "expert.opts").write_text("")
     license_path = tmp_path / "license.txt"
     license_path.write_text("stand-in\n")
@@ -861,8 +861,8 @@ def test_job_order_loads_in_cwltool(tmp_path: Path) -> None:
         tmp_path,
         """
 subjects:
-  - {id: s1, t1: [a.nii.gz, b.mgz], t2: t2.nii.gz}
-  - {id: s2, t1: b.mgz, flair: t2.nii.gz}
+  - {id: s1, t1: [data/a.nii.gz, data/b.mgz], t2: data/t2.nii.gz}
+  - {id: s2, t1: data/b.mgz, flair: data/t2.nii.gz}
 freesurfer: {hires: true, expert: expert.opts, flags: [-cw256, -qcache]}
 output: out/
 """,
