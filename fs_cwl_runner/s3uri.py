@@ -96,7 +96,8 @@ class S3Uri:
         problem = bucket_name_problem(bucket)
         if problem:
             raise S3UriError(
-                f"{text!r}: the bucket name {bucket!r} {problem}; write s3://bucket/key"
+                f"{text!r}: {bucket!r} is not a valid bucket name: it {problem}; "
+                "write s3://bucket/key"
             )
         problem = key_problem(key)
         if problem:

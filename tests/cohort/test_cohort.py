@@ -214,7 +214,8 @@ BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
         "output-s3-bad-bucket",
         one().replace(OUT, "output: s3://ab/results/\n"),
         GOOD_FILES,
-        "output: malformed S3 URI 's3://ab/results/': the bucket name 'ab' has 2 characters",
+        "output: malformed S3 URI 's3://ab/results/': 'ab' is not a valid bucket name: "
+        "it has 2 characters",
     ),
     (
         "t2-and-flair",

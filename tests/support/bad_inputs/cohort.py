@@ -290,7 +290,11 @@ IDS_AND_S3 = [
     reserved_id("Group"),
     reserved_id("dataset_description.json"),
     reserved_id("fsaverage"),
-    s3_input("two-dots", "s3://my..bucket/sub-01_T1w.nii.gz", "'my..bucket' has two dots in a row"),
+    s3_input(
+        "two-dots",
+        "s3://my..bucket/sub-01_T1w.nii.gz",
+        "'my..bucket' is not a valid bucket name: it has two dots in a row",
+    ),
     s3_input("ip-address", "s3://192.168.1.1/t1.nii.gz", "is shaped like an IP address"),
     s3_input("xn-prefix", "s3://xn--bucket/t1.nii.gz", "starts with 'xn--'"),
     s3_input("s3alias-suffix", "s3://data-s3alias/t1.nii.gz", "ends with '-s3alias'"),
