@@ -1,10 +1,12 @@
 """Load the user's cohort file and find every problem in it before any job starts.
 
 A cohort file (YAML) names the subjects, either one by one (``subjects:``) or as a BIDS
-dataset (``bids:``, see :mod:`~fs_cwl_runner.cohort.bids`), the recon-all options
-(``freesurfer:``, see :mod:`~fs_cwl_runner.cohort.options`) and where the results go
-(``output:``). :func:`load_cohort` reports all problems at once, each naming the subject
-and the field, so a user fixes the file in one pass.
+dataset (``bids:``, with ``sessions:`` and ``participants:``, see
+:mod:`~fs_cwl_runner.cohort.bids`), the recon-all options (``freesurfer:``, see
+:mod:`~fs_cwl_runner.cohort.options`) and where the results go (``output:``, kept apart
+from the inputs by :mod:`~fs_cwl_runner.cohort.placement`). :func:`load_cohort` reports
+all problems at once, each naming the subject and the field, so a user fixes the file in
+one pass.
 """
 
 from __future__ import annotations
