@@ -630,6 +630,15 @@ def test_bids_dataset(tmp_path: Path) -> None:
     assert load_cohort(path)[0].subjects == cohort.subjects
 
 
+def test_session_subjects_in_the_job_order(tmp_path: Path) -> None:
+    """sub-X_ses-Y is an id like any other: its results folder and its recon-all -s."""
+    make_bids(tmp_path)
+    path = write_cohort(tmp_path, f"bids: bids\nparticipants: [sub-02]\n{OUT}")
+    cohort, _ = load_cohort(path)
+    order = job_order(cohort, tmp_path / "license.txt")
+    assert [s["subject_id"] for s in order["subjects"]] == ["sub-02_ses-1", "sub-02_ses-2"]
+
+
 def test_bids_sessions_merge(tmp_path: Path) -> None:
     """sessions: merge makes one subject of all the sessions of a subject."""
     bids = make_bids(tmp_path)
