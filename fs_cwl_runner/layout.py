@@ -11,6 +11,10 @@ from pathlib import Path
 
 from fs_cwl_runner import manifest
 
+#: The report's file and the BIDS derivatives description, at the output's top level.
+REPORT_NAME = "report.html"
+DESCRIPTION_NAME = "dataset_description.json"
+
 
 class Layout:
     """The paths of one run's output folder."""
@@ -20,6 +24,13 @@ class Layout:
         self.hidden = output / ".fs-cwl"
         self.logs = output / "logs"
         self.group = output / "group"
+        self.report = output / REPORT_NAME
+        self.description = output / DESCRIPTION_NAME
+
+    def top_level_names(self) -> tuple[str, ...]:
+        """The names the runner itself puts at the output's top level, beside the subjects."""
+        paths = (self.hidden, self.logs, self.group, self.report, self.description)
+        return tuple(path.name for path in paths)
 
     def work(self, subject_id: str) -> Path:
         return self.hidden / "work" / subject_id

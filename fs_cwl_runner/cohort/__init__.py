@@ -1,7 +1,8 @@
 """The cohort file: its subjects, images and options, checked before any work.
 
-:mod:`.load` reads the file (``subjects:``, ``output:``) with :mod:`.bids` (``bids:``,
-``participants:``) and :mod:`.options` (``freesurfer:``), all adding to the findings of
-:mod:`.fields`; :mod:`.images` checks the images' headers, :mod:`.output` the output folder;
-:mod:`.spec` holds the checked cohort.
+:mod:`.load` reads the file (``subjects:``, ``output:``) with :mod:`.bids` (``bids:``, with
+:mod:`.sessions` for ``sessions:`` and :mod:`.participants` for ``participants:``) and
+:mod:`.options` (``freesurfer:``), all adding to the findings of :mod:`.fields`;
+:mod:`.placement` keeps the output apart from the inputs, :mod:`.images` checks the images'
+headers, :mod:`.output` the output folder; :mod:`.spec` holds the checked cohort.
 """

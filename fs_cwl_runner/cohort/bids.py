@@ -1,47 +1,53 @@
-"""The ``bids:`` and ``participants:`` parts of a cohort file: subjects found in a BIDS dataset.
+"""The ``bids:`` part of a cohort file: the subjects found in a BIDS dataset.
 
 Each ``sub-<label>`` with a T1w image becomes a subject of that id, with its T2w or FLAIR
-image when it has exactly one. pybids (the optional ``bids`` extra) reads the dataset.
+image when it has exactly one; a subject with sessions becomes one subject per session,
+``sub-<label>_ses-<label>``, unless ``sessions: merge`` (see :mod:`.sessions`).
+``participants:`` picks some of them (see :mod:`.participants`). pybids (the optional
+``bids`` extra) reads the dataset.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from pathlib import Path
 
-from fs_cwl_runner.cohort.fields import (
-    URI_SCHEME,
-    Findings,
-    check_subject_id,
-    kind_of,
-    local_path,
+from fs_cwl_runner.cohort.fields import URI_SCHEME, Findings, check_subject_id, local_path
+from fs_cwl_runner.cohort.participants import Wanted, select, wanted_participants
+from fs_cwl_runner.cohort.sessions import (
+    Candidate,
+    DatasetImages,
+    candidates,
+    check_label_case,
+    sessions_mode,
 )
 from fs_cwl_runner.cohort.spec import SubjectSpec
 
 
 def bids_subjects(
-    value: object, participants: object, base: Path, findings: Findings
+    value: object, participants: object, sessions: object, base: Path, findings: Findings
 ) -> tuple[Path | None, list[SubjectSpec]]:
-    """The subjects of a BIDS dataset: each ``sub-<label>`` with T1w images."""
+    """The subjects of a BIDS dataset: each ``sub-<label>`` (or session of it) with T1w images."""
     root = _bids_root(value, base, findings)
-    wanted = _participants(participants, findings)
+    mode = sessions_mode(sessions, findings)
+    wanted = wanted_participants(participants, findings)
     if root is None:
         return None, []
     found = _bids_images(root, findings)
     if found is None:
         return root, []
-    labels = _select_participants(found, wanted, root, findings)
-    subjects = [
-        _bids_subject(label, found[label], wanted is not None, findings) for label in labels
-    ]
-    chosen = [subject for subject in subjects if subject is not None]
-    if not chosen and wanted is None:
+    check_label_case(found, findings)
+    by_label = candidates(found, mode)
+    chosen = select(by_label, wanted, mode, root, findings)
+    subjects = [_bids_subject(candidate, named, findings) for candidate, named in chosen]
+    kept = [subject for subject in subjects if subject is not None]
+    if wanted is None and not kept:
         findings.problems.append(
             f"bids: no subject of {root} has a T1w image (sub-<label>/[ses-<label>/]anat/"
             "sub-<label>_[...]_T1w.nii.gz)"
         )
-    return root, chosen
+    if wanted is not None:
+        _check_each_wanted_kept(wanted, by_label, kept, findings)
+    return root, kept
 
 
 def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
@@ -66,33 +72,8 @@ def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
     return None
 
 
-def _participants(value: object, findings: Findings) -> list[str] | None:
-    """The ``participants:`` labels without ``sub-``; None when every subject is wanted."""
-    if value is None:
-        return None
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
-        findings.problems.append(
-            "participants: must be a list of subjects, e.g. [sub-01, sub-02] (or left out to "
-            f"take all), not {'an empty list' if items == [] else 'a ' + kind_of(value)}"
-        )
-        return None
-    labels = []
-    for index, item in enumerate(items):
-        label = item.removeprefix("sub-") if isinstance(item, str) else None
-        if label is None or not re.fullmatch(r"[A-Za-z0-9]+", label):
-            hint = " (quote numbers, e.g. '01')" if isinstance(item, int) else ""
-            findings.problems.append(
-                f"participants[{index}]: {item!r} is not a BIDS subject (sub-<label>, the "
-                f"label letters and digits){hint}"
-            )
-        elif label not in labels:
-            labels.append(label)
-    return labels
-
-
-def _bids_images(root: Path, findings: Findings) -> dict[str, dict[str, list[str]]] | None:
-    """For each subject label, its anat images by suffix (T1w, T2w, FLAIR)."""
+def _bids_images(root: Path, findings: Findings) -> DatasetImages | None:
+    """For each subject label and session, its anat images by suffix (T1w, T2w, FLAIR)."""
     try:
         from bids import BIDSLayout
     except ImportError:
@@ -105,46 +86,31 @@ def _bids_images(root: Path, findings: Findings) -> dict[str, dict[str, list[str
         files = layout.get(
             suffix=["T1w", "T2w", "FLAIR"], datatype="anat", extension=[".nii", ".nii.gz"]
         )
-        images: dict[str, dict[str, list[str]]] = {s: {} for s in layout.get_subjects()}
+        images: DatasetImages = {label: {} for label in layout.get_subjects()}
     # pybids raises its own errors and plain ValueErrors for a malformed dataset.
     except Exception as err:
         findings.problems.append(f"bids: cannot read the BIDS dataset {root}: {err}")
         return None
     for file in files:
         entities = file.get_entities()
-        images[entities["subject"]].setdefault(entities["suffix"], []).append(str(file.path))
-    for by_suffix in images.values():
-        for paths in by_suffix.values():
-            paths.sort()
+        by_suffix = images[entities["subject"]].setdefault(entities.get("session"), {})
+        by_suffix.setdefault(entities["suffix"], []).append(str(file.path))
+    for sessions in images.values():
+        for by_suffix in sessions.values():
+            for paths in by_suffix.values():
+                paths.sort()
     return images
 
 
-def _select_participants(
-    found: dict[str, dict[str, list[str]]], wanted: list[str] | None, root: Path, findings: Findings
-) -> list[str]:
-    if wanted is None:
-        return sorted(found)
-    for index, label in enumerate(wanted):
-        if label not in found:
-            close = difflib.get_close_matches(label, list(found), n=1)
-            hint = f"did you mean sub-{close[0]}? " if close else ""
-            findings.problems.append(
-                f"participants[{index}]: sub-{label} not found in the BIDS dataset {root}; "
-                f"{hint}({len(found)} subjects there)"
-            )
-    return [label for label in wanted if label in found]
-
-
-def _bids_subject(
-    label: str, images: dict[str, list[str]], listed: bool, findings: Findings
-) -> SubjectSpec | None:
-    """``sub-<label>`` with all its T1w images and its T2w or FLAIR when there is one."""
-    subject_id = f"sub-{label}"
+def _bids_subject(candidate: Candidate, named: bool, findings: Findings) -> SubjectSpec | None:
+    """A subject (or session) with all its T1w images and its T2w or FLAIR when there is one."""
+    subject_id = candidate.subject_id
     where = f"bids ({subject_id})"
+    images = candidate.images
     t1w = images.get("T1w", [])
     if not t1w:
-        missing = f"{where}: t1: no T1w image in {subject_id}/[ses-*/]anat/"
-        if listed:
+        missing = f"{where}: t1: no T1w image in {candidate.anat_folder}"
+        if named:
             findings.problems.append(f"{missing}; add one or remove it from participants:")
         else:
             findings.warnings.append(f"{missing}; subject skipped")
@@ -160,6 +126,26 @@ def _bids_subject(
     if check_subject_id(subject_id, True, where, findings) is None:
         return None
     return SubjectSpec(subject_id, tuple(t1w), t2w, flair)
+
+
+def _check_each_wanted_kept(
+    wanted: list[Wanted],
+    by_label: dict[str, list[Candidate]],
+    kept: list[SubjectSpec],
+    findings: Findings,
+) -> None:
+    """A listed subject whose sessions all lack a T1w image would vanish without a word."""
+    kept_ids = {subject.subject_id for subject in kept}
+    for entry in wanted:
+        # A subject of one candidate was named exactly: its own problem says it already.
+        if entry.session is not None or len(by_label.get(entry.label, ())) < 2:
+            continue
+        prefix = f"sub-{entry.label}"
+        if not any(s == prefix or s.startswith(f"{prefix}_ses-") for s in kept_ids):
+            findings.problems.append(
+                f"participants[{entry.index}]: {prefix} has no session with a T1w image; "
+                "add one or remove it from participants:"
+            )
 
 
 def _single(

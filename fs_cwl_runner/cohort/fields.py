@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 
-#: Subject ids that would clash with other folders of the output.
-RESERVED_IDS = ("fsaverage", "group", "logs")
+#: Subject ids that would clash with what the runner puts beside the subjects, or with
+#: FreeSurfer's template subject, compared in lower case (macOS and Windows disks ignore case).
+RESERVED_IDS = tuple(
+    name.lower() for name in (*Layout(Path("output")).top_level_names(), "fsaverage")
+)
 SUBJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\Z")
 URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 IMAGE_SUFFIXES = (".nii", ".nii.gz", ".mgz", ".mgh")
@@ -69,11 +73,12 @@ def local_path(text: str, base: Path) -> Path:
     return Path(os.path.normpath(base / Path(text).expanduser()))
 
 
-def parsed_s3_uri(text: str) -> S3Uri | None:
-    """``text`` as an S3 URI, or None if its bucket name breaks S3's rule."""
+def parsed_s3_uri(text: str, where: str, findings: Findings) -> S3Uri | None:
+    """``text`` as an S3 URI; None (and a problem saying which S3 rule it breaks) if malformed."""
     try:
         return S3Uri.parse(text)
-    except S3UriError:
+    except S3UriError as err:
+        findings.problems.append(f"{where}: malformed S3 URI {err}")
         return None
 
 
@@ -84,9 +89,14 @@ def image_location(value: object, where: str, base: Path, findings: Findings) ->
         findings.problems.append(f"{where}: {what}; give an image's path or s3:// URI")
         return None
     if is_s3_uri(value):
-        uri = parsed_s3_uri(value)
-        if uri is None or not uri.key or value.endswith("/"):
-            findings.problems.append(f"{where}: malformed S3 URI {value!r}; write s3://bucket/key")
+        uri = parsed_s3_uri(value, where, findings)
+        if uri is None:
+            return None
+        if not uri.key or value.endswith("/"):
+            findings.problems.append(
+                f"{where}: malformed S3 URI {value!r}: it names a folder, not an image; "
+                "write s3://bucket/key"
+            )
             return None
         if not value.endswith(IMAGE_SUFFIXES):
             findings.problems.append(
@@ -123,8 +133,9 @@ def check_subject_id(value: object, present: bool, where: str, findings: Finding
         )
     elif value.lower() in RESERVED_IDS:
         problem = (
-            f"{value!r} is reserved (the output's own {value}/ folder, or FreeSurfer's "
-            "template subject); rename it"
+            f"{value!r} is reserved: the output's own {value.lower()} beside the subject "
+            "folders, or FreeSurfer's template subject, has that name (ignoring case); "
+            "rename the subject"
         )
     else:
         return value

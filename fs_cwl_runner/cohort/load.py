@@ -1,10 +1,12 @@
 """Load the user's cohort file and find every problem in it before any job starts.
 
 A cohort file (YAML) names the subjects, either one by one (``subjects:``) or as a BIDS
-dataset (``bids:``, see :mod:`~fs_cwl_runner.cohort.bids`), the recon-all options
-(``freesurfer:``, see :mod:`~fs_cwl_runner.cohort.options`) and where the results go
-(``output:``). :func:`load_cohort` reports all problems at once, each naming the subject
-and the field, so a user fixes the file in one pass.
+dataset (``bids:``, with ``sessions:`` and ``participants:``, see
+:mod:`~fs_cwl_runner.cohort.bids`), the recon-all options (``freesurfer:``, see
+:mod:`~fs_cwl_runner.cohort.options`) and where the results go (``output:``, kept apart
+from the inputs by :mod:`~fs_cwl_runner.cohort.placement`). :func:`load_cohort` reports
+all problems at once, each naming the subject and the field, so a user fixes the file in
+one pass.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from fs_cwl_runner.cohort.fields import (
 )
 from fs_cwl_runner.cohort.images import check_input_images
 from fs_cwl_runner.cohort.options import freesurfer_options
+from fs_cwl_runner.cohort.placement import check_placement
 from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 
-COHORT_KEYS = ("subjects", "bids", "participants", "freesurfer", "output")
+COHORT_KEYS = ("subjects", "bids", "participants", "sessions", "freesurfer", "output")
 SUBJECT_KEYS = ("id", "t1", "t2", "flair")
 
 
@@ -49,6 +52,8 @@ def load_cohort(path: Path, *, check_images: bool = True) -> tuple[CohortSpec, l
     bids_root, subjects = _subjects(data, base, findings)
     options = freesurfer_options(data.get("freesurfer"), base, findings)
     output = _output(data, base, findings)
+    if output:
+        check_placement(output, bids_root, path, findings)
     if check_images:
         check_input_images(findings)
     if findings.problems:
@@ -106,8 +111,9 @@ def _subjects(
 ) -> tuple[Path | None, list[SubjectSpec]]:
     """The subjects of ``subjects:`` or ``bids:``, and the BIDS root if any."""
     listed, bids = "subjects" in data, "bids" in data
-    if "participants" in data and not bids:
-        findings.problems.append("participants: only applies with bids:; remove it")
+    for key in ("participants", "sessions"):
+        if key in data and not bids:
+            findings.problems.append(f"{key}: only applies with bids:; remove it")
     if listed and bids:
         findings.problems.append(
             "subjects: and bids: given together; keep one (a list of subjects, or a BIDS "
@@ -115,7 +121,9 @@ def _subjects(
         )
         return None, []
     if bids:
-        root, subjects = bids_subjects(data["bids"], data.get("participants"), base, findings)
+        root, subjects = bids_subjects(
+            data["bids"], data.get("participants"), data.get("sessions"), base, findings
+        )
     elif listed:
         root, subjects = None, _listed_subjects(data["subjects"], base, findings)
     else:
@@ -248,10 +256,7 @@ def _output(data: dict[Any, Any], base: Path, findings: Findings) -> str | None:
         findings.problems.append(f"output: must be a folder path or s3:// URI, not {value!r}")
         return None
     if is_s3_uri(value):
-        if parsed_s3_uri(value) is None:
-            findings.problems.append(
-                f"output: malformed S3 URI {value!r}; write s3://bucket/prefix"
-            )
+        if parsed_s3_uri(value, "output", findings) is None:
             return None
         return value.rstrip("/")
     if URI_SCHEME.match(value):

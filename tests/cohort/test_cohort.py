@@ -214,7 +214,8 @@ BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
         "output-s3-bad-bucket",
         one().replace(OUT, "output: s3://ab/results/\n"),
         GOOD_FILES,
-        "output: malformed S3 URI 's3://ab/results/'; write s3://bucket/prefix",
+        "output: malformed S3 URI 's3://ab/results/': 'ab' is not a valid bucket name: "
+        "it has 2 characters",
     ),
     (
         "t2-and-flair",
@@ -455,9 +456,9 @@ def test_did_you_mean(tmp_path: Path) -> None:
         load_cohort(path)
     assert caught.value.problems == [
         "unknown top-level key 'freesurfers'; did you mean 'freesurfer'? "
-        "(known keys: subjects, bids, participants, freesurfer, output)",
+        "(known keys: subjects, bids, participants, sessions, freesurfer, output)",
         "unknown top-level key 'ouptut'; did you mean 'output'? "
-        "(known keys: subjects, bids, participants, freesurfer, output)",
+        "(known keys: subjects, bids, participants, sessions, freesurfer, output)",
     ]
 
 
@@ -467,14 +468,14 @@ def test_cohort_file_missing(tmp_path: Path) -> None:
 
 
 def test_voxel_size_warnings(tmp_path: Path) -> None:
-    save_image(tmp_path / "big.nii.gz", zooms=(1.5, 1.5, 1.5))
-    save_image(tmp_path / "thick.mgz", zooms=(1.0, 1.0, 1.15))
+    save_image(tmp_path / "data/big.nii.gz", zooms=(1.5, 1.5, 1.5))
+    save_image(tmp_path / "data/thick.mgz", zooms=(1.0, 1.0, 1.15))
     path = write_cohort(
         tmp_path,
         f"""
 subjects:
-  - {{id: sub-001, t1: big.nii.gz}}
-  - {{id: sub-002, t1: [thick.mgz]}}
+  - {{id: sub-001, t1: data/big.nii.gz}}
+  - {{id: sub-002, t1: [data/thick.mgz]}}
 {OUT}""",
     )
     _, warnings = load_cohort(path)
@@ -528,9 +529,9 @@ def test_same_image_twice_in_a_subject(tmp_path: Path) -> None:
 
 
 def test_check_images_false_leaves_images_alone(tmp_path: Path) -> None:
-    path = write_cohort(tmp_path, one("[gone.nii.gz]"))
+    path = write_cohort(tmp_path, one("[data/gone.nii.gz]"))
     cohort, _ = load_cohort(path, check_images=False)
-    assert cohort.subjects[0].t1w == (str(tmp_path / "gone.nii.gz"),)
+    assert cohort.subjects[0].t1w == (str(tmp_path / "data/gone.nii.gz"),)
 
 
 def test_s3_locations(tmp_path: Path) -> None:
@@ -594,11 +595,12 @@ def make_bids(root: Path) -> Path:
 
 
 def test_bids_dataset(tmp_path: Path) -> None:
+    """By default each session is its own subject; its T1w runs are averaged, no others."""
     bids = make_bids(tmp_path)
     path = write_cohort(tmp_path, f"bids: bids\nfreesurfer: {{hires: true}}\n{OUT}")
     cohort, warnings = load_cohort(path)
     assert cohort.bids_root == bids
-    anat2 = [bids / "sub-02" / ses / "anat" for ses in ("ses-1", "ses-1", "ses-2")]
+    ses1, ses2 = (bids / "sub-02" / ses / "anat" for ses in ("ses-1", "ses-2"))
     assert cohort.subjects == (
         SubjectSpec(
             "sub-01",
@@ -606,20 +608,16 @@ def test_bids_dataset(tmp_path: Path) -> None:
             t2w=str(bids / "sub-01/anat/sub-01_T2w.nii.gz"),
         ),
         SubjectSpec(
-            "sub-02",
-            tuple(
-                str(folder / name)
-                for folder, name in zip(
-                    anat2,
-                    (
-                        "sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz",
-                        "sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz",
-                        "sub-02_ses-2_T1w.nii.gz",
-                    ),
-                    strict=True,
-                )
+            "sub-02_ses-1",
+            (
+                str(ses1 / "sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz"),
+                str(ses1 / "sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz"),
             ),
-            flair=str(bids / "sub-02/ses-2/anat/sub-02_ses-2_FLAIR.nii.gz"),
+        ),
+        SubjectSpec(
+            "sub-02_ses-2",
+            (str(ses2 / "sub-02_ses-2_T1w.nii.gz"),),
+            flair=str(ses2 / "sub-02_ses-2_FLAIR.nii.gz"),
         ),
         SubjectSpec("sub-03", (str(bids / "sub-03/anat/sub-03_T1w.nii.gz"),)),
     )
@@ -628,6 +626,139 @@ def test_bids_dataset(tmp_path: Path) -> None:
         "only when it is the only one)",
         "bids (sub-04): t1: no T1w image in sub-04/[ses-*/]anat/; subject skipped",
     ]
+    path.write_text(f"bids: bids\nsessions: separate\n{OUT}")
+    assert load_cohort(path)[0].subjects == cohort.subjects
+
+
+def test_session_subjects_in_the_job_order(tmp_path: Path) -> None:
+    """sub-X_ses-Y is an id like any other: its results folder and its recon-all -s."""
+    make_bids(tmp_path)
+    path = write_cohort(tmp_path, f"bids: bids\nparticipants: [sub-02]\n{OUT}")
+    cohort, _ = load_cohort(path)
+    order = job_order(cohort, tmp_path / "license.txt")
+    assert [s["subject_id"] for s in order["subjects"]] == ["sub-02_ses-1", "sub-02_ses-2"]
+
+
+def test_bids_sessions_merge(tmp_path: Path) -> None:
+    """sessions: merge makes one subject of all the sessions of a subject."""
+    bids = make_bids(tmp_path)
+    path = write_cohort(tmp_path, f"bids: bids\nsessions: merge\n{OUT}")
+    cohort, _ = load_cohort(path)
+    [merged] = [s for s in cohort.subjects if s.subject_id.startswith("sub-02")]
+    anat = [bids / "sub-02" / ses / "anat" for ses in ("ses-1", "ses-1", "ses-2")]
+    names = (
+        "sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz",
+        "sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz",
+        "sub-02_ses-2_T1w.nii.gz",
+    )
+    assert merged == SubjectSpec(
+        "sub-02",
+        tuple(str(folder / name) for folder, name in zip(anat, names, strict=True)),
+        flair=str(bids / "sub-02/ses-2/anat/sub-02_ses-2_FLAIR.nii.gz"),
+    )
+    assert [s.subject_id for s in cohort.subjects] == ["sub-01", "sub-02", "sub-03"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("merged", "sessions: 'merged' is not a choice; did you mean 'merge'?"),
+        ("seperate", "sessions: 'seperate' is not a choice; did you mean 'separate'?"),
+        ("true", "sessions: True is not a choice; use separate (the default"),
+    ],
+)
+def test_bids_sessions_unknown_choice(tmp_path: Path, value: str, expected: str) -> None:
+    make_bids(tmp_path)
+    path = write_cohort(tmp_path, f"bids: bids\nsessions: {value}\n{OUT}")
+    with pytest.raises(CohortError) as caught:
+        load_cohort(path)
+    [problem] = caught.value.problems
+    assert problem.startswith(expected), problem
+
+
+def test_sessions_without_bids(tmp_path: Path) -> None:
+    path = write_cohort(tmp_path, one(extra="sessions: merge\n"), GOOD_FILES)
+    with pytest.raises(CohortError) as caught:
+        load_cohort(path)
+    assert caught.value.problems == ["sessions: only applies with bids:; remove it"]
+
+
+def test_bids_participants_pick_sessions(tmp_path: Path) -> None:
+    """A subject label takes all its sessions; sub-X_ses-Y one of them."""
+    make_bids(tmp_path)
+    path = write_cohort(tmp_path, f"bids: bids\nparticipants: [sub-02]\n{OUT}")
+    ids = [s.subject_id for s in load_cohort(path)[0].subjects]
+    assert ids == ["sub-02_ses-1", "sub-02_ses-2"]
+    path.write_text(f"bids: bids\nparticipants: [sub-02_ses-2, sub-01, sub-02_ses-2]\n{OUT}")
+    assert [s.subject_id for s in load_cohort(path)[0].subjects] == ["sub-02_ses-2", "sub-01"]
+    path.write_text(f"bids: bids\nparticipants: [sub-02_ses-3]\n{OUT}")
+    with pytest.raises(CohortError) as caught:
+        load_cohort(path)
+    assert caught.value.problems == [
+        "participants[0]: sub-02 has no session ses-3 with anatomical images; did you mean "
+        "sub-02_ses-2? (its sessions: ses-1, ses-2)"
+    ]
+    path.write_text(f"bids: bids\nsessions: merge\nparticipants: [sub-02_ses-1]\n{OUT}")
+    with pytest.raises(CohortError) as caught:
+        load_cohort(path)
+    [problem] = caught.value.problems
+    assert problem.startswith("participants[0]: sub-02_ses-1 names one session, but sessions:")
+
+
+def test_bids_mixed_sessions_and_none(tmp_path: Path) -> None:
+    """Subjects with and without sessions in one dataset; a session without a T1w is skipped."""
+    bids = tmp_path / "bids"
+    make_files(
+        bids,
+        {
+            "dataset_description.json": "bids-description",
+            "sub-a/anat/sub-a_T1w.nii.gz": "t1",
+            "sub-b/ses-pre/anat/sub-b_ses-pre_T1w.nii.gz": "t1",
+            "sub-b/ses-post/anat/sub-b_ses-post_T2w.nii.gz": "t1",
+        },
+    )
+    path = write_cohort(tmp_path, f"bids: bids\n{OUT}")
+    cohort, warnings = load_cohort(path)
+    assert [s.subject_id for s in cohort.subjects] == ["sub-a", "sub-b_ses-pre"]
+    assert warnings == [
+        "bids (sub-b_ses-post): t1: no T1w image in sub-b/ses-post/anat/; subject skipped"
+    ]
+    path.write_text(f"bids: bids\nparticipants: [sub-b_ses-post]\n{OUT}")
+    with pytest.raises(CohortError) as caught:
+        load_cohort(path)
+    assert caught.value.problems == [
+        "bids (sub-b_ses-post): t1: no T1w image in sub-b/ses-post/anat/; add one or remove "
+        "it from participants:"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"sub-ab/anat/sub-ab_T1w.nii.gz": "t1", "sub-AB/anat/sub-AB_T1w.nii.gz": "t1"},
+            "bids: sub-AB and sub-ab differ only in case",
+        ),
+        (
+            {
+                "sub-01/ses-a/anat/sub-01_ses-a_T1w.nii.gz": "t1",
+                "sub-01/ses-A/anat/sub-01_ses-A_T1w.nii.gz": "t1",
+            },
+            "bids (sub-01): ses-A and ses-a differ only in case",
+        ),
+    ],
+)
+def test_bids_labels_differing_in_case(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    make_files(tmp_path / "bids", {"dataset_description.json": "bids-description", **files})
+    path = write_cohort(tmp_path, f"bids: bids\n{OUT}")
+    for mode in ("separate", "merge"):
+        path.write_text(f"bids: bids\nsessions: {mode}\n{OUT}")
+        with pytest.raises(CohortError) as caught:
+            load_cohort(path)
+        [problem] = caught.value.problems
+        assert problem.startswith(expected), problem
 
 
 def test_bids_participants_filter(tmp_path: Path) -> None:
@@ -732,7 +863,7 @@ def test_job_order_loads_in_cwltool(tmp_path: Path) -> None:
     from cwltool.main import main
 
     for name in ("a.nii.gz", "b.mgz", "t2.nii.gz"):
-        save_image(tmp_path / name)
+        save_image(tmp_path / "data" / name)
     (tmp_path / "expert.opts").write_text("")
     license_path = tmp_path / "license.txt"
     license_path.write_text("stand-in\n")
@@ -740,8 +871,8 @@ def test_job_order_loads_in_cwltool(tmp_path: Path) -> None:
         tmp_path,
         """
 subjects:
-  - {id: s1, t1: [a.nii.gz, b.mgz], t2: t2.nii.gz}
-  - {id: s2, t1: b.mgz, flair: t2.nii.gz}
+  - {id: s1, t1: [data/a.nii.gz, data/b.mgz], t2: data/t2.nii.gz}
+  - {id: s2, t1: data/b.mgz, flair: data/t2.nii.gz}
 freesurfer: {hires: true, expert: expert.opts, flags: [-cw256, -qcache]}
 output: out/
 """,
