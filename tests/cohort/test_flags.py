@@ -161,10 +161,12 @@ def test_measure_may_repeat() -> None:
 
 
 def test_job_order_passes_each_value_as_an_argument(tmp_path: Path) -> None:
-    nib.save(nib.Nifti1Image(np.zeros((8, 8, 8), np.uint8), np.eye(4)), tmp_path / "t1.nii.gz")
+    # The image in a folder of its own: the output may not be among the input images.
+    (tmp_path / "data").mkdir()
+    nib.save(nib.Nifti1Image(np.zeros((8, 8, 8), np.uint8), np.eye(4)), tmp_path / "data/t1.nii.gz")
     cohort_file = tmp_path / "cohort.yml"
     cohort_file.write_text(
-        "subjects: [{id: s1, t1: t1.nii.gz}]\n"
+        "subjects: [{id: s1, t1: data/t1.nii.gz}]\n"
         "freesurfer: {flags: [-cw256, -rng-seed 1234, -qcache]}\noutput: out/\n"
     )
     cohort, _ = load_cohort(cohort_file)
