@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate = sub.add_parser("validate", help="check a cohort file; exit 2 listing problems")
     validate.add_argument("cohort", type=Path)
+    validate.add_argument(
+        "--deep",
+        action="store_true",
+        help="also read every byte of every local image (gzip CRCs, data size, NaN voxels)",
+    )
     add_setting(validate, "fs_license")
     plan = sub.add_parser("plan", help="write the CWL job order of cwl/workflows/cohort.cwl")
     plan.add_argument("cohort", type=Path)
@@ -121,9 +126,9 @@ def license_for(values: SettingValues) -> Path:
         raise UsageError(str(err)) from err
 
 
-def checked_cohort(path: Path) -> CohortSpec:
+def checked_cohort(path: Path, *, deep: bool = False) -> CohortSpec:
     try:
-        cohort, warnings = load_cohort(path)
+        cohort, warnings = load_cohort(path, deep=deep)
     except CohortError as err:
         raise UsageError(str(err)) from err
     for warning in warnings:
@@ -135,7 +140,7 @@ def checked_cohort(path: Path) -> CohortSpec:
 
 
 def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
-    cohort = checked_cohort(args.cohort)
+    cohort = checked_cohort(args.cohort, deep=args.deep)
     license_for(setting_values(args, config))
     print(json.dumps({"valid": True, "subjects": len(cohort.subjects)}))
     return 0

@@ -35,11 +35,14 @@ COHORT_KEYS = ("subjects", "bids", "participants", "freesurfer", "output")
 SUBJECT_KEYS = ("id", "t1", "t2", "flair")
 
 
-def load_cohort(path: Path, *, check_images: bool = True) -> tuple[CohortSpec, list[str]]:
+def load_cohort(
+    path: Path, *, check_images: bool = True, deep: bool = False
+) -> tuple[CohortSpec, list[str]]:
     """Parse and check the cohort file; (cohort, warnings), or CohortError with ALL problems.
 
     ``check_images=False`` leaves the input images alone (neither their existence nor
-    their headers are checked), e.g. to read back the cohort of a finished run.
+    their headers are checked), e.g. to read back the cohort of a finished run;
+    ``deep=True`` reads every byte of every local image (``validate --deep``).
     """
     path = Path(path).expanduser().resolve()
     data = _read_yaml(path)
@@ -50,7 +53,8 @@ def load_cohort(path: Path, *, check_images: bool = True) -> tuple[CohortSpec, l
     options = freesurfer_options(data.get("freesurfer"), base, findings)
     output = _output(data, base, findings)
     if check_images:
-        check_input_images(findings)
+        cw256 = "-cw256" in (*options.flags, *options.steps)
+        check_input_images(findings, cw256=cw256, deep=deep)
     if findings.problems:
         raise CohortError(findings.problems, path)
     cohort = CohortSpec(path, tuple(subjects), options, output or "", bids_root)

@@ -1,0 +1,126 @@
+"""Checks on one image's header: a 3D volume, sane voxel sizes and affine, the file long enough.
+
+Cheap (header and ``stat`` only), so they run on every input of every cohort. Messages do
+not repeat the image's field (the caller adds ``subjects[0] (sub-01): t1[1]:``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fs_cwl_runner.cohort.headers import Header
+
+#: Voxels larger than this (mm) lose detail when recon-all resamples to 1 mm: a warning.
+MAX_VOXEL_MM = 1.2
+#: Voxels larger than this (mm) in a T1 leave recon-all nothing to build surfaces from.
+MAX_T1_VOXEL_MM = 4.0
+#: Largest over smallest voxel side beyond which voxels count as anisotropic.
+MAX_ANISOTROPY = 1.1
+#: |det| of the affine's 3x3 part, relative to the product of its column lengths, below
+#: which the affine squashes a dimension (not invertible in practice).
+MIN_AFFINE_VOLUME = 1e-6
+
+
+def header_findings(header: Header, is_t1: bool) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of one image's header; ``is_t1``: the image is a T1 input."""
+    path = header.path
+    problem = _shape_problem(header) or _zoom_problem(header) or _affine_problem(header)
+    if problem is None:
+        problem = _size_problem(header)
+    if problem:
+        return [problem], []
+    warnings = [f"{note} (in the header of {path})" for note in header.notes]
+    zooms = header.zooms
+    voxel = " x ".join(f"{z:g}" for z in zooms)
+    if max(zooms) > MAX_T1_VOXEL_MM and is_t1:
+        return [
+            f"voxels of {voxel} mm (header field pixdim/delta of {path}) are larger than "
+            f"{MAX_T1_VOXEL_MM:g} mm; recon-all cannot make surfaces from such a T1: give a "
+            "high-resolution (about 1 mm) T1, or fix the header if the sizes are wrong"
+        ], warnings
+    if max(zooms) > MAX_VOXEL_MM:
+        warnings.append(
+            f"voxels of {voxel} mm are larger than {MAX_VOXEL_MM} mm ({path}); recon-all "
+            "works best with about 1 mm voxels, results may be less accurate"
+        )
+    if max(zooms) / min(zooms) > MAX_ANISOTROPY:
+        warnings.append(
+            f"voxels of {voxel} mm are anisotropic (largest/smallest = "
+            f"{max(zooms) / min(zooms):.2g}) ({path}); surfaces may be less accurate"
+        )
+    return [], warnings
+
+
+def volume_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` without trailing axes of length 1: a one-volume 4D file is a 3D image."""
+    volume = shape
+    while len(volume) > 3 and volume[-1] == 1:
+        volume = volume[:-1]
+    return volume
+
+
+def _shape_problem(header: Header) -> str | None:
+    size = "x".join(str(n) for n in header.shape)
+    volume = volume_shape(header.shape)
+    if len(volume) > 3:
+        return (
+            f"{len(volume)}D image (shape {size}): {header.path}; recon-all needs one 3D volume "
+            "per file (split it, e.g. mri_convert --frame 0 in.nii.gz out.nii.gz)"
+        )
+    if len(volume) < 3 or min(volume) <= 1:
+        return f"2D image (shape {size}): {header.path}; recon-all needs a 3D volume"
+    return None
+
+
+def _zoom_problem(header: Header) -> str | None:
+    voxel = " x ".join(f"{z:g}" for z in header.zooms)
+    if not all(math.isfinite(z) for z in header.zooms):
+        return (
+            f"voxel sizes {voxel} mm in the header of {header.path} (field pixdim/delta) are "
+            "not numbers (NaN or infinite); the header is damaged, fix it or export the image "
+            "again"
+        )
+    if min(header.zooms) <= 0:
+        return (
+            f"voxel sizes {voxel} mm in the header of {header.path} are not all positive; "
+            "fix the header (e.g. with mri_convert -vs)"
+        )
+    return None
+
+
+def _affine_problem(header: Header) -> str | None:
+    """NaN/inf in any affine the header sets, or one that squashes a dimension."""
+    field = "srow/quatern" if header.kind.startswith("NIfTI") else "Mdc/Pxyz_c"
+    named = [*header.coded_affines, ("voxel-to-world affine", header.affine)]
+    for name, matrix in named:
+        if not np.all(np.isfinite(matrix)):
+            return (
+                f"the {name} in the header of {header.path} (field {field}) holds NaN or "
+                "infinite values; the image has no usable position, fix the header or "
+                "export the image again"
+            )
+    rotation = np.asarray(header.affine, dtype=float)[:3, :3]
+    scale = float(np.prod(np.linalg.norm(rotation, axis=0)))
+    if scale == 0 or abs(float(np.linalg.det(rotation))) <= MIN_AFFINE_VOLUME * scale:
+        return (
+            f"the voxel-to-world affine in the header of {header.path} (field {field}) is not "
+            "invertible (it maps the volume onto a plane); fix the header or export the image "
+            "again"
+        )
+    return None
+
+
+def _size_problem(header: Header) -> str | None:
+    """An uncompressed file shorter than its header says (a gzipped one: ``--deep``)."""
+    if header.compressed:
+        return None
+    needed = header.data_offset + header.data_bytes
+    if header.file_size >= needed:
+        return None
+    return (
+        f"truncated image: {header.path} has {header.file_size} bytes, its header (shape "
+        f"{'x'.join(str(n) for n in header.shape)}, {header.dtype.name}, data at byte "
+        f"{header.data_offset}) needs {needed}; copy the file again from its source"
+    )
