@@ -160,8 +160,7 @@ def _nibabel_header(raw: RawHeader, header_class: Any, notes: list[str]) -> Head
         raise HeaderError(_short(raw, needed))
     try:
         header = header_class.from_fileobj(io.BytesIO(raw.head[:needed]), check=False)
-        _check_battery(raw.path, header, notes)
-        return _geometry(raw, header)
+        return _geometry(raw, _check_battery(raw.path, header, notes))
     # nibabel raises a zoo of exceptions for damaged headers (HeaderDataError, ValueError
     # from a quaternion, numpy errors); whichever it is, the header cannot be used.
     except HeaderError:
@@ -172,18 +171,20 @@ def _nibabel_header(raw: RawHeader, header_class: Any, notes: list[str]) -> Head
         ) from err
 
 
-def _check_battery(path: Path, header: Any, notes: list[str]) -> None:
-    """nibabel's own header checks: refused as nibabel would, warnings kept as notes."""
+def _check_battery(path: Path, header: Any, notes: list[str]) -> Any:
+    """nibabel's own header checks and fixes, as ``nibabel.load`` applies them: the fixed
+    header; HeaderError where nibabel would refuse it, its warnings kept as notes."""
     checks = getattr(header, "_get_checks", None)
     if checks is None:
-        return
+        return header
     runner: Any = BatteryRunner  # nibabel carries no type hints
-    battery = runner(checks())
-    for report in battery.check_only(header):
+    fixed, reports = runner(checks()).check_fix(header.copy())
+    for report in reports:
         if report.problem_level >= NIBABEL_ERROR_LEVEL:
             raise HeaderError(f"damaged header: {path}: {report.problem_msg}")
         if report.problem_level >= NIBABEL_WARNING_LEVEL:
             notes.append(f"nibabel: {report.problem_msg}; {report.fix_msg}")
+    return fixed
 
 
 def _geometry(raw: RawHeader, parsed: object) -> Header:
