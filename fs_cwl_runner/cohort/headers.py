@@ -192,10 +192,7 @@ def _geometry(raw: RawHeader, parsed: object) -> Header:
     header: Any = parsed  # nibabel's header classes carry no type hints
     if isinstance(parsed, Nifti1Header):  # Nifti2Header is one too
         kind = "NIfTI-2" if isinstance(parsed, Nifti2Header) else "NIfTI-1"
-        for form, get in (("sform", header.get_sform), ("qform", header.get_qform)):
-            matrix, code = get(coded=True)
-            if code:
-                coded.append((form, matrix))
+        coded = _coded_affines(raw.path, header)
         affine = header.get_best_affine()
     else:
         kind, affine = "MGH", header.get_affine()
@@ -212,6 +209,22 @@ def _geometry(raw: RawHeader, parsed: object) -> Header:
         file_size=raw.file_size,
         notes=(),
     )
+
+
+def _coded_affines(path: Path, header: Any) -> list[tuple[str, Any]]:
+    """The sform and qform the NIfTI header sets (code > 0), as nibabel computes them."""
+    coded = []
+    if header["sform_code"]:
+        coded.append(("sform", header.get_sform()))
+    if header["qform_code"]:
+        try:
+            coded.append(("qform", header.get_qform()))
+        except ValueError as err:  # nibabel: the quaternion's b, c, d are no rotation
+            raise HeaderError(
+                f"the qform in the header of {path} (fields quatern_b, quatern_c, quatern_d) "
+                f"is not a rotation ({err}); fix the header or export the image again"
+            ) from err
+    return coded
 
 
 class _caught_log:
