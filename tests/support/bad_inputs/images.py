@@ -95,9 +95,15 @@ def one_t1(name: str) -> str:
 
 
 def case(
-    name: str, klass: int, argv: tuple[str, ...], expect: tuple[str, ...], **files: FileContent
+    name: str,
+    klass: int,
+    argv: tuple[str, ...],
+    expect: tuple[str, ...],
+    t1: FileContent | None = None,
+    files: dict[str, FileContent] | None = None,
 ) -> BadInput:
-    return BadInput(name, klass, argv, expect, files={GOOD_T1: files.pop("t1"), **files})
+    """A case whose ``data/sub-01_T1w.nii.gz`` is ``t1`` (a good image if None)."""
+    return BadInput(name, klass, argv, expect, files={GOOD_T1: t1 or nifti(), **(files or {})})
 
 
 def header_cases() -> list[BadInput]:
@@ -164,9 +170,8 @@ def header_cases() -> list[BadInput]:
             5,
             RUN,
             ("t1: voxels of 5 x 5 x 5 mm", "larger than 4 mm"),
-            **{
+            files={
                 "cohort.yml": one_t1("t1.mgz"),
-                "t1": nifti(),
                 "data/t1.mgz": nifti(zooms=(5.0, 5.0, 5.0)),
             },
         ),
@@ -175,22 +180,21 @@ def header_cases() -> list[BadInput]:
             5,
             VALIDATE,
             (WHERE, "truncated image", "needs 4448"),
-            t1=nifti(),
-            **{"cohort.yml": one_t1("t1.nii"), "data/t1.nii": nifti_bytes()[:-200]},
+            files={"cohort.yml": one_t1("t1.nii"), "data/t1.nii": nifti_bytes()[:-200]},
         ),
         case(
             "truncated-mgh",
             5,
             VALIDATE,
             ("t1: truncated image", "has 2000 bytes"),
-            **{"cohort.yml": one_t1("t1.mgh"), "t1": nifti(), "data/t1.mgh": cut(nifti(), 2000)},
+            files={"cohort.yml": one_t1("t1.mgh"), "data/t1.mgh": cut(nifti(), 2000)},
         ),
         case(
             "header-cut-short",
             5,
             VALIDATE,
             ("t1: unreadable image", "ends inside its header"),
-            **{"cohort.yml": one_t1("t1.nii"), "t1": nifti(), "data/t1.nii": nifti_bytes()[:200]},
+            files={"cohort.yml": one_t1("t1.nii"), "data/t1.nii": nifti_bytes()[:200]},
         ),
         case(
             "not-nifti-sizeof-hdr",
@@ -233,7 +237,7 @@ def deep_cases() -> list[BadInput]:
             5,
             DEEP,
             ("t1: damaged image", "is truncated"),
-            **{"cohort.yml": one_t1("t1.mgz"), "t1": nifti(), "data/t1.mgz": cut(nifti(), -40)},
+            files={"cohort.yml": one_t1("t1.mgz"), "data/t1.mgz": cut(nifti(), -40)},
         ),
         case(
             "deep-data-short-in-whole-gzip",
@@ -275,8 +279,7 @@ def recon_all_cases() -> list[BadInput]:
                 "subjects[0] (sub-01): t1[1]: dimensions 16x16x17 differ from t1[0]'s 16x16x16",
                 "inputs have mismatched dimensions",
             ),
-            t1=nifti(),
-            **{
+            files={
                 "cohort.yml": two_t1s("sub-01_T1w.nii.gz", "run-2.nii.gz"),
                 "data/run-2.nii.gz": big,
             },
@@ -286,16 +289,14 @@ def recon_all_cases() -> list[BadInput]:
             6,
             RUN,
             ("t1[1]: dimensions 16x16x17", "mismatched dimensions"),
-            t1=nifti(),
-            **{"cohort.yml": two_t1s("sub-01_T1w.nii.gz", "run-2.mgz"), "data/run-2.mgz": big},
+            files={"cohort.yml": two_t1s("sub-01_T1w.nii.gz", "run-2.mgz"), "data/run-2.mgz": big},
         ),
         case(
             "bids-t1-runs-mismatched",
             6,
             VALIDATE,
             ("bids (sub-01): t1[1]: dimensions", "mismatched dimensions"),
-            t1=nifti(),
-            **{
+            files={
                 "cohort.yml": "bids: bids/\noutput: results/\n",
                 "bids/dataset_description.json": '{"Name": "t", "BIDSVersion": "1.8.0"}',
                 "bids/sub-01/anat/sub-01_run-1_T1w.nii.gz": nifti(),
