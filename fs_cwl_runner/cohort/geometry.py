@@ -18,6 +18,10 @@ MAX_VOXEL_MM = 1.2
 MAX_T1_VOXEL_MM = 4.0
 #: Largest over smallest voxel side beyond which voxels count as anisotropic.
 MAX_ANISOTROPY = 1.1
+#: Relative difference beyond which the affine's voxel sizes disagree with the header's.
+MAX_ZOOM_MISMATCH = 0.01
+#: |cos| of the angle between two voxel axes beyond which the affine shears the grid.
+MAX_SHEAR_COS = 1e-3
 #: |det| of the affine's 3x3 part, relative to the product of its column lengths, below
 #: which the affine squashes a dimension (not invertible in practice).
 MIN_AFFINE_VOLUME = 1e-6
@@ -32,6 +36,7 @@ def header_findings(header: Header, is_t1: bool) -> tuple[list[str], list[str]]:
     if problem:
         return [problem], []
     warnings = [f"{note} (in the header of {path})" for note in header.notes]
+    warnings.extend(_affine_warnings(header))
     zooms = header.zooms
     voxel = " x ".join(f"{z:g}" for z in zooms)
     if max(zooms) > MAX_T1_VOXEL_MM and is_t1:
@@ -110,6 +115,31 @@ def _affine_problem(header: Header) -> str | None:
             "again"
         )
     return None
+
+
+def _affine_warnings(header: Header) -> list[str]:
+    """The affine disagrees with the voxel sizes, or shears: a damaged or unusual header."""
+    field = "srow_x/y/z and pixdim" if header.kind.startswith("NIfTI") else "Mdc and delta"
+    columns = np.asarray(header.affine, dtype=float)[:3, :3]
+    norms = np.linalg.norm(columns, axis=0)
+    found = []
+    zooms = np.asarray(header.zooms)
+    if np.any(np.abs(norms - zooms) > MAX_ZOOM_MISMATCH * zooms):
+        found.append(
+            f"the voxel-to-world affine of {header.path} has voxels of "
+            f"{' x '.join(f'{n:g}' for n in norms)} mm, the header's voxel sizes are "
+            f"{' x '.join(f'{z:g}' for z in zooms)} mm (fields {field}); a damaged header? "
+            "recon-all uses the affine"
+        )
+    unit = columns / norms
+    cosines = np.abs(unit.T @ unit - np.eye(3))
+    if float(cosines.max()) > MAX_SHEAR_COS:
+        found.append(
+            f"the voxel-to-world affine of {header.path} shears the voxel grid (axes not at "
+            f"right angles; fields {field}); a damaged header, or a tilted acquisition "
+            "(mri_convert resamples it)"
+        )
+    return found
 
 
 def _size_problem(header: Header) -> str | None:
