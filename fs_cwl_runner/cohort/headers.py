@@ -37,6 +37,24 @@ NIBABEL_ERROR_LEVEL = 40
 NIBABEL_WARNING_LEVEL = 30
 
 
+#: The fields nibabel's header checks read (NIfTI's _chk_* functions, MGH's chk_version):
+#: headers equal in these get the same verdict, so a cohort's alike headers are checked once.
+NIFTI_BATTERY_FIELDS = (
+    "sizeof_hdr",
+    "dim",
+    "datatype",
+    "bitpix",
+    "pixdim",
+    "magic",
+    "vox_offset",
+    "qform_code",
+    "sform_code",
+)
+MGH_BATTERY_FIELDS = ("version",)
+#: Keys (header class and battery fields) of headers nibabel's checks found nothing in.
+_CLEAN_HEADERS: set[tuple[Any, ...]] = set()
+
+
 class HeaderError(Exception):
     """The header cannot be read; the message says why (the caller adds the file's field)."""
 
@@ -177,6 +195,10 @@ def _check_battery(path: Path, header: Any, notes: list[str]) -> Any:
     checks = getattr(header, "_get_checks", None)
     if checks is None:
         return header
+    fields = MGH_BATTERY_FIELDS if isinstance(header, MGHHeader) else NIFTI_BATTERY_FIELDS
+    key = (type(header), *(header[name].tobytes() for name in fields))
+    if key in _CLEAN_HEADERS:
+        return header
     runner: Any = BatteryRunner  # nibabel carries no type hints
     fixed, reports = runner(checks()).check_fix(header.copy())
     for report in reports:
@@ -184,6 +206,8 @@ def _check_battery(path: Path, header: Any, notes: list[str]) -> Any:
             raise HeaderError(f"damaged header: {path}: {report.problem_msg}")
         if report.problem_level >= NIBABEL_WARNING_LEVEL:
             notes.append(f"nibabel: {report.problem_msg}; {report.fix_msg}")
+    if all(report.problem_level == 0 for report in reports):
+        _CLEAN_HEADERS.add(key)
     return fixed
 
 
@@ -193,7 +217,8 @@ def _geometry(raw: RawHeader, parsed: object) -> Header:
     if isinstance(parsed, Nifti1Header):  # Nifti2Header is one too
         kind = "NIfTI-2" if isinstance(parsed, Nifti2Header) else "NIfTI-1"
         coded = _coded_affines(raw.path, header)
-        affine = header.get_best_affine()
+        # nibabel's get_best_affine: the sform if set, else the qform, else the base affine.
+        affine = coded[0][1] if coded else header.get_base_affine()
     else:
         kind, affine = "MGH", header.get_affine()
     return Header(
