@@ -177,3 +177,19 @@ def test_deep_finds_nan_voxels_and_empty_images(tmp_path: Path) -> None:
     problems, warnings_found = deep_problems(tmp_path / "empty.nii.gz")
     assert problems == []
     assert any("every voxel of" in w for w in warnings_found)
+
+
+def test_deep_reads_every_gzip_member(tmp_path: Path) -> None:
+    content = nifti_bytes()
+    path = tmp_path / "t1.nii.gz"
+    path.write_bytes(gzip.compress(content[:500], mtime=0) + gzip.compress(content[500:], mtime=0))
+    assert deep_problems(path) == ([], [])
+
+
+def test_deep_checks_an_uncompressed_mgh(tmp_path: Path) -> None:
+    path = tmp_path / "t1.mgh"
+    data = np.ones((8, 8, 8), np.float32)
+    data[0, 0, 0] = np.inf
+    nib.save(nib.MGHImage(data, np.eye(4)), path)
+    (problem,) = deep_problems(path)[0]
+    assert "1 voxels of" in problem
