@@ -16,7 +16,7 @@ import os
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ class Header:
     data_offset: int  # where the voxel data start in the (decompressed) file
     compressed: bool
     file_size: int  # bytes on disk
-    notes: tuple[str, ...]  # nibabel's warnings, each naming the header field
+    notes: list[str] = field(default_factory=list)  # nibabel's warnings, naming the field
 
     @property
     def data_bytes(self) -> int:
@@ -144,7 +144,8 @@ def parse_header(raw: RawHeader) -> Header:
         warnings.simplefilter("always")
         header = _nibabel_header(raw, header_class, notes)
     notes.extend(f"nibabel: {warning.message}" for warning in caught)
-    return replace(header, notes=tuple(notes))
+    header.notes.extend(notes)  # the list _geometry gave it, still empty
+    return header
 
 
 def _nifti_class(raw: RawHeader) -> Any:
@@ -232,7 +233,6 @@ def _geometry(raw: RawHeader, parsed: object) -> Header:
         data_offset=int(header.get_data_offset()),
         compressed=raw.compressed,
         file_size=raw.file_size,
-        notes=(),
     )
 
 

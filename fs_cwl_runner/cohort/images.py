@@ -33,6 +33,7 @@ from fs_cwl_runner.s3uri import is_s3_uri
 
 #: Header reads are I/O bound (network file systems especially); a few threads overlap them.
 CHECK_THREADS = 8
+READ_BATCH = 64
 #: The deep check is CPU bound (zlib releases the GIL): a small pool, a chunk in memory each.
 DEEP_THREADS = min(4, os.cpu_count() or 1)
 
@@ -77,9 +78,15 @@ def check_input_images(findings: Findings, *, cw256: bool = False, deep: bool = 
 def inspect_images(paths: list[Path]) -> list[Inspected]:
     """Each file's header: the bytes read in threads, parsed here (nibabel's warnings are
     caught process-wide, so parsing stays in one thread)."""
+    # Batches of files per task: a task per file costs more than reading its header.
+    batches = [paths[start : start + READ_BATCH] for start in range(0, len(paths), READ_BATCH)]
     with ThreadPoolExecutor(CHECK_THREADS) as pool:
-        raws = list(pool.map(_read, paths))
+        raws = [raw for batch in pool.map(_read_all, batches) for raw in batch]
     return [raw if isinstance(raw, Inspected) else _parse(raw) for raw in raws]
+
+
+def _read_all(paths: list[Path]) -> list[Any]:
+    return [_read(path) for path in paths]
 
 
 def check_image(path: Path) -> tuple[list[str], list[str]]:
