@@ -355,7 +355,9 @@ def test_damaged_gzip_input_is_refused_before_any_upload(
     good = write(tmp_path / "s1" / "t1.nii.gz", gzip.compress(os.urandom(3000), mtime=0))
     cut = write(tmp_path / "s2" / "t1.nii.gz", good.read_bytes()[:-9])
     calls = CallLog(client)
-    with pytest.raises(StagingError, match=rf"damaged input {cut}: the gzip data end after"):
+    with pytest.raises(
+        StagingError, match=rf"subject s2: damaged input {cut}: the gzip data end after"
+    ):
         stage_inputs({"s1": [good], "s2": [cut]}, f"s3://{bucket}/run", client)
     assert calls.calls == []
     staged = stage_inputs({"s1": [good]}, f"s3://{bucket}/run", client)

@@ -42,6 +42,9 @@ def hash_input(cache: HashCache, item: LocalFile) -> Hashed:
     try:
         stat = item.path.stat()
         return stat, cache.sha256(item.path, stat)
+    except StagingError as err:
+        # The key is <prefix>/inputs/<subject>/<name>: say whose input it is.
+        raise StagingError(f"subject {item.key.split('/')[-2]}: {err}") from err
     except OSError as err:
         raise StagingError(
             f"cannot read {item.path}: {err.strerror or err}; check the file and its permissions"
