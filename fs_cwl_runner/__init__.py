@@ -15,7 +15,8 @@ The map (each module's docstring says what it does, AWS modules also where they 
   lines; ``layout.py`` the output folder; ``manifest.py`` checksums of finished subjects;
   ``engine.py`` cwltool and Toil command lines; ``freesurfer.py`` FreeSurfer and its
   license; ``derivatives.py`` BIDS derivatives; ``progress.py`` progress on stderr;
-  ``s3uri.py`` what counts as S3
+  ``s3uri.py`` what counts as S3; ``gzip_integrity.py`` gzip data checked to their end;
+  ``block_yaml.py`` the job order's YAML writer
 """
 
 __version__ = "0.1.0"

@@ -2,6 +2,8 @@
 
 :mod:`.load` reads the file (``subjects:``, ``output:``) with :mod:`.bids` (``bids:``,
 ``participants:``) and :mod:`.options` (``freesurfer:``), all adding to the findings of
-:mod:`.fields`; :mod:`.images` checks the images' headers, :mod:`.output` the output folder;
-:mod:`.spec` holds the checked cohort.
+:mod:`.fields`; :mod:`.images` checks the images (headers read by :mod:`.headers` and
+checked by :mod:`.geometry`, a subject's T1 runs by :mod:`.recon_inputs`, every byte by
+:mod:`.deep` with ``validate --deep``), :mod:`.output` the output folder; :mod:`.spec` holds
+the checked cohort.
 """
