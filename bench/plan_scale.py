@@ -1,11 +1,15 @@
-"""Benchmark: load, check and plan cohorts of 100, 1,000 and 10,000 subjects.
+"""Benchmark: load, check and plan cohorts of 100, 1,000 and 10,000 subjects; the deep check.
 
-Times ``load_cohort`` (with header checks) + ``job_order`` + ``write_job_order`` and
+Times ``load_cohort`` (with the header checks) + ``job_order`` + ``write_job_order`` and
 measures peak memory, each size in a fresh child process so one size's memory does
-not hide the next's. Target: 10,000 subjects in under 20 s and 1 GB, with time per
+not hide the next's. Target: 10,000 subjects in under 10 s and 1 GB, with time per
 subject not growing with the cohort.
 
-    .venv/bin/python bench/plan_scale.py [--sizes 100 1000 10000]
+Then ``validate --deep``'s reading of every byte (:func:`check_input_images` with
+``deep=True``) against ``gzip -t`` on the same files, in the same run: realistic images
+(20 files of 256^3 uint8 .nii.gz), MB/s of compressed file and the ratio.
+
+    .venv/bin/python bench/plan_scale.py [--sizes 100 1000 10000] [--deep-files 20]
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,8 +32,10 @@ import numpy as np
 #: text of tests/support/bad_inputs' STAND_IN_LICENSE.
 STAND_IN_LICENSE = "stand-in@example.invalid\n00000\n *AAAAAAAAAAAA\nNotAFreeSurferKey0000\n"
 SIZES = (100, 1_000, 10_000)
-TARGET_SECONDS = 20.0
+TARGET_SECONDS = 10.0
+DEEP_SHAPE = (256, 256, 256)
 TARGET_BYTES = 1 << 30
+DEEP_THREADS_NOTE = "files in parallel, a thread per core up to 4; gzip -t: one process"
 
 
 def tiny_nifti() -> bytes:
@@ -102,6 +109,50 @@ def child(cohort_path: Path, license_path: Path) -> None:
     )
 
 
+def head_like() -> np.ndarray:
+    """A 256^3 uint8 volume that compresses about as a T1 does: a noisy ellipsoid."""
+    rng = np.random.default_rng(0)
+    axes = np.ogrid[-1:1:256j, -1:1:256j, -1:1:256j]
+    inside = (
+        sum(axis**2 / radius**2 for axis, radius in zip(axes, (0.8, 0.9, 0.75), strict=True)) < 1
+    )
+    noise = rng.normal(0, 12, DEEP_SHAPE)
+    return np.clip(np.where(inside, 110 + noise, 6 + noise / 3), 0, 255).astype(np.uint8)
+
+
+def make_deep_data(folder: Path, count: int) -> list[Path]:
+    """``count`` copies of one realistic .nii.gz (compressed once: that is slow)."""
+    folder.mkdir()
+    first = folder / "deep-000.nii.gz"
+    nib.save(nib.Nifti1Image(head_like(), np.eye(4)), first)
+    paths = [first]
+    for index in range(1, count):
+        paths.append(folder / f"deep-{index:03d}.nii.gz")
+        shutil.copyfile(first, paths[-1])
+    return paths
+
+
+def deep_child(paths: list[Path]) -> None:
+    """Time the deep check, then gzip -t, on the same files; print the figures as JSON."""
+    from fs_cwl_runner.cohort.fields import Findings
+    from fs_cwl_runner.cohort.images import check_input_images
+
+    findings = Findings(inputs=[(f"subjects[{i}]", "t1", str(p)) for i, p in enumerate(paths)])
+    tracemalloc.start()
+    start = time.perf_counter()
+    check_input_images(findings, deep=True)
+    deep_seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    if findings.problems:
+        sys.exit(f"the deep check refused the benchmark's images: {findings.problems[:3]}")
+    start = time.perf_counter()
+    subprocess.run(["gzip", "-t", *map(str, paths)], check=True)
+    gzip_seconds = time.perf_counter() - start
+    size = sum(path.stat().st_size for path in paths)
+    print(json.dumps({"bytes": size, "deep": deep_seconds, "gzip": gzip_seconds, "peak": peak}))
+
+
 def measure(cohort_path: Path, license_path: Path) -> dict[str, float]:
     result = subprocess.run(
         [sys.executable, __file__, "--child", str(cohort_path), str(license_path)],
@@ -139,10 +190,15 @@ def dry_run_vs_validate(root: Path, license_path: Path, size: int = 100) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--deep-files", type=int, default=20)
     parser.add_argument("--child", nargs=2, metavar=("COHORT", "LICENSE"), help=argparse.SUPPRESS)
+    parser.add_argument("--deep-child", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), Path(args.child[1]))
+        return
+    if args.deep_child:
+        deep_child(args.deep_child)
         return
     with tempfile.TemporaryDirectory(prefix="fs-cwl-bench-") as scratch:
         root = Path(scratch)
@@ -152,8 +208,10 @@ def main() -> None:
         license_path = root / "license.txt"
         license_path.write_text(STAND_IN_LICENSE)
         rows = [measure(make_cohort(root, size), license_path) for size in args.sizes]
+        report(rows)
         dry_run_vs_validate(root, license_path)
-    report(rows)
+        if args.deep_files:
+            deep_report(measure_deep(make_deep_data(root / "deep", args.deep_files)))
 
 
 def report(rows: list[dict[str, float]]) -> None:
@@ -181,6 +239,30 @@ def report(rows: list[dict[str, float]]) -> None:
             f"target for 10,000 subjects (< {TARGET_SECONDS:.0f} s, < 1 GiB): "
             f"time {'met' if fast else 'MISSED'}, memory {'met' if small else 'MISSED'}"
         )
+
+
+def measure_deep(paths: list[Path]) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--deep-child", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"deep benchmark child failed:\n{result.stderr}")
+    figures: dict[str, float] = json.loads(result.stdout.splitlines()[-1])
+    return figures
+
+
+def deep_report(row: dict[str, float]) -> None:
+    mb = row["bytes"] / 1e6
+    deep_rate, gzip_rate = mb / row["deep"], mb / row["gzip"]
+    print(
+        f"deep check of {mb:.0f} MB of .nii.gz (256^3 uint8): {row['deep']:.2f} s, "
+        f"{deep_rate:.0f} MB/s ({DEEP_THREADS_NOTE}); gzip -t on the same files: "
+        f"{row['gzip']:.2f} s, {gzip_rate:.0f} MB/s; deep/gzip -t speed "
+        f"{deep_rate / gzip_rate:.2f}x; deep check traced peak {row['peak'] / (1 << 20):.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ The map (each module's docstring says what it does, AWS modules also where they 
   ``engine.py`` cwltool and Toil command lines; ``freesurfer.py`` FreeSurfer;
   ``license_file.py`` the license: where it is named, its shape; ``safe_write.py`` writing
   a file the user named without replacing an input; ``derivatives.py`` BIDS derivatives;
-  ``progress.py`` progress on stderr; ``s3uri.py`` what counts as S3
+  ``progress.py`` progress on stderr; ``s3uri.py`` what counts as S3;
+  ``gzip_integrity.py`` gzip data checked to their end; ``block_yaml.py`` the job order's
+  YAML writer
 """
 
 __version__ = "0.1.0"

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ruamel.yaml import YAML
-
+from fs_cwl_runner import block_yaml
 from fs_cwl_runner.cohort.spec import CohortSpec, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 from fs_cwl_runner.safe_write import atomic_writer, check_target
@@ -87,8 +86,7 @@ def write_job_order(
     ``force``; over another existing file only if it is a job order of ours or ``force``.
     """
     check_target(path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK)
-    yaml = YAML()  # round-trip dumper: block style, keys in the order given
-    yaml.default_flow_style = False
     with atomic_writer(path) as stream:
         stream.write(JOB_ORDER_MARK + "\n")
-        yaml.dump(order, stream)
+        # Block style, keys in the order given (ruamel took seconds per 1,000 subjects).
+        block_yaml.dump(order, stream)

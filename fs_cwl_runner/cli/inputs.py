@@ -33,9 +33,10 @@ class CohortCheck:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_cohort(path: Path) -> CohortCheck:
+def check_cohort(path: Path, *, deep: bool = False) -> CohortCheck:
+    """The cohort file's problems and warnings; ``deep`` reads every byte of every image."""
     try:
-        cohort, warnings = load_cohort(path)
+        cohort, warnings = load_cohort(path, deep=deep)
     except CohortError as err:
         return CohortCheck(None, err.problems or [str(err)])
     return CohortCheck(cohort, check_output(cohort), list(warnings))

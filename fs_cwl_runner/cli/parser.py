@@ -104,6 +104,11 @@ def add_validate(sub: Commands) -> None:
         "check a cohort file, the settings and the license; exit 2 listing problems",
     )
     validate.add_argument("cohort", type=Path, help=COHORT_HELP)
+    validate.add_argument(
+        "--deep",
+        action="store_true",
+        help="also read every byte of every local image (gzip CRCs, data size, NaN voxels)",
+    )
     add_setting(validate, "fs_license")
     validate.add_argument("--quiet", action="store_true", help="no warnings, no report on success")
     validate.add_argument(

@@ -35,7 +35,7 @@ def report(problems: dict[str, list[str]], cohort: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
-    checked = check_cohort(args.cohort)
+    checked = check_cohort(args.cohort, deep=args.deep)
     problems = {
         "cohort": checked.problems,
         "settings": settings_problems(args, setting_values(args, config)),

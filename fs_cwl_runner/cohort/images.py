@@ -1,77 +1,126 @@
-"""Check the input images from their headers alone: readable, NIfTI or MGZ, a 3D volume.
+"""Check a cohort's local input images: each file once, then each subject's images together.
 
-Only the header is read (nibabel loads image data lazily), so checking thousands of
-images takes seconds; :func:`check_input_images` checks each image a cohort names once.
-Voxel sizes that recon-all handles poorly are warnings, not problems: the run can still
-go ahead.
+Every image's header is read once (:mod:`.headers`; the bytes in a few threads, the parsing
+in this one) and checked (:mod:`.geometry`); each subject's headers are then compared as
+recon-all's first stage does (:mod:`.recon_inputs`). ``deep`` also reads every byte
+(:mod:`.deep`). Voxel sizes that recon-all handles poorly are warnings: the run can go ahead.
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nibabel as nib
-from nibabel.filebasedimages import ImageFileError
 
+from fs_cwl_runner.cohort.deep import deep_findings
 from fs_cwl_runner.cohort.fields import Findings
+from fs_cwl_runner.cohort.geometry import header_findings
+from fs_cwl_runner.cohort.headers import (
+    MGH_SUFFIXES,
+    NIFTI_SUFFIXES,
+    Header,
+    HeaderError,
+    parse_header,
+    read_header_bytes,
+)
+from fs_cwl_runner.cohort.recon_inputs import subject_findings
 from fs_cwl_runner.s3uri import is_s3_uri
 
-#: Image classes recon-all reads directly (mri_convert knows them by their file name).
-ACCEPTED = {
-    nib.Nifti1Image: "NIfTI",
-    nib.Nifti2Image: "NIfTI-2",
-    nib.MGHImage: "MGZ",
-}
-#: Voxels larger than this (mm) lose detail when recon-all resamples to 1 mm.
-MAX_VOXEL_MM = 1.2
-#: Largest over smallest voxel side beyond which voxels count as anisotropic.
-MAX_ANISOTROPY = 1.1
 #: Header reads are I/O bound (network file systems especially); a few threads overlap them.
 CHECK_THREADS = 8
+READ_BATCH = 64
+#: The deep check is CPU bound (zlib releases the GIL): a small pool, a chunk in memory each.
+DEEP_THREADS = min(4, os.cpu_count() or 1)
 
 
-def check_input_images(findings: Findings) -> None:
-    """Check each local input image's header once, however many subjects name it."""
+@dataclass(frozen=True)
+class Inspected:
+    """One file: why it cannot be used (problem), else its header."""
+
+    problem: str | None
+    header: Header | None
+
+
+def check_input_images(findings: Findings, *, cw256: bool = False, deep: bool = False) -> None:
+    """Check each local input image once, however many subjects name it, then each subject.
+
+    ``cw256``: the cohort's flags have -cw256 (recon-all's FOV check); ``deep``: read every
+    byte of every image too (``validate --deep``).
+    """
     local = [(where, name, loc) for where, name, loc in findings.inputs if not is_s3_uri(loc)]
     unique = list(dict.fromkeys(loc for _, _, loc in local))
-    with ThreadPoolExecutor(CHECK_THREADS) as pool:
-        results = dict(
-            zip(unique, pool.map(lambda loc: check_image(Path(loc)), unique), strict=True)
-        )
+    inspected = dict(zip(unique, inspect_images([Path(loc) for loc in unique]), strict=True))
+    usable = {loc: found.header for loc, found in inspected.items() if found.header}
+    deep_results = _deep(usable) if deep else {}
+    by_subject: dict[str, list[tuple[str, Header]]] = defaultdict(list)
     for where, name, location in local:
-        problems, warnings = results[location]
-        findings.problems.extend(f"{where}: {name}: {problem}" for problem in problems)
-        findings.warnings.extend(f"{where}: {name}: {warning}" for warning in warnings)
+        found = inspected[location]
+        if found.header is None:
+            findings.problems.append(f"{where}: {name}: {found.problem}")
+            continue
+        problems, warnings = header_findings(found.header, name.startswith("t1"))
+        more_problems, more_warnings = deep_results.get(location, ([], []))
+        findings.problems.extend(f"{where}: {name}: {p}" for p in [*problems, *more_problems])
+        findings.warnings.extend(f"{where}: {name}: {w}" for w in [*warnings, *more_warnings])
+        if not problems:
+            by_subject[where].append((name, found.header))
+    for where, named in by_subject.items():
+        problems, warnings = subject_findings(named, cw256)
+        findings.problems.extend(f"{where}: {p}" for p in problems)
+        findings.warnings.extend(f"{where}: {w}" for w in warnings)
+
+
+def inspect_images(paths: list[Path]) -> list[Inspected]:
+    """Each file's header: the bytes read in threads, parsed here (nibabel's warnings are
+    caught process-wide, so parsing stays in one thread)."""
+    # Batches of files per task: a task per file costs more than reading its header.
+    batches = [paths[start : start + READ_BATCH] for start in range(0, len(paths), READ_BATCH)]
+    with ThreadPoolExecutor(CHECK_THREADS) as pool:
+        raws = [raw for batch in pool.map(_read_all, batches) for raw in batch]
+    return [raw if isinstance(raw, Inspected) else _parse(raw) for raw in raws]
+
+
+def _read_all(paths: list[Path]) -> list[Any]:
+    return [_read(path) for path in paths]
 
 
 def check_image(path: Path) -> tuple[list[str], list[str]]:
-    """(problems, warnings) of the image at ``path``; messages do not repeat the path's field."""
+    """(problems, warnings) of the image at ``path`` alone, as a T1."""
+    (found,) = inspect_images([path])
+    if found.header is None:
+        return [str(found.problem)], []
+    return header_findings(found.header, is_t1=True)
+
+
+def _read(path: Path) -> Any:
+    """The file's first bytes (a RawHeader), or an Inspected with the problem."""
     problem = _file_problem(path)
     if problem:
-        return [problem], []
+        return Inspected(problem, None)
+    if not path.name.lower().endswith((*NIFTI_SUFFIXES, *MGH_SUFFIXES)):
+        return Inspected(_other_format(path), None)
     try:
-        image = nib.load(path)
-    # nibabel raises a zoo of exceptions for damaged files (gzip, zlib, EOF, header
-    # errors); whichever it is, the file cannot be used and the message says why.
-    except ImageFileError as err:
-        if "Cannot work out file type" in str(err):
-            return [
-                f"not a NIfTI or MGZ image: {path} (nibabel cannot tell its type; "
-                "recon-all needs .nii, .nii.gz, .mgz or .mgh)"
-            ], []
-        return [f"unreadable image: {path} ({err})"], []
-    except Exception as err:
-        return [f"unreadable image: {path} ({type(err).__name__}: {err})"], []
-    kind = ACCEPTED.get(type(image))
-    if kind is None:
-        return [
-            f"not a NIfTI or MGZ image: {path} is a {type(image).__name__}; "
-            "convert it with mri_convert (e.g. to .nii.gz)"
-        ], []
-    return _header_problems(path, image)
+        return read_header_bytes(path)
+    except HeaderError as err:
+        return Inspected(str(err), None)
+
+
+def _parse(raw: Any) -> Inspected:
+    try:
+        return Inspected(None, parse_header(raw))
+    except HeaderError as err:
+        return Inspected(str(err), None)
+
+
+def _deep(headers: dict[str, Header]) -> dict[str, tuple[list[str], list[str]]]:
+    with ThreadPoolExecutor(DEEP_THREADS) as pool:
+        results = pool.map(deep_findings, headers.values())
+        return dict(zip(headers, results, strict=True))
 
 
 def _file_problem(path: Path) -> str | None:
@@ -87,37 +136,15 @@ def _file_problem(path: Path) -> str | None:
     return None
 
 
-def _header_problems(path: Path, image: Any) -> tuple[list[str], list[str]]:
-    """Shape and voxel-size checks on a loaded (header-only) image."""
-    shape = tuple(int(n) for n in image.shape)
-    size = "x".join(str(n) for n in shape)
-    # A 4D (or 5D) file holding a single volume is a 3D image for recon-all.
-    volume = shape
-    while len(volume) > 3 and volume[-1] == 1:
-        volume = volume[:-1]
-    if len(volume) > 3:
-        return [
-            f"{len(volume)}D image (shape {size}): {path}; recon-all needs one 3D volume "
-            "per file (split it, e.g. mri_convert --frame 0 in.nii.gz out.nii.gz)"
-        ], []
-    if len(volume) < 3 or min(volume) <= 1:
-        return [f"2D image (shape {size}): {path}; recon-all needs a 3D volume"], []
-    zooms = [float(z) for z in image.header.get_zooms()[:3]]
-    voxel = " x ".join(f"{z:g}" for z in zooms)
-    if min(zooms) <= 0:
-        return [
-            f"voxel sizes {voxel} mm in the header of {path} are not all positive; "
-            "fix the header (e.g. with mri_convert -vs)"
-        ], []
-    warnings = []
-    if max(zooms) > MAX_VOXEL_MM:
-        warnings.append(
-            f"voxels of {voxel} mm are larger than {MAX_VOXEL_MM} mm ({path}); recon-all "
-            "works best with about 1 mm voxels, results may be less accurate"
-        )
-    if max(zooms) / min(zooms) > MAX_ANISOTROPY:
-        warnings.append(
-            f"voxels of {voxel} mm are anisotropic (largest/smallest = "
-            f"{max(zooms) / min(zooms):.2g}) ({path}); surfaces may be less accurate"
-        )
-    return [], warnings
+def _other_format(path: Path) -> str:
+    """What a file without a NIfTI or MGH name is (nibabel's guess), and what to do."""
+    try:
+        image = nib.load(path)
+    # nibabel raises a zoo of exceptions for files it cannot type or parse; whichever it
+    # is, the file is no image recon-all reads.
+    except Exception:
+        return f"not a NIfTI or MGZ image: {path} (recon-all needs .nii, .nii.gz, .mgz or .mgh)"
+    return (
+        f"not a NIfTI or MGZ image: {path} is a {type(image).__name__}; "
+        "convert it with mri_convert (e.g. to .nii.gz)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import itertools
@@ -103,7 +104,7 @@ def write(path: Path, content: bytes, age_s: float = 60.0) -> Path:
 def make_inputs(root: Path, subjects: int, per_subject: int, size: int) -> dict[str, list[Path]]:
     return {
         f"sub-{s:02d}": [
-            write(root / f"sub-{s:02d}" / f"t1w-{i}.nii.gz", os.urandom(size) + f"{s}/{i}".encode())
+            write(root / f"sub-{s:02d}" / f"t1w-{i}.nii", os.urandom(size) + f"{s}/{i}".encode())
             for i in range(per_subject)
         ]
         for s in range(subjects)
@@ -141,8 +142,8 @@ def test_uploads_land_with_content_and_metadata(client: Any, bucket: str, tmp_pa
 
 
 def test_multipart_above_threshold(client: Any, bucket: str, tmp_path: Path) -> None:
-    big = write(tmp_path / "big.nii.gz", os.urandom(12 << 20))
-    small = write(tmp_path / "small.nii.gz", os.urandom(1000))
+    big = write(tmp_path / "big.nii", os.urandom(12 << 20))
+    small = write(tmp_path / "small.nii", os.urandom(1000))
     calls = CallLog(client)
     transfer = TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20)
     staged = stage_inputs({"s1": [big, small]}, f"s3://{bucket}/mp", client, transfer=transfer)
@@ -201,27 +202,27 @@ def test_changed_file_is_uploaded_again(client: Any, bucket: str, tmp_path: Path
 def test_object_replaced_behind_our_back_is_restaged(
     client: Any, bucket: str, tmp_path: Path
 ) -> None:
-    path = write(tmp_path / "t1.nii.gz", b"A" * 4000)
+    path = write(tmp_path / "t1.nii", b"A" * 4000)
     staged = stage_inputs({"s1": [path]}, f"s3://{bucket}/run", client)
-    client.put_object(Bucket=bucket, Key="run/inputs/s1/t1.nii.gz", Body=b"B" * 4000)
+    client.put_object(Bucket=bucket, Key="run/inputs/s1/t1.nii", Body=b"B" * 4000)
     stage_inputs({"s1": [path]}, f"s3://{bucket}/run", client)
     check_object(client, staged["s1"][str(path)], path)
 
 
 def test_s3_inputs_pass_through(client: Any, bucket: str, tmp_path: Path) -> None:
-    client.put_object(Bucket=bucket, Key="elsewhere/sub-07_T1w.nii.gz", Body=b"image")
-    local = write(tmp_path / "t1.nii.gz", b"local image")
-    remote = f"s3://{bucket}/elsewhere/sub-07_T1w.nii.gz"
+    client.put_object(Bucket=bucket, Key="elsewhere/sub-07_T1w.nii", Body=b"image")
+    local = write(tmp_path / "t1.nii", b"local image")
+    remote = f"s3://{bucket}/elsewhere/sub-07_T1w.nii"
     calls = CallLog(client)
     staged = stage_inputs({"sub-07": [remote, local]}, f"s3://{bucket}/run", client)
     assert staged == {
-        "sub-07": {remote: remote, str(local): f"s3://{bucket}/run/inputs/sub-07/t1.nii.gz"}
+        "sub-07": {remote: remote, str(local): f"s3://{bucket}/run/inputs/sub-07/t1.nii"}
     }
-    assert calls.data_keys() == {"run/inputs/sub-07/t1.nii.gz", "run/staged-inputs.json"}
+    assert calls.data_keys() == {"run/inputs/sub-07/t1.nii", "run/staged-inputs.json"}
 
 
 def test_missing_s3_input_is_a_clear_error(client: Any, bucket: str) -> None:
-    missing = f"s3://{bucket}/nowhere/sub-01_T1w.nii.gz"
+    missing = f"s3://{bucket}/nowhere/sub-01_T1w.nii"
     with pytest.raises(StagingError) as caught:
         stage_inputs({"sub-01": [missing]}, f"s3://{bucket}/run", client)
     message = str(caught.value)
@@ -232,7 +233,7 @@ def test_missing_s3_input_is_a_clear_error(client: Any, bucket: str) -> None:
 
 
 def test_missing_bucket_wraps_the_client_error(client: Any, tmp_path: Path) -> None:
-    path = write(tmp_path / "t1.nii.gz", b"x" * 100)
+    path = write(tmp_path / "t1.nii", b"x" * 100)
     with pytest.raises(StagingError) as caught:
         stage_inputs({"s1": [path]}, "s3://no-such-bucket-for-staging/run", client)
     message = str(caught.value)
@@ -266,10 +267,10 @@ def test_local_input_problems_are_reported_before_any_upload(
     client: Any, bucket: str, tmp_path: Path
 ) -> None:
     calls = CallLog(client)
-    with pytest.raises(StagingError, match=r"missing or not regular files: .*absent\.nii\.gz"):
-        stage_inputs({"s1": [tmp_path / "absent.nii.gz"]}, f"s3://{bucket}/run", client)
-    one = write(tmp_path / "a" / "t1.nii.gz", b"1")
-    two = write(tmp_path / "b" / "t1.nii.gz", b"2")
+    with pytest.raises(StagingError, match=r"missing or not regular files: .*absent\.nii"):
+        stage_inputs({"s1": [tmp_path / "absent.nii"]}, f"s3://{bucket}/run", client)
+    one = write(tmp_path / "a" / "t1.nii", b"1")
+    two = write(tmp_path / "b" / "t1.nii", b"2")
     with pytest.raises(StagingError, match="would both be staged as"):
         stage_inputs({"s1": [one, two]}, f"s3://{bucket}/run", client)
     with pytest.raises(StagingError, match="not a valid bucket name"):
@@ -346,3 +347,18 @@ def test_license_upload_is_encrypted_once_and_never_logged(
     assert calls.data_keys() == set()
     captured = capsys.readouterr()
     assert secret not in caplog.text + captured.out + captured.err
+
+
+def test_damaged_gzip_input_is_refused_before_any_upload(
+    client: Any, bucket: str, tmp_path: Path
+) -> None:
+    good = write(tmp_path / "s1" / "t1.nii.gz", gzip.compress(os.urandom(3000), mtime=0))
+    cut = write(tmp_path / "s2" / "t1.nii.gz", good.read_bytes()[:-9])
+    calls = CallLog(client)
+    with pytest.raises(
+        StagingError, match=rf"subject s2: damaged input {cut}: the gzip data end after"
+    ):
+        stage_inputs({"s1": [good], "s2": [cut]}, f"s3://{bucket}/run", client)
+    assert calls.calls == []
+    staged = stage_inputs({"s1": [good]}, f"s3://{bucket}/run", client)
+    check_object(client, staged["s1"][str(good)], good)

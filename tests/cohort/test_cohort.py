@@ -504,12 +504,13 @@ def test_image_checks(tmp_path: Path) -> None:
 
 def test_each_image_checked_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     checked: list[Path] = []
+    real_inspect = images_module.inspect_images
 
-    def counting(path: Path) -> tuple[list[str], list[str]]:
-        checked.append(path)
-        return check_image(path)
+    def counting(paths: list[Path]) -> list[images_module.Inspected]:
+        checked.extend(paths)
+        return real_inspect(paths)
 
-    monkeypatch.setattr(images_module, "check_image", counting)
+    monkeypatch.setattr(images_module, "inspect_images", counting)
     path = write_cohort(
         tmp_path,
         f"subjects:\n  - {{id: a, t1: {T1}}}\n  - {{id: b, t1: [{T1}]}}\n{OUT}",

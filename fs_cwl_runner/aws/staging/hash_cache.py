@@ -1,11 +1,15 @@
 """The local hash cache: SHA-256 of input files, so unchanged files are not read again.
 
 Runs on the laptop. The cache file is JSON ``{"files": {absolute path: [size, mtime_ns,
-sha256]}}``; a missing or damaged one only costs hashing every file again.
+sha256]}}``; a missing or damaged one only costs hashing every file again. Hashing reads
+every byte, so a gzipped input (``.gz``, ``.mgz``) is also decompressed to its end in the
+same pass (:mod:`fs_cwl_runner.gzip_integrity`): a damaged one is refused before any upload,
+and only intact files enter the cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -13,10 +17,35 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fs_cwl_runner.manifest import sha256
+from fs_cwl_runner.aws.staging.errors import StagingError
+from fs_cwl_runner.gzip_integrity import GzipDamage, GzipStream
 
 # A file modified this recently may change again within the same mtime tick: never cache it.
 RACY_MTIME_NS = 2_000_000_000
+CHUNK = 1 << 20
+GZIP_SUFFIXES = (".gz", ".mgz")
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of ``path``; a gzipped file's data are checked (CRC, to the end) in the same
+    read, a StagingError naming the file if they are damaged."""
+    digest = hashlib.sha256()
+    stream = GzipStream() if path.name.lower().endswith(GZIP_SUFFIXES) else None
+    try:
+        with path.open("rb") as source:
+            while block := source.read(CHUNK):
+                digest.update(block)
+                if stream is not None:
+                    for _ in stream.feed(block):
+                        pass  # only the integrity matters here, not the content
+        if stream is not None:
+            stream.finish()
+    except GzipDamage as err:
+        raise StagingError(
+            f"damaged input {path}: {err}; copy the file again from its source "
+            "(`fs-cwl-run validate --deep` checks every image)"
+        ) from err
+    return digest.hexdigest()
 
 
 class HashCache:

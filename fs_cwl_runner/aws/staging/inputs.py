@@ -1,9 +1,11 @@
 """:func:`stage_inputs`: plan, check what the bucket holds, upload the rest, record it.
 
 Runs on the laptop, before Toil starts. The steps: where every input goes (:mod:`.plan`);
-the ``s3://`` inputs exist (:mod:`.existing`); one listing and the manifest show what is
-staged already (:mod:`.existing`, :mod:`.manifest`); the other local files are uploaded and
-verified in parallel (:mod:`.upload`); the hash cache and the manifest are saved.
+every local file is hashed, a gzipped one checked to its end, before any AWS call
+(:mod:`.hash_cache`); the ``s3://`` inputs exist (:mod:`.existing`); one listing and the
+manifest show what is staged already (:mod:`.existing`, :mod:`.manifest`); the other local
+files are uploaded and verified in parallel (:mod:`.upload`); the hash cache and the
+manifest are saved.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from fs_cwl_runner.aws.staging.manifest import MANIFEST_NAME, read_manifest, sav
 from fs_cwl_runner.aws.staging.parallel import raise_errors, run_parallel
 from fs_cwl_runner.aws.staging.plan import INPUTS_DIR, parse_uri, plan_staging
 from fs_cwl_runner.aws.staging.progress import ByteCounter, ProgressCallback
-from fs_cwl_runner.aws.staging.upload import DEFAULT_TRANSFER, DEFAULT_WORKERS, FileStager
+from fs_cwl_runner.aws.staging.upload import (
+    DEFAULT_TRANSFER,
+    DEFAULT_WORKERS,
+    FileStager,
+    hash_input,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -43,21 +50,26 @@ def stage_inputs(
     """
     prefix = parse_uri(destination, "staging destination (--bucket / FS_CWL_BUCKET)")
     plan = plan_staging(files, prefix)
+    cache = HashCache(cache_path)
+    items = list(plan.local.values())
+    # Every file hashed (a gzipped one checked to its end) before any AWS call, so a
+    # damaged input stops staging with nothing sent.
+    hashes, errors = run_parallel(lambda item: hash_input(cache, item), items, workers)
+    raise_errors(errors, len(items))
+    hashed = {item.key: found for item, found in zip(items, hashes, strict=True)}
     remote_items = list(plan.remote.values())
     _, errors = run_parallel(lambda uri: check_exists(client, uri), remote_items, workers)
     raise_errors(errors, len(remote_items))
     listed = list_staged(client, prefix.bucket, prefix.join(INPUTS_DIR).key)
     manifest_uri = prefix.join(MANIFEST_NAME)
     manifest = read_manifest(client, manifest_uri)
-    cache = HashCache(cache_path)
-    items = list(plan.local.values())
     counter = ByteCounter(sum(item.path.stat().st_size for item in items), progress)
     stager = FileStager(
         client,
         prefix.bucket,
         transfer or DEFAULT_TRANSFER,
         counter,
-        cache,
+        hashed,
         StagedBefore(client, prefix.bucket, listed, manifest),
     )
     records, errors = run_parallel(stager.stage, items, workers)

@@ -8,6 +8,7 @@ managed multipart transfer; HeadObject afterwards must show the size and SHA-256
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,24 @@ DEFAULT_TRANSFER = TransferConfig(
 )
 
 
+#: A local file's stat when it was hashed, and its SHA-256.
+Hashed = tuple[os.stat_result, str]
+
+
+def hash_input(cache: HashCache, item: LocalFile) -> Hashed:
+    """``item``'s stat and SHA-256 (a gzipped file's data checked on the way)."""
+    try:
+        stat = item.path.stat()
+        return stat, cache.sha256(item.path, stat)
+    except StagingError as err:
+        # The key is <prefix>/inputs/<subject>/<name>: say whose input it is.
+        raise StagingError(f"subject {item.key.split('/')[-2]}: {err}") from err
+    except OSError as err:
+        raise StagingError(
+            f"cannot read {item.path}: {err.strerror or err}; check the file and its permissions"
+        ) from err
+
+
 class FileStager:
     """Stages one local file at a time; shared by the worker threads."""
 
@@ -41,14 +60,14 @@ class FileStager:
         bucket: str,
         transfer: TransferConfig,
         progress: ByteCounter,
-        cache: HashCache,
+        hashed: Mapping[str, Hashed],
         before: StagedBefore,
     ) -> None:
         self.client = client
         self.bucket = bucket
         self.transfer = transfer
         self.progress = progress
-        self.cache = cache
+        self.hashed = hashed  # by key: every file was hashed (and checked) before any upload
         self.before = before
 
     def uri(self, key: str) -> str:
@@ -57,8 +76,7 @@ class FileStager:
     def stage(self, item: LocalFile) -> StagedObject:
         """Upload ``item`` unless S3 already holds its content; verified either way."""
         try:
-            stat = item.path.stat()
-            digest = self.cache.sha256(item.path, stat)
+            stat, digest = self.hashed[item.key]
             # The whole file is tried again, on top of botocore's retries of each request: a
             # multipart upload fails as a whole once one of its parts gives up, a verification
             # that does not match is no request error at all, and in a longer outage the
