@@ -22,7 +22,7 @@ from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.stages import STAGES
 
 from support.cli_runs import RUNNER
-from support.paths import EXAMPLE_DATA
+from support.paths import EXAMPLE_DATA, REPO
 from support.stage_oracle import HEMI_SUFFIX, DontRun, Step, expected_steps
 
 TIMEOUT_S = 300
@@ -166,3 +166,29 @@ def test_text_shows_the_first_subject_only_and_the_summary(tmp_path: Path) -> No
     assert "4 more subjects" in result.stdout
     assert "#@# MotionCor" in result.stdout
     assert "summary: 5 subjects, 26 stages" in result.stdout
+
+
+@pytest.mark.e2e  # about 30 s: the example's dry run, recon-all -dontrun of 2 signatures
+def test_make_example_without_a_license_shows_the_dry_run_and_exits_2(tmp_path: Path) -> None:
+    """What ``make example`` shows a newcomer without a license (its script, after setup)."""
+    results = REPO / "results" / "example"
+    before = snapshot(results) if results.exists() else None
+    result = subprocess.run(
+        [str(REPO / "scripts" / "example.sh")],
+        env={**no_license_env(), "HOME": str(tmp_path), "VENV": str(RUNNER.parent)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Dry run of" in result.stdout and "nothing is written" in result.stdout
+    for subject in ("sub-01", "sub-02", "sub-03"):
+        assert subject in result.stdout
+    assert "#@# Skull Stripping" in result.stdout
+    assert "summary: 3 subjects, 16 stages" in result.stdout
+    assert "That was a dry run: nothing was computed." in result.stderr
+    assert "https://surfer.nmr.mgh.harvard.edu/registration.html" in result.stderr
+    assert "FS_LICENSE=/path/to/license.txt make example" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (snapshot(results) if results.exists() else None) == before
