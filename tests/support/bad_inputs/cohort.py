@@ -84,7 +84,7 @@ SESSIONS = [
     ),
     bids_case(
         "sessions-misspelt-separate",
-        "bids: bids\nsessions: seperate\noutput: results/\n",
+        "bids: bids\nsessions: seperate\noutput: results/\n",  # codespell:ignore
         ("sessions: 'seperate' is not a choice", "did you mean 'separate'?"),
         TWO_SESSIONS,
     ),

@@ -248,7 +248,7 @@ COMMAND_LINE = [
         ("valdiate", COHORT),
         ("unknown command 'valdiate'; did you mean validate?",),
     ),
-    BadInput("command-typo-status", 12, ("stauts",), ("did you mean status?",)),
+    BadInput("command-typo-status", 12, ("stauts",), ("did you mean status?",)),  # codespell:ignore
     BadInput(
         "command-typo-plan", 12, ("plna", COHORT, "-o", "{dir}/j.yml"), ("did you mean plan?",)
     ),
