@@ -78,14 +78,21 @@ def input_files(order: dict[str, Any]) -> list[Path]:
 
 
 def write_job_order(
-    order: dict[str, Any], path: Path, *, inputs: tuple[Path, ...] = (), force: bool = False
+    order: dict[str, Any],
+    path: Path,
+    *,
+    inputs: tuple[Path, ...] = (),
+    force: bool = False,
+    results: Path | None = None,
 ) -> None:
     """Write ``order`` as YAML to ``path`` (for ``cwltool cohort.cwl path``).
 
     Never over one of the order's input files or ``inputs`` (the cohort file), even with
     ``force``; over another existing file only if it is a job order of ours or ``force``.
     """
-    check_target(path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK)
+    check_target(
+        path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK, results=results
+    )
     with atomic_writer(path) as stream:
         stream.write(JOB_ORDER_MARK + "\n")
         # Block style, keys in the order given (ruamel took seconds per 1,000 subjects).

@@ -38,12 +38,24 @@ def first_line(path: Path) -> str:
 
 
 def check_target(
-    path: Path, inputs: Iterable[Path], *, force: bool, marker: str, flag: str = "-o"
+    path: Path,
+    inputs: Iterable[Path],
+    *,
+    force: bool,
+    marker: str,
+    flag: str = "-o",
+    results: Path | None = None,
 ) -> None:
     """TargetError unless writing ``path`` destroys nothing the user did not ask to replace.
 
-    ``flag`` is the option that named ``path``, for the error message.
+    ``flag`` is the option that named ``path``, for the error message. Nothing is written
+    inside ``results`` (a cohort's output folder), ``--force`` or not.
     """
+    if results is not None and path.absolute().is_relative_to(results.absolute()):
+        raise TargetError(
+            f"{flag} {path}: that is inside the cohort's output folder {results}, which "
+            "holds its results; write it elsewhere (--force does not override this)"
+        )
     for source in inputs:
         if path.exists() and same_file(path, source):
             raise TargetError(

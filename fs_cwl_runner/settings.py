@@ -134,13 +134,13 @@ def check_writable(path: Path) -> None:
     """
     if path.suffix not in CONFIG_SUFFIXES:
         raise ConfigFileError(
-            f"config file {path}: aws setup writes its settings there, so it must be a "
-            f"{' or '.join(CONFIG_SUFFIXES)} file (--config / {CONFIG_ENV})"
+            f"config file {path}: aws setup and teardown write their settings there, so it "
+            f"must be a {' or '.join(CONFIG_SUFFIXES)} file (--config / {CONFIG_ENV})"
         )
     if path.exists() and not path.is_file():
         raise ConfigFileError(
-            f"config file {path} is not a regular file; aws setup cannot write its settings "
-            f"there (--config / {CONFIG_ENV})"
+            f"config file {path} is not a regular file; aws setup and teardown cannot write "
+            f"their settings there (--config / {CONFIG_ENV})"
         )
 
 
@@ -153,7 +153,8 @@ def load_config(
     one the command is ``writing`` must be a file it may write (:func:`check_writable`).
     Keys whose value is null or empty are left out: they mean "not set".
     """
-    explicit = (path is not None or CONFIG_ENV in os.environ) and not creating
+    # An empty FS_CWL_CONFIG means unset, as for every other variable.
+    explicit = (path is not None or bool(os.environ.get(CONFIG_ENV))) and not creating
     path = config_path(path)
     if writing:
         check_writable(path)

@@ -108,12 +108,24 @@ def load(path: Path) -> RunRecord:
     """The record at ``path``; DamagedRecordError (exit 2) for a file that is not one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise damaged(str(path), err) from err
+    return parse(data, str(path))
+
+
+def parse(data: object, where: str) -> RunRecord:
+    """The record in JSON ``data`` read from ``where``; DamagedRecordError if it is not one."""
+    try:
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
         return RunRecord.from_json(data)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as err:
-        # A half-written or hand-edited record: the results themselves are likely fine.
-        raise DamagedRecordError(
-            f"the run record {path} is damaged ({type(err).__name__}: {err}); the results "
-            "next to it are untouched: run the same `fs-cwl-run run` again to rebuild it"
-        ) from err
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise damaged(where, err) from err
+
+
+def damaged(where: str, err: Exception) -> DamagedRecordError:
+    # A half-written or hand-edited record: the results themselves are likely fine.
+    return DamagedRecordError(
+        f"the run record {where} is damaged ({type(err).__name__}: {err}); the results "
+        "next to it are untouched: run the same `fs-cwl-run run` again to rebuild it"
+    )

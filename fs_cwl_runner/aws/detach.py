@@ -176,7 +176,7 @@ def deregister(region: str, job_definition: str) -> None:
 def published_record(client: S3Client, results: S3Uri) -> state.RunRecord | None:
     """The run record a detached leader publishes under ``results``, or None."""
     data = get_json(client, results.join("logs", "run.json"))
-    return None if data is None else state.RunRecord.from_json(data)
+    return None if data is None else state.parse(data, str(results.join("logs", "run.json")))
 
 
 def detached_status(results_uri: str) -> tuple[state.RunRecord | None, str | None]:

@@ -86,7 +86,8 @@ class AwsRunSettings:
         return f"{self.jobstore_name(run)}--toil"
 
 
-def _missing_text(names: list[str]) -> str:
+def missing_settings_text(names: list[str]) -> str:
+    """The error for AWS settings not given, naming each flag and variable."""
     parts = [
         f"pass {SETTINGS[n].flag} or set {SETTINGS[n].env} ({SETTINGS[n].help})" for n in names
     ]
@@ -145,7 +146,7 @@ def aws_settings(values: SettingValues) -> AwsRunSettings:
     given = {name: values.get(name) for name in REQUIRED}
     missing = [name for name, value in given.items() if value is None]
     if missing:
-        raise SettingsError(_missing_text(missing))
+        raise SettingsError(missing_settings_text(missing))
     checked = {name: str(value) for name, value in given.items()}
     checked["image"] = values.get("image") or default_image()
     checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX

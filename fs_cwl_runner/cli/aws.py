@@ -115,7 +115,11 @@ def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
     if args.aws_command == "lead":
-        return run_leader(args.results)
+        try:
+            return run_leader(args.results)
+        except AwsError as err:  # the leader job's exit codes: 0 done, 1 failed, 2 bad input
+            print(f"error: {err}", file=sys.stderr)
+            return 1
     settings = {name: resolve(name, getattr(args, name, None), config) for name in SETTINGS}
     check_locally(args, settings)
     try:

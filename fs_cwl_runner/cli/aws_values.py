@@ -10,14 +10,16 @@ from fs_cwl_runner.aws.toil_run import (
     DEFAULT_JOBSTORE_PREFIX,
     REGION_PATTERN,
     REQUIRED,
-    _missing_text,
     check_role_arn,
     check_settings,
+    missing_settings_text,
     parse_bucket,
     parse_retries,
 )
 from fs_cwl_runner.settings import SettingsError, SettingValues
 
+#: What ``--detach`` needs besides the settings of every AWS run.
+LEADER_SETTINGS = ("leader_queue", "leader_role_arn")
 #: Stands in for the default image, whose name needs Toil's version (imported on a run).
 CHECKED_IMAGE = "default"
 
@@ -27,7 +29,7 @@ def check_aws_values(values: SettingValues) -> None:
     given = {name: values.get(name) for name in REQUIRED}
     missing = [name for name, value in given.items() if value is None]
     if missing:
-        raise SettingsError(_missing_text(missing))
+        raise SettingsError(missing_settings_text(missing))
     checked = {name: str(value) for name, value in given.items()}
     checked["image"] = values.get("image") or CHECKED_IMAGE
     checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
@@ -38,8 +40,10 @@ def check_aws_values(values: SettingValues) -> None:
 
 def check_leader_values(values: SettingValues) -> None:
     """The settings ``--detach`` needs, as ``run --detach`` checks them."""
-    values.require("leader_queue")
-    check_role_arn("leader_role_arn", values.require("leader_role_arn"))
+    missing = [name for name in LEADER_SETTINGS if values.get(name) is None]
+    if missing:
+        raise SettingsError(missing_settings_text(missing))
+    check_role_arn("leader_role_arn", str(values.get("leader_role_arn")))
 
 
 def check_setup_values(region: str | None, bucket: str | None) -> None:

@@ -27,16 +27,19 @@ from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.request import RunRequest
 from fs_cwl_runner.s3uri import is_s3_uri
-from fs_cwl_runner.settings import UsageError, load_config
+from fs_cwl_runner.settings import UsageError, config_path, load_config
 
 # Re-exported: tests and tools build the parser from here.
 __all__ = ["build_parser", "main"]
 
 
 def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    """Write the job order of cohort.cwl; never over an input, the config or a result."""
     cohort = checked_cohort(args.cohort)
     order = job_order(cohort, license_for(args.fs_license, config))
-    write_job_order(order, args.output, inputs=(args.cohort,), force=args.force)
+    results = None if is_s3_uri(cohort.output) else Path(cohort.output)
+    inputs = (args.cohort, config_path(args.config))
+    write_job_order(order, args.output, inputs=inputs, force=args.force, results=results)
     print(json.dumps({"job_order": str(args.output), "subjects": len(cohort.subjects)}))
     return 0
 
@@ -69,9 +72,11 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
         print(leader)
     print(f"{'subject':<16}{'status':<9}" + "".join(f"{s:<19}" for s in state.STAGES))
     for subject in run.subjects:
+        # By name: a record written by another version may list its stages differently.
+        by_name = {stage.name: stage.status for stage in subject.stages}
         print(
             f"{subject.subject_id:<16}{subject.status:<9}"
-            + "".join(f"{st.status:<19}" for st in subject.stages)
+            + "".join(f"{by_name.get(name, '-'):<19}" for name in state.STAGES)
         )
     print(f"group tables: {run.group_status}")
     return 0
@@ -117,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         # aws setup and teardown write the config file, so it need not exist yet.
-        writing = command == "aws" and args.aws_command in ("setup", "teardown")
+        writing = (
+            command == "aws"
+            and args.aws_command in ("setup", "teardown")
+            and not getattr(args, "dry_run", False)
+        )
         config = load_config(args.config, creating=command == "aws", writing=writing)
         return HANDLERS[command](args, config)
     except UsageError as err:

@@ -112,3 +112,43 @@ def test_an_internal_error_is_one_line_and_a_file(
     [saved] = (case / "state" / "fs-cwl").iterdir()
     assert f"traceback in {saved}" in err
     assert "Traceback" in saved.read_text() and "a bug" in saved.read_text()
+
+
+def test_status_columns_follow_stage_names(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A record listing its stages in another order (or not all) shows each in its column."""
+    record = {
+        "cohort": "c.yml",
+        "output": str(case / "results"),
+        "backend": "local",
+        "engine": "toil",
+        "subjects": [{"subject_id": "s1", "stages": [{"name": "autorecon3", "status": "done"}]}],
+    }
+    (case / "results" / "logs").mkdir(parents=True)
+    (case / "results" / "logs" / "run.json").write_text(json.dumps(record))
+    assert cli_main.main(["status", str(case / "results")]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("s1"))
+    assert row.split()[2:] == ["-", "-", "-", "-", "done"]
+
+
+def test_an_empty_config_variable_means_no_config_file(
+    case: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FS_CWL_CONFIG", "")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(case / "no-config-here"))
+    assert cli_main.main(["validate", "cohort.yml", "--container", "podman", "--quiet"]) in (0, 2)
+    assert "config file" not in capsys.readouterr().err
+
+
+def test_aws_lead_reports_an_aws_error_as_exit_1(
+    case: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fs_cwl_runner.aws import leader_job
+    from fs_cwl_runner.aws.errors import AwsError
+
+    def failing_leader(results: str) -> int:
+        raise AwsError("reading the job order: access denied (AccessDenied)", code="AccessDenied")
+
+    monkeypatch.setattr(leader_job, "run_leader", failing_leader)
+    assert cli_main.main(["aws", "lead", "s3://bucket/results/run"]) == 1
+    err = capsys.readouterr().err
+    assert "AccessDenied" in err and "internal error" not in err

@@ -88,6 +88,15 @@ LEADER_ONLY = [
         ("validate", COHORT, *LICENSE, *AWS_READY, "--detach", "--leader-queue", "lq"),
         ("pass --leader-role-arn or set FS_CWL_LEADER_ROLE_ARN",),
     ),
+    BadInput(
+        "validate-detach-missing-both-leader-settings",
+        4,
+        ("validate", COHORT, *LICENSE, *AWS_READY, "--detach"),
+        (
+            "pass --leader-queue or set FS_CWL_LEADER_QUEUE",
+            "pass --leader-role-arn or set FS_CWL_LEADER_ROLE_ARN",
+        ),
+    ),
 ]
 
 VALIDATE_SETTINGS = [

@@ -170,4 +170,29 @@ OTHER_WRITERS = [
     ),
 ]
 
-CASES = [*PLAN_ONTO_INPUTS, *PLAN_TARGETS, *DAMAGED_RECORDS, *OTHER_WRITERS]
+#: A finished result and the config file are never replaced, --force or not.
+NEVER_REPLACED = [
+    BadInput(
+        "plan-o-into-the-output-folder-force",
+        1,
+        ("plan", "{dir}/cohort.yml", *LICENSE, "-o", "{dir}/results/sub-01/job.yml", "--force"),
+        ("inside the cohort's output folder {dir}/results", "--force does not override this"),
+        files={"results/sub-01/job.yml": "a finished subject's file\n"},
+    ),
+    BadInput(
+        "plan-o-onto-the-config-file-force",
+        1,
+        ("plan", "{dir}/cohort.yml", *LICENSE, "-o", "{dir}/config.yml", "--force"),
+        (INPUT, "config.yml"),
+        files={"config.yml": "region: us-east-1\n"},
+        env={"FS_CWL_CONFIG": "{dir}/config.yml"},
+    ),
+]
+
+CASES = [
+    *PLAN_ONTO_INPUTS,
+    *PLAN_TARGETS,
+    *DAMAGED_RECORDS,
+    *OTHER_WRITERS,
+    *NEVER_REPLACED,
+]
