@@ -23,6 +23,7 @@ class TargetError(UsageError):
 
 
 def same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file (links followed), or the same path if missing."""
     try:
         return one.samefile(other)
     except OSError:
@@ -30,6 +31,7 @@ def same_file(one: Path, other: Path) -> bool:
 
 
 def first_line(path: Path) -> str:
+    """The file's first line (at most 200 bytes), or '' if it cannot be read."""
     try:
         with path.open("rb") as stream:
             return stream.readline(200).decode("utf-8", "replace").rstrip("\r\n")
@@ -78,6 +80,7 @@ def check_target(
 
 
 def current_umask() -> int:
+    """This process's umask (os.umask can only be read by setting it)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

@@ -23,6 +23,7 @@ CONFIG_ENV = "FS_CWL_CONFIG"
 
 
 def default_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/fs-cwl/config.yml`` (default ``~/.config``)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "fs-cwl" / "config.yml"
 

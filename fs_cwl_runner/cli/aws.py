@@ -25,7 +25,7 @@ TEARDOWN_SETTINGS = ("region", "bucket", "resource_prefix")
 
 
 def add_aws_commands(sub: Any, add_setting: Any) -> None:
-    """Add ``aws setup`` and ``aws teardown`` to the subcommands ``sub``."""
+    """Add ``aws setup``, ``aws teardown`` and ``aws lead`` to the subcommands ``sub``."""
     aws = sub.add_parser("aws", help="create or remove the AWS resources of --backend aws")
     aws_sub = aws.add_subparsers(dest="aws_command", metavar="ACTION", required=True)
     setup = aws_sub.add_parser(
@@ -40,6 +40,20 @@ def add_aws_commands(sub: Any, add_setting: Any) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="print the plan and change nothing"
         )
+    add_setup_sizes(setup)
+    teardown.add_argument(
+        "--delete-bucket", action="store_true", help="also delete the bucket, results included"
+    )
+    lead = aws_sub.add_parser(
+        "lead",
+        help="run a detached Toil leader (what `fs-cwl-run --detach` submits as a "
+        "Batch job; not for direct use)",
+    )
+    lead.add_argument("results", help="s3:// URI of the run's results (holds logs/leader.json)")
+
+
+def add_setup_sizes(setup: argparse.ArgumentParser) -> None:
+    """The machines ``aws setup`` lets Batch start: vCPUs, disk, instance types, subnets."""
     setup.add_argument(
         "--max-vcpus",
         type=int,
@@ -63,22 +77,15 @@ def add_aws_commands(sub: Any, add_setting: Any) -> None:
         default=None,
         help="comma list of subnet ids (default: the default VPC's subnets)",
     )
-    teardown.add_argument(
-        "--delete-bucket", action="store_true", help="also delete the bucket, results included"
-    )
-    lead = aws_sub.add_parser(
-        "lead",
-        help="run a detached Toil leader (what `fs-cwl-run --detach` submits as a "
-        "Batch job; not for direct use)",
-    )
-    lead.add_argument("results", help="s3:// URI of the run's results (holds logs/leader.json)")
 
 
 def comma_list(text: str) -> tuple[str, ...]:
+    """A comma-separated flag value as a tuple."""
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def setup_options(args: argparse.Namespace) -> SetupOptions:
+    """The options of ``aws setup`` from its flags."""
     defaults = SetupOptions()
     split = comma_list
     return SetupOptions(
@@ -110,6 +117,7 @@ def check_locally(args: argparse.Namespace, settings: dict[str, str | None]) -> 
 
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
     # boto3 and Toil load only when an aws command runs.
+    """Run ``aws setup``, ``teardown`` or ``lead``: settings checked here before AWS."""
     from fs_cwl_runner.aws.errors import AwsError
     from fs_cwl_runner.aws.leader_job import run_leader
     from fs_cwl_runner.aws.setup import plan as aws_setup
@@ -133,12 +141,14 @@ def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
 
 def say(message: str) -> None:
+    """Progress on stderr."""
     print(message, file=sys.stderr)
 
 
 def run_setup(
     args: argparse.Namespace, settings: dict[str, str | None], clients: AwsClients
 ) -> int:
+    """Create (or with --dry-run, list) the AWS resources and save their settings."""
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
     plan = aws_setup.plan_setup(settings, clients, setup_options(args))
@@ -156,6 +166,7 @@ def run_setup(
 def run_teardown(
     args: argparse.Namespace, settings: dict[str, str | None], clients: AwsClients
 ) -> int:
+    """Delete the AWS resources setup created, and drop their settings."""
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
     plan = aws_setup.plan_teardown(settings, clients, delete_bucket=args.delete_bucket)

@@ -64,6 +64,7 @@ def check_dest(run: str, dest: Path) -> None:
 
 
 def cmd_fetch(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    """Download a run's results to DEST, checked before any AWS call."""
     check_dest(str(args.run), args.dest)
     from fs_cwl_runner.aws.fetch import FetchRequest, fetch_results  # boto3 only when fetching
 

@@ -62,6 +62,7 @@ def load_status(where: str) -> tuple[state.RunRecord, str | None]:
 
 
 def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
+    """Print the run record of a local output folder or a detached run, per stage."""
     run, leader = load_status(args.run)
     if args.json:
         print(
@@ -83,6 +84,7 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    """Run the cohort on its backend, or show its dry run; the exit code of the run."""
     values = setting_values(args, config)
     backend = backend_of(args, values)
     if args.all_commands and not args.dry_run:
@@ -113,6 +115,7 @@ HANDLERS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line's entry point: every error becomes its exit code, never a traceback."""
     parser = build_parser()
     command = None
     try:

@@ -32,6 +32,7 @@ COHORT_HELP = "the cohort file (cohort.yml: subjects or bids:, output:, freesurf
 
 
 def add_setting(parser: argparse.ArgumentParser, name: str) -> None:
+    """Add setting ``name``'s flag; its help names the variable and the default."""
     setting = SETTINGS[name]
     default = f"; default {setting.default}" if setting.default else ""
     parser.add_argument(
@@ -43,6 +44,7 @@ def add_setting(parser: argparse.ArgumentParser, name: str) -> None:
 
 
 def add_config(parser: argparse.ArgumentParser, default: object) -> None:
+    """Add ``--config FILE``, which names the config file."""
     parser.add_argument(
         "--config",
         type=Path,
@@ -57,6 +59,7 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand's parser, with the shared epilog (settings order, exit codes)."""
     parser = sub.add_parser(
         name, help=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -66,12 +69,14 @@ def command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser
 
 
 def add_backend_settings(parser: argparse.ArgumentParser) -> None:
+    """Add the flags of every backend's settings (each once)."""
     add_setting(parser, "backend")
     for name in backends.run_settings():
         add_setting(parser, name)
 
 
 def add_run(sub: Commands) -> None:
+    """The ``run`` command: the cohort, the backend and its settings, the dry run."""
     run = command(sub, "run", "validate, plan, run and report (the default command)")
     run.add_argument("cohort", type=Path, help=COHORT_HELP)
     add_setting(run, "fs_license")
@@ -98,6 +103,7 @@ def add_run(sub: Commands) -> None:
 
 
 def add_validate(sub: Commands) -> None:
+    """The ``validate`` command: the same settings as ``run``, checked only."""
     validate = command(
         sub,
         "validate",
@@ -123,6 +129,7 @@ def add_validate(sub: Commands) -> None:
 
 
 def add_plan_and_status(sub: Commands) -> None:
+    """The ``plan`` and ``status`` commands."""
     plan = command(sub, "plan", "write the CWL job order of cwl/workflows/cohort.cwl")
     plan.add_argument("cohort", type=Path, help=COHORT_HELP)
     plan.add_argument("-o", "--output", type=Path, required=True, help="job order file to write")
@@ -144,6 +151,7 @@ def add_plan_and_status(sub: Commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line of ``fs-cwl-run``."""
     parser = argparse.ArgumentParser(
         prog="fs-cwl-run",
         description="Run FreeSurfer recon-all over a cohort.",

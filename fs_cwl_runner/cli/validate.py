@@ -19,6 +19,7 @@ from fs_cwl_runner.settings import UsageError
 
 
 def license_problems(flag: str | None, config: dict[str, Any]) -> list[str]:
+    """The license's problem, if any, as validate lists it."""
     try:
         license_for(flag, config)
     except UsageError as err:
@@ -27,6 +28,7 @@ def license_problems(flag: str | None, config: dict[str, Any]) -> list[str]:
 
 
 def report(problems: dict[str, list[str]], cohort: str) -> str:
+    """One report of every problem, grouped by part (cohort, settings, license)."""
     count = sum(len(found) for found in problems.values())
     lines = [f"{cohort}: {count} problem{'s' if count != 1 else ''}:"]
     for part, found in problems.items():
@@ -35,6 +37,7 @@ def report(problems: dict[str, list[str]], cohort: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    """Check the cohort, the settings and the license; exit 2 listing every problem."""
     checked = check_cohort(args.cohort, deep=args.deep)
     problems = {
         "cohort": checked.problems,
