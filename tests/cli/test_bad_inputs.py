@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,10 +48,19 @@ def case_env(case: BadInput, folder: Path, home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_input_is_refused(case: BadInput, tmp_path: Path) -> None:
-    folder, home = tmp_path / "case", tmp_path / "home"
-    folder.mkdir()
+@dataclass(frozen=True)
+class Outcome:
+    """One case run through the command line, and its folders' fingerprints before."""
+
+    result: subprocess.CompletedProcess[str]
+    folder: Path
+    home: Path
+    before: dict[str, str]
+
+
+def run_case(case: BadInput, root: Path) -> Outcome:
+    folder, home = root / "case", root / "home"
+    folder.mkdir(parents=True)
     home.mkdir()
     build(case, folder)
     before = fingerprint(folder)
@@ -62,12 +73,37 @@ def test_bad_input_is_refused(case: BadInput, tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+    return Outcome(result, folder, home, before)
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Outcome]:
+    """Every selected case run once, a process per core at a time (each is ~0.7 s of start-up)."""
+    selected = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and item.originalname == "test_bad_input_is_refused"
+        and hasattr(item, "callspec")
+    ]
+    root = tmp_path_factory.mktemp("bad-inputs")
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        runs = pool.map(lambda case: (case.name, run_case(case, root / case.name)), selected)
+        return dict(runs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_is_refused(case: BadInput, outcomes: dict[str, Outcome]) -> None:
+    outcome = outcomes[case.name]
+    result = outcome.result
     assert result.returncode == 2, result.stderr
     for expected in case.expect:
-        assert expected.replace("{dir}", str(folder)) in result.stderr, result.stderr
+        assert expected.replace("{dir}", str(outcome.folder)) in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert fingerprint(folder) == before, "the command wrote into the case folder"
-    assert fingerprint(home) == {}, "the command wrote into HOME"
+    assert fingerprint(outcome.folder) == outcome.before, "the command wrote into the case folder"
+    assert fingerprint(outcome.home) == {}, "the command wrote into HOME"
 
 
 def test_corpus_is_large_and_covers_every_class() -> None:
