@@ -274,7 +274,7 @@ def test_local_input_problems_are_reported_before_any_upload(
     with pytest.raises(StagingError, match="would both be staged as"):
         stage_inputs({"s1": [one, two]}, f"s3://{bucket}/run", client)
     with pytest.raises(StagingError, match="not a valid bucket name"):
-        stage_inputs({"s1": [one]}, "s3://Bad_Bucket/run", client)
+        stage_inputs({"s1": [one]}, "s3://Bad+Bucket/run", client)
     assert calls.calls == []
 
 
