@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 
 from fs_cwl_runner import block_yaml
 from fs_cwl_runner.cohort.spec import CohortSpec, SubjectSpec
-from fs_cwl_runner.s3uri import is_s3_uri
+from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 from fs_cwl_runner.safe_write import atomic_writer, check_target
 
 #: The first line of every job order written here: how ``plan -o`` knows one of its own.
@@ -20,9 +20,16 @@ JOB_ORDER_MARK = "# Job order of cwl/workflows/cohort.cwl, written by fs-cwl"
 
 
 def cwl_file(location: str) -> dict[str, str]:
-    """A CWL File object for an absolute local path or an s3:// URI."""
-    uri = location if is_s3_uri(location) else Path(location).as_uri()
-    return {"class": "File", "location": uri}
+    """A CWL File object for an absolute local path or an s3:// URI.
+
+    An s3:// URI goes in as it is: Toil reads the key from it undecoded, so it cannot be
+    percent-encoded, and a key that would need it (``#``, ``?``, ``%``, spaces) is refused
+    (S3UriError) here as in the cohort checks, instead of naming another object.
+    """
+    if is_s3_uri(location):
+        S3Uri.parse(location)  # the refusal; the location itself is written as given
+        return {"class": "File", "location": location}
+    return {"class": "File", "location": Path(location).as_uri()}
 
 
 def subject_record(subject: SubjectSpec) -> dict[str, Any]:

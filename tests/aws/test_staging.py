@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import io
 import itertools
+import json
 import logging
 import os
 import threading
@@ -26,8 +27,10 @@ from fs_cwl_runner.aws.staging import hash_cache
 from fs_cwl_runner.aws.staging.errors import StagingError
 from fs_cwl_runner.aws.staging.inputs import stage_inputs
 from fs_cwl_runner.aws.staging.license import upload_license
+from fs_cwl_runner.aws.staging.plan import COHORT_GROUP
 from fs_cwl_runner.aws.staging.progress import StderrProgress
 from fs_cwl_runner.aws.staging.upload import PARTS_PER_FILE
+from fs_cwl_runner.aws.toil_run import EXPERT_GROUP
 
 from support.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Server, start_seaweedfs
 
@@ -274,7 +277,7 @@ def test_local_input_problems_are_reported_before_any_upload(
     with pytest.raises(StagingError, match="would both be staged as"):
         stage_inputs({"s1": [one, two]}, f"s3://{bucket}/run", client)
     with pytest.raises(StagingError, match="not a valid bucket name"):
-        stage_inputs({"s1": [one]}, "s3://Bad_Bucket/run", client)
+        stage_inputs({"s1": [one]}, "s3://Bad+Bucket/run", client)
     assert calls.calls == []
 
 
@@ -362,3 +365,53 @@ def test_damaged_gzip_input_is_refused_before_any_upload(
     assert calls.calls == []
     staged = stage_inputs({"s1": [good]}, f"s3://{bucket}/run", client)
     check_object(client, staged["s1"][str(good)], good)
+
+
+class NoClient:
+    """A client for steps that must end before any AWS call: every use fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"S3 client used ({name}) before the local checks ended")
+
+
+def no_client() -> Any:
+    """A :class:`NoClient`, typed as the S3 client it stands in for."""
+    return NoClient()
+
+
+def gzipped_pair(folder: Path) -> tuple[Path, Path]:
+    """A good gzipped input and a copy of it cut short."""
+    good = write(folder / "good" / "t1.nii.gz", gzip.compress(os.urandom(3000), mtime=0))
+    return good, write(folder / "cut" / "t1.nii.gz", good.read_bytes()[:-9])
+
+
+def test_damaged_input_keeps_the_other_files_hashes(tmp_path: Path) -> None:
+    good, cut = gzipped_pair(tmp_path)
+    cache = tmp_path / "hashes.json"
+    with pytest.raises(StagingError, match=rf"subject s2: damaged input {cut}"):
+        stage_inputs({"s1": [good], "s2": [cut]}, "s3://b-1/run", no_client(), cache_path=cache)
+    files = json.loads(cache.read_text())["files"]
+    assert list(files) == [str(good)]
+    assert files[str(good)][2] == hashlib.sha256(good.read_bytes()).hexdigest()
+
+
+def test_cohort_wide_input_is_named_as_such(tmp_path: Path) -> None:
+    """The expert options file is staged outside every subject's folder: no subject's."""
+    assert EXPERT_GROUP == COHORT_GROUP
+    _, cut = gzipped_pair(tmp_path)
+    with pytest.raises(StagingError) as raised:
+        stage_inputs({COHORT_GROUP: [cut]}, "s3://b-1/run", no_client())
+    assert str(raised.value).startswith(f"the cohort's options: damaged input {cut}")
+    assert "subject" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("name", "named"), [("t1#2.nii", "'#'"), ("t1 b.nii", "a space")])
+def test_local_name_a_uri_would_cut_is_refused_before_any_call(
+    tmp_path: Path, name: str, named: str
+) -> None:
+    path = write(tmp_path / name, b"1")
+    with pytest.raises(StagingError) as raised:
+        stage_inputs({"s1": [path]}, "s3://b-1/run", no_client())
+    message = str(raised.value)
+    assert message.startswith(f"subject s1: {path} cannot be staged as s3://b-1/run/inputs/s1/")
+    assert f"the key holds {named}, which" in message and "rename it without that" in message

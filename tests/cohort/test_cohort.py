@@ -206,9 +206,9 @@ BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
     ),
     (
         "t1-s3-bad-bucket",
-        one("[s3://My_Bucket/t1.nii.gz]"),
+        one("[s3://My+Bucket/t1.nii.gz]"),
         {},
-        "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://My_Bucket/t1.nii.gz'",
+        "subjects[0] (sub-001): t1[0]: malformed S3 URI 's3://My+Bucket/t1.nii.gz'",
     ),
     (
         "output-s3-bad-bucket",

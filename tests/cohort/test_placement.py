@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from fs_cwl_runner.cohort.fields import RESERVED_IDS
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
 from fs_cwl_runner.layout import Layout
+from fs_cwl_runner.plan import cwl_file
 from fs_cwl_runner.report.page import REPORT_NAME
-from fs_cwl_runner.s3uri import S3Uri, S3UriError, bucket_name_problem
+from fs_cwl_runner.s3uri import S3Uri, S3UriError, bucket_name_problem, creatable_bucket_problem
 
 T1 = "data/sub-01_T1w.nii.gz"
 BIDS = {
@@ -119,20 +121,28 @@ def test_s3_output_holding_s3_inputs(tmp_path: Path) -> None:
     assert load_cohort(path)[0].output == "s3://my-bucket/out"
 
 
+#: Buckets S3 addresses that a new bucket may not be named like: directory buckets, access
+#: point aliases, legacy us-east-1 names (upper case, '_', '..', 64-255 characters).
+USABLE_BUCKETS = [
+    "my-data--use1-az4--x-s3",
+    "my-ap-abcdefghijklmnopqrstuvwxyz0123-s3alias",
+    "my-olap-abcdefghijklmnopqrstuvwx--ol-s3",
+    "My_Legacy_Bucket",
+    "legacy..dots",
+    "192.168.1.1",
+    "xn--bucket",
+    "b" * 255,
+]
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("ab", "has 2 characters"),
-        ("a" * 64, "has 64 characters"),
-        ("My-bucket", "upper-case"),
-        ("my_bucket", "may hold only lower-case letters"),
-        ("-bucket", "must start and end with a letter or a digit"),
-        ("my..bucket", "two dots in a row"),
-        ("192.168.1.1", "shaped like an IP address"),
-        ("xn--bucket", "starts with 'xn--'"),
-        ("sthree-bucket", "starts with 'sthree-'"),
-        ("bucket-s3alias", "ends with '-s3alias'"),
-        ("bucket--ol-s3", "ends with '--ol-s3'"),
+        ("ab", "has 2 characters; S3 bucket names have 3 to 255"),
+        ("b" * 256, "has 256 characters"),
+        ("my+bucket", "may hold only letters, digits, dots, hyphens and underscores"),
+        ("my bucket", "may hold only letters"),
+        ("arn:aws:s3:us-east-1:123456789012:accesspoint", "is an ARN"),
     ],
 )
 def test_bucket_name_rules(name: str, expected: str) -> None:
@@ -142,11 +152,63 @@ def test_bucket_name_rules(name: str, expected: str) -> None:
         S3Uri.parse(f"s3://{name}/key")
 
 
+@pytest.mark.parametrize("name", USABLE_BUCKETS)
+def test_usable_buckets_are_taken(tmp_path: Path, name: str) -> None:
+    assert bucket_name_problem(name) is None
+    text = cohort_text(f"s3://{name}/out/", f"s3://{name}/in/sub-01_T1w.nii.gz")
+    [subject] = load_cohort(write_cohort(tmp_path, text))[0].subjects
+    assert subject.t1w == (f"s3://{name}/in/sub-01_T1w.nii.gz",)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ab", "has 2 characters; a new S3 bucket's name has 3 to 63"),
+        ("a" * 64, "has 64 characters"),
+        ("My-bucket", "upper-case"),
+        ("my_bucket", "may hold only lower-case letters"),
+        ("-bucket", "must start and end with a letter or a digit"),
+        ("my..bucket", "two dots in a row"),
+        ("192.168.1.1", "shaped like an IP address"),
+        ("xn--bucket", "starts with 'xn--'"),
+        ("sthree-bucket", "starts with 'sthree-'"),
+        ("amzn-s3-demo-bucket", "keeps for the buckets of its documentation's examples"),
+        ("bucket-s3alias", "ends with '-s3alias', which S3 keeps for access point aliases"),
+        ("bucket--ol-s3", "keeps for Object Lambda access point aliases"),
+        ("bucket.mrap", "ends with '.mrap', which S3 keeps for Multi-Region Access Point"),
+        ("data--use1-az4--x-s3", "ends with '--x-s3', which S3 keeps for directory buckets"),
+        ("bucket--table-s3", "keeps for table buckets"),
+    ],
+)
+def test_creatable_bucket_name_rules(name: str, expected: str) -> None:
+    problem = creatable_bucket_problem(name)
+    assert problem is not None and expected in problem
+
+
 def test_good_bucket_names_and_keys() -> None:
     for name in ("abc", "my-bucket.v2", "1.2.3", "a" * 63):
         assert bucket_name_problem(name) is None
+        assert creatable_bucket_problem(name) is None
     assert S3Uri.parse("s3://my-bucket/a/b/") == S3Uri("my-bucket", "a/b")
     assert S3Uri.parse("s3://my-bucket/") == S3Uri("my-bucket", "")
+    odd = "s3://my-bucket/a+b=c,d;e@f!'(x)$&*~[1]/ü.nii.gz"  # all kept as they are by Toil
+    assert S3Uri.parse(odd).key == odd.removeprefix("s3://my-bucket/")
+
+
+@pytest.mark.parametrize(
+    ("char", "named"),
+    [("#", "'#'"), ("?", "'?'"), ("%", "'%'"), (" ", "a space"), ("\t", "a tab")],
+)
+def test_keys_a_uri_would_cut_or_decode_are_refused(char: str, named: str) -> None:
+    uri = f"s3://my-bucket/in/a{char}b.nii.gz"
+    for parse in (S3Uri.parse, cwl_file):
+        with pytest.raises(S3UriError, match=f"the key holds {re.escape(named)}, which"):
+            parse(uri)
+
+
+def test_cwl_file_keeps_a_good_s3_location() -> None:
+    uri = "s3://My_Legacy_Bucket/in/sub-01_T1w.nii.gz"
+    assert cwl_file(uri) == {"class": "File", "location": uri}
 
 
 @pytest.mark.parametrize("uri", ["s3://my-bucket//x", "s3://my-bucket/a//x.nii.gz", "s3://abc//"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from fs_cwl_runner.aws.clients import AwsClients
 from fs_cwl_runner.aws.errors import AwsError, aws_errors
 from fs_cwl_runner.aws.setup.options import SetupOptions as SetupOptions  # re-exported
-from fs_cwl_runner.s3uri import SCHEME, is_creatable_bucket_name
+from fs_cwl_runner.s3uri import SCHEME, creatable_bucket_problem
 from fs_cwl_runner.settings import SETTINGS
 
 DEFAULT_PREFIX = "fs-cwl"
@@ -73,10 +73,12 @@ def parse_bucket(value: str) -> DataBucket:
     text = value.removeprefix(SCHEME).strip("/")
     name, _, prefix = text.partition("/")
     # Setup may create the bucket, so the name must be one S3 creates (no adjacent dots).
-    if not is_creatable_bucket_name(name):
+    problem = creatable_bucket_problem(name)
+    if problem:
         raise AwsError(
-            f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name (3-63 lower-case "
-            "letters, digits, dots and hyphens, starting and ending with a letter or digit)"
+            f"{flag_hint('bucket')}: {name!r} is not a valid S3 bucket name: it {problem} "
+            "(3-63 lower-case letters, digits, dots and hyphens, starting and ending with a "
+            "letter or digit)"
         )
     return DataBucket(name, prefix.strip("/") + "/" if prefix.strip("/") else "")
 

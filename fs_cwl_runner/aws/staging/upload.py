@@ -43,8 +43,7 @@ def hash_input(cache: HashCache, item: LocalFile) -> Hashed:
         stat = item.path.stat()
         return stat, cache.sha256(item.path, stat)
     except StagingError as err:
-        # The key is <prefix>/inputs/<subject>/<name>: say whose input it is.
-        raise StagingError(f"subject {item.key.split('/')[-2]}: {err}") from err
+        raise StagingError(f"{item.label}: {err}") from err
     except OSError as err:
         raise StagingError(
             f"cannot read {item.path}: {err.strerror or err}; check the file and its permissions"
