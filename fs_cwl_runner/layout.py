@@ -11,6 +11,10 @@ from pathlib import Path
 
 from fs_cwl_runner import manifest
 
+#: The staging folder of cohort-wide inputs (the expert options file), beside the subjects'
+#: folders of staged inputs on S3; so no subject may have this id.
+COHORT_INPUTS_GROUP = "_cohort"
+
 #: The report's file and the BIDS derivatives description, at the output's top level.
 REPORT_NAME = "report.html"
 DESCRIPTION_NAME = "dataset_description.json"

@@ -30,6 +30,7 @@ from typing import Any
 from fs_cwl_runner import __version__, engine
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
+from fs_cwl_runner.layout import COHORT_INPUTS_GROUP
 from fs_cwl_runner.s3uri import SCHEME, S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SETTINGS, SettingsError, SettingValues
 
@@ -61,7 +62,7 @@ ALWAYS_FORWARDED = (
 CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 #: Never passed to Toil: the image brings its own FreeSurfer; the license is a File input.
 LEADER_ONLY = (*ENVIRONMENT_VARIABLES, "FREESURFER", "SUBJECTS_DIR", "FS_LICENSE", "DEBUG")
-EXPERT_GROUP = "_cohort"  # staging folder of cohort-wide inputs (the expert options file)
+EXPERT_GROUP = COHORT_INPUTS_GROUP  # staging folder of cohort-wide inputs (the expert file)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fs_cwl_runner.layout import Layout
+from fs_cwl_runner.layout import COHORT_INPUTS_GROUP, Layout
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 
 #: Subject ids that would clash with what the runner puts beside the subjects, or with
 #: FreeSurfer's template subject, compared in lower case (macOS and Windows disks ignore case).
 RESERVED_IDS = tuple(
-    name.lower() for name in (*Layout(Path("output")).top_level_names(), "fsaverage")
+    name.lower()
+    for name in (*Layout(Path("output")).top_level_names(), "fsaverage", COHORT_INPUTS_GROUP)
 )
 SUBJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\Z")
 URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fs_cwl_runner.aws.staging.errors import StagingError
+from fs_cwl_runner.layout import COHORT_INPUTS_GROUP
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri, key_problem
 
 INPUTS_DIR = "inputs"
 #: The group of the cohort-wide inputs (the expert options file), staged beside the subjects'
 #: folders; the AWS backend names it (fs_cwl_runner.aws.toil_run.EXPERT_GROUP).
-COHORT_GROUP = "_cohort"
+COHORT_GROUP = COHORT_INPUTS_GROUP
 
 
 def group_label(group: str) -> str:

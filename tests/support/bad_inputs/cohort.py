@@ -290,6 +290,7 @@ IDS_AND_S3 = [
     reserved_id("Group"),
     reserved_id("dataset_description.json"),
     reserved_id("fsaverage"),
+    reserved_id("_cohort"),
     s3_input(
         "bad-character",
         "s3://my+bucket/sub-01_T1w.nii.gz",
