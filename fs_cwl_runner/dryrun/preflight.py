@@ -109,12 +109,15 @@ def manifest_problem(layout: Layout, subject_id: str) -> str | None:
     path = layout.manifest(subject_id)
     try:
         files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError("its files are not a mapping")  # the real run's verify fails too
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        # Deleting only the manifest would have the real run keep its redo beside the folder.
         return (
-            f"damaged manifest {path} ({type(err).__name__}): the real run stops reading it; "
-            f"delete it and the real run redoes {subject_id}"
+            f"damaged manifest {path} ({type(err).__name__}): the real run stops on it; "
+            f"delete it and {layout.subject(subject_id)} to have {subject_id} redone"
         )
-    return None if isinstance(files, dict) else f"damaged manifest {path}: no file list"
+    return None
 
 
 def finished_before(layout: Layout, cohort: CohortSpec) -> tuple[list[str], dict[str, str]]:
