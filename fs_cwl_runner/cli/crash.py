@@ -22,9 +22,14 @@ INTERRUPTED = {
     "(setup and teardown are idempotent)",
 }
 INTERRUPTED_DEFAULT = "interrupted: nothing was written"
+#: ``run --dry-run`` writes nothing (its scratch folder is removed), so there is no resuming.
+INTERRUPTED_DRY_RUN = "interrupted: a dry run writes nothing, so there is nothing to resume"
 
 
-def interrupted_message(command: str | None) -> str:
+def interrupted_message(command: str | None, dry_run: bool = False) -> str:
+    """What Ctrl-C during ``command`` tells the user (``run --dry-run``: ``dry_run``)."""
+    if dry_run:
+        return INTERRUPTED_DRY_RUN
     return INTERRUPTED.get(command or "", INTERRUPTED_DEFAULT)
 
 

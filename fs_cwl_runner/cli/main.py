@@ -92,8 +92,12 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     if args.dry_run:  # everything a run does before its first stage, without the license
         from fs_cwl_runner.dryrun.entry import DryRunOptions, dry_run
 
-        options = DryRunOptions(args.quiet, args.json, args.all_commands)
-        return dry_run(checked_cohort(args.cohort, quiet=args.quiet), values, backend, options)
+        options = DryRunOptions(args.quiet, args.json, args.all_commands, args.detach)
+        try:
+            return dry_run(checked_cohort(args.cohort, quiet=args.quiet), values, backend, options)
+        except KeyboardInterrupt:  # main's message would say to resume: nothing to resume
+            print(interrupted_message("run", dry_run=True), file=sys.stderr)
+            return 130
     request = RunRequest(
         checked_cohort(args.cohort, quiet=args.quiet),
         license_for(args.fs_license, config),

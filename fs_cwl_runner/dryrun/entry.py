@@ -1,8 +1,18 @@
 """``fs-cwl-run run --dry-run``: resolve what a run would, print it, exit 0; write nothing.
 
 Called by ``cmd_run`` after the cohort is checked. Settings are resolved by the backend's
-own ``configure`` (a bad setting is exit 2, as for a real run); the license is looked up
-but may be missing; the commands are built in a scratch folder that is removed at the end.
+own ``configure`` (a bad setting is exit 2, as for a real run, ``--detach``'s leader
+settings included); the license is looked up but may be missing; the commands are built
+in a scratch folder that is removed at the end.
+
+Errors: what the real run would refuse before its first stage is exit 2 here too (bad
+settings, a staging plan that cannot work, FreeSurfer missing with ``--container none``).
+A :class:`StageJobError` (subject.cwl wired in a way the dry run cannot follow), a
+:class:`CommandError` (cwltool cannot build a command line from a checked cohort) and a
+:class:`DontRunError` (recon-all -dontrun fails on stand-in images made from fsaverage,
+with options the cohort check accepted) are faults of fs-cwl or of the FreeSurfer
+installation, not of the user's input, so they propagate to the CLI's crash handler
+(one line, the traceback in a file, exit 70).
 """
 
 from __future__ import annotations
@@ -12,14 +22,12 @@ import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from fs_cwl_runner.cli import backends
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.dryrun import inputs as dry_inputs
 from fs_cwl_runner.dryrun import preflight
-from fs_cwl_runner.dryrun.commands import CommandError
-from fs_cwl_runner.dryrun.dontrun import DontRunError
 from fs_cwl_runner.dryrun.plan import (
     CommandPlan,
     build_commands,
@@ -30,10 +38,13 @@ from fs_cwl_runner.dryrun.plan import (
 from fs_cwl_runner.dryrun.remote import shown_with_uris
 from fs_cwl_runner.dryrun.render import write_json, write_text
 from fs_cwl_runner.dryrun.resources import StageResources
-from fs_cwl_runner.dryrun.stagejobs import StageJobError
-from fs_cwl_runner.dryrun.summary import batch_jobs, stage_table, summary
+from fs_cwl_runner.dryrun.summary import BatchJobs, batch_jobs, leader_job, stage_table, summary
 from fs_cwl_runner.request import RunRequest
-from fs_cwl_runner.settings import SettingValues, UsageError
+from fs_cwl_runner.settings import SettingValues
+
+if TYPE_CHECKING:
+    from fs_cwl_runner.aws.backend import AwsBackendRun
+    from fs_cwl_runner.local.run import LocalRun
 
 STAND_IN_LICENSE = "stand-in: not a FreeSurfer license; the dry run builds commands with it\n"
 
@@ -45,6 +56,7 @@ class DryRunOptions:
     quiet: bool = False
     as_json: bool = False
     all_commands: bool = False
+    detach: bool = False  # AWS: the leader runs as a Batch job (its settings are checked)
 
 
 class StderrBar:
@@ -72,19 +84,35 @@ def planned_commands(cohort: CohortSpec, options: DryRunOptions) -> tuple[Comman
         # Commands are built with a stand-in: the user's license is never read.
         stand_in = scratch / "license.txt"
         stand_in.write_text(STAND_IN_LICENSE)
-        try:
-            plan = build_commands(cohort, stand_in, scratch, options.all_commands)
-            if freesurfer is not None:
-                run_dontrun(plan, freesurfer, scratch / "dontrun", StderrBar(options.quiet))
-        except (StageJobError, CommandError, DontRunError) as err:
-            raise UsageError(f"dry run: {err}") from err
+        # Its errors are internal ones (see the module docstring): they propagate.
+        plan = build_commands(cohort, stand_in, scratch, options.all_commands)
+        if freesurfer is not None:
+            run_dontrun(plan, freesurfer, scratch / "dontrun", StderrBar(options.quiet))
     return plan, note
 
 
-def inputs_report(cohort: CohortSpec, backend: str, configured: Any) -> dict[str, Any]:
+def configured_run(
+    backend: str, values: SettingValues, request: RunRequest
+) -> LocalRun | AwsBackendRun:
+    """The backend's own ``configure`` (exit 2 for what it refuses), typed."""
+    configured = backends.configure(backend, values, request)
+    if backend == "aws":
+        from fs_cwl_runner.aws.backend import AwsBackendRun
+
+        if isinstance(configured, AwsBackendRun):
+            return configured
+    else:
+        from fs_cwl_runner.local.run import LocalRun
+
+        if isinstance(configured, LocalRun):
+            return configured
+    raise TypeError(f"backend {backend}: configure returned {type(configured).__name__}")
+
+
+def inputs_report(cohort: CohortSpec, configured: LocalRun | AwsBackendRun) -> dict[str, Any]:
     """What would be staged, with sizes and states, and a note on the bucket."""
     note = ""
-    if backend == "aws":
+    if is_aws(configured):
         settings = configured.settings
         files, note = dry_inputs.aws_inputs(cohort, settings.bucket, settings.region)
     else:
@@ -107,7 +135,15 @@ def inputs_report(cohort: CohortSpec, backend: str, configured: Any) -> dict[str
     }
 
 
+def is_aws(configured: LocalRun | AwsBackendRun) -> TypeGuard[AwsBackendRun]:
+    """An AWS run (its module is imported already: ``configure`` made it)."""
+    from fs_cwl_runner.local.run import LocalRun
+
+    return not isinstance(configured, LocalRun)
+
+
 def commands_report(plan: CommandPlan) -> dict[str, Any]:
+    """Each subject's signature and shown command lines, and the steps of each signature."""
     subjects = [
         {
             "id": s.subject_id,
@@ -125,14 +161,28 @@ def commands_report(plan: CommandPlan) -> dict[str, Any]:
     return {"subjects": subjects, "steps": steps}
 
 
+def aws_jobs(
+    configured: LocalRun | AwsBackendRun, stages: list[StageResources], subjects: int
+) -> list[BatchJobs] | None:
+    """The Batch jobs of an AWS run, the detached leader's first; None off AWS."""
+    if not is_aws(configured):
+        return None
+    jobs = batch_jobs(stages, subjects, configured.settings)
+    if configured.leader is not None:
+        jobs.insert(0, leader_job(configured.settings, configured.leader))
+    return jobs
+
+
 def dry_run(cohort: CohortSpec, values: SettingValues, backend: str, options: DryRunOptions) -> int:
     """Print what ``run`` would do with ``cohort`` on ``backend``; exit 0."""
     found = preflight.license_status(values.flags.get("fs_license"), values.config)
-    request = RunRequest(cohort, found.path or preflight.NO_LICENSE, quiet=True)
-    configured = backends.configure(backend, values, request)
+    request = RunRequest(
+        cohort, found.path or preflight.NO_LICENSE, quiet=True, detach=options.detach
+    )
+    configured = configured_run(backend, values, request)
     layout = (
-        preflight.aws_layout(cohort, configured.settings)  # type: ignore[attr-defined]
-        if backend == "aws"
+        preflight.aws_layout(cohort, configured.settings)
+        if is_aws(configured)
         else preflight.local_layout(cohort)
     )
     stages: list[StageResources] = stage_table()
@@ -143,12 +193,13 @@ def dry_run(cohort: CohortSpec, values: SettingValues, backend: str, options: Dr
         "settings": preflight.settings_of(configured),
         "license": found.note,
         "layout": layout,
-        "inputs": inputs_report(cohort, backend, configured),
+        # Before anything is printed: a staging plan that cannot work is exit 2.
+        "inputs": inputs_report(cohort, configured),
     }
     plan, report["freesurfer"] = planned_commands(cohort, options)
     report.update(commands_report(plan))
-    jobs = batch_jobs(stages, len(cohort.subjects), configured) if backend == "aws" else []
-    report["batch_jobs"] = [asdict(job) for job in jobs]
-    report["summary"] = summary(stages, len(cohort.subjects), jobs if backend == "aws" else None)
+    jobs = aws_jobs(configured, stages, len(cohort.subjects))
+    report["batch_jobs"] = [asdict(job) for job in jobs or []]
+    report["summary"] = summary(stages, len(cohort.subjects), jobs)
     (write_json if options.as_json else write_text)(report, sys.stdout)
     return 0

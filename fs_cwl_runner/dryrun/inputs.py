@@ -3,7 +3,9 @@
 Local runs read the inputs in place; an AWS run uploads them under
 ``<bucket>/inputs/<subject>/`` (:mod:`fs_cwl_runner.aws.staging.plan`). Which of them are
 there already takes one listing of the bucket (reads only); without credentials or an
-endpoint that answers, it is "unknown" and the dry run goes on.
+endpoint that answers, it is "unknown" and the dry run goes on. A staging plan that cannot
+work (two inputs of a subject staged to the same key, a missing file) stops the real run
+before anything is submitted, so it stops the dry run too: exit 2, the same message.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
+from fs_cwl_runner.settings import UsageError
 
 #: The states of an input in the bucket; "unknown" when the bucket could not be listed.
 IN_BUCKET, TO_UPLOAD, UNKNOWN, IN_PLACE = "in bucket", "to upload", "unknown", "read in place"
@@ -41,11 +44,15 @@ def local_inputs(cohort: CohortSpec) -> list[InputFile]:
 
 
 def _size(source: str) -> int | None:
+    """The size of a local input; None for an s3:// one (not looked up)."""
     return None if is_s3_uri(source) else Path(source).stat().st_size
 
 
 def aws_inputs(cohort: CohortSpec, bucket: S3Uri, region: str) -> tuple[list[InputFile], str]:
-    """The inputs an AWS run would stage, and a note on the bucket listing ("" if it worked)."""
+    """The inputs an AWS run would stage, and a note on the bucket listing ("" if it worked).
+
+    A UsageError (exit 2) if the staging plan cannot work, worded as the real run's.
+    """
     from fs_cwl_runner.aws.clients import look_up_s3_client
     from fs_cwl_runner.aws.staging.errors import StagingError
     from fs_cwl_runner.aws.staging.existing import list_staged
@@ -56,7 +63,8 @@ def aws_inputs(cohort: CohortSpec, bucket: S3Uri, region: str) -> tuple[list[Inp
     try:
         plan = plan_staging(files, bucket)
     except StagingError as err:
-        return [], f"staging plan: {err}"
+        # aws.backend.stage: the real run's AwsUsageError, before anything is uploaded.
+        raise UsageError(f"{err} (nothing was submitted)") from err
     note = ""
     listed: dict[str, tuple[int, str]] | None = None
     try:

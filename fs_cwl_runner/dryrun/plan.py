@@ -38,6 +38,7 @@ def signature(subject: SubjectSpec) -> Signature:
 
 
 def signature_text(key: Signature) -> str:
+    """``2 T1 + T2``: a signature as the report shows it."""
     t1, t2, flair = key
     extras = [name for name, given in (("T2", t2), ("FLAIR", flair)) if given]
     return f"{t1} T1" + "".join(f" + {name}" for name in extras)
@@ -110,4 +111,5 @@ def run_dontrun(
 
 
 def steps_json(steps: list[Step]) -> list[dict[str, Any]]:
+    """The steps as the JSON report holds them: each step's name and commands."""
     return [{"step": step.name, "commands": list(step.commands)} for step in steps]

@@ -2,27 +2,38 @@
 
 All of it read-only: the license file is found but never opened, the output folder is
 looked at but not created, and on AWS the run id and result locations are computed as
-:mod:`fs_cwl_runner.aws.backend` computes them.
+:mod:`fs_cwl_runner.aws.backend` computes them. A subject finished before is told by its
+manifest being there and readable, not by checksumming its files (the real run does
+that): a dry run of a finished cohort of 10,000 subjects reads 10,000 small files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fs_cwl_runner import engine
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import FreeSurfer, FreeSurferError, find_freesurfer
-from fs_cwl_runner.layout import Layout, is_finished
+from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.license_file import check_license, license_candidate
 from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import is_s3_uri
 from fs_cwl_runner.settings import UsageError
+
+if TYPE_CHECKING:
+    from fs_cwl_runner.aws.backend import AwsBackendRun
+    from fs_cwl_runner.aws.toil_run import AwsRunSettings
+    from fs_cwl_runner.local.run import LocalRun
+
+#: How a subject finished before is told in a dry run.
+FINISHED_CHECK = "finished (manifest present; checksums verified by the real run)"
 
 #: Stands in for the license in job orders when there is none: the dry run never reads it.
 NO_LICENSE = Path("freesurfer-license.txt")
@@ -72,25 +83,65 @@ def local_freesurfer() -> tuple[FreeSurfer | None, str]:
         )
 
 
-def settings_of(configured: Any) -> dict[str, str]:
-    """A backend's resolved settings (its ``settings`` dataclass) as text."""
-    settings = getattr(configured, "settings", None)
-    if settings is None or not dataclasses.is_dataclass(settings):
-        return {}
+def settings_of(configured: LocalRun | AwsBackendRun) -> dict[str, str | int]:
+    """A backend's resolved settings as shown: numbers kept, None (not used) left out."""
+    settings = configured.settings
     values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
-    # A FreeSurfer installation is shown as its folder, not as the object.
-    return {name: str(getattr(value, "home", value)) for name, value in values.items()}
+    leader = getattr(configured, "leader", None)  # AWS with --detach: (queue, role ARN)
+    if leader is not None:
+        values["leader_queue"], values["leader_role_arn"] = leader
+    return {name: shown_setting(value) for name, value in values.items() if value is not None}
+
+
+def shown_setting(value: object) -> str | int:
+    """A number as it is; a FreeSurfer installation as its folder; the rest as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(getattr(value, "home", value))
+
+
+def manifest_problem(layout: Layout, subject_id: str) -> str | None:
+    """None if the subject's manifest is readable; else what the real run would do with it.
+
+    The real run reads the manifest to verify the subject (:func:`fs_cwl_runner.layout.
+    is_finished`); one it cannot parse stops it, so the dry run says so instead of failing.
+    """
+    path = layout.manifest(subject_id)
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError("its files are not a mapping")  # the real run's verify fails too
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        # Deleting only the manifest would have the real run keep its redo beside the folder.
+        return (
+            f"damaged manifest {path} ({type(err).__name__}): the real run stops on it; "
+            f"delete it and {layout.subject(subject_id)} to have {subject_id} redone"
+        )
+    return None
+
+
+def finished_before(layout: Layout, cohort: CohortSpec) -> tuple[list[str], dict[str, str]]:
+    """The subjects a rerun would skip, and those whose manifest is damaged."""
+    finished: list[str] = []
+    damaged: dict[str, str] = {}
+    for subject_id in (s.subject_id for s in cohort.subjects):
+        # No manifest or no folder: the real run redoes the subject (manifest.verify).
+        if not layout.manifest(subject_id).is_file() or not layout.subject(subject_id).is_dir():
+            continue
+        problem = manifest_problem(layout, subject_id)
+        if problem is None:
+            finished.append(subject_id)
+        else:
+            damaged[subject_id] = problem
+    return finished, damaged
 
 
 def local_layout(cohort: CohortSpec) -> dict[str, Any]:
     """Where a run would put each thing under its local output folder."""
     layout = Layout(Path(cohort.output))
     exists = layout.output.exists()
-    # A rerun skips the subjects whose folder matches its manifest: read-only checks.
-    finished = [
-        s.subject_id for s in cohort.subjects if exists and is_finished(layout, s.subject_id)
-    ]
-    return {
+    finished, damaged = finished_before(layout, cohort) if exists else ([], {})
+    found: dict[str, Any] = {
         "output": str(layout.output),
         "output_exists": exists,
         "subjects": str(layout.output / "<subject>"),
@@ -99,10 +150,14 @@ def local_layout(cohort: CohortSpec) -> dict[str, Any]:
         "report": str(layout.output / "report.html"),
         "engine_state": str(layout.hidden),
         "finished_before": finished,
+        "finished_check": FINISHED_CHECK,
     }
+    if damaged:
+        found["damaged_manifests"] = damaged
+    return found
 
 
-def aws_layout(cohort: CohortSpec, settings: Any) -> dict[str, Any]:
+def aws_layout(cohort: CohortSpec, settings: AwsRunSettings) -> dict[str, Any]:
     """The run id, job store and result locations an AWS run would use."""
     from fs_cwl_runner.aws.results import destination
     from fs_cwl_runner.aws.staging.license import LICENSE_KEY

@@ -13,10 +13,24 @@ from typing import Any, TextIO
 
 
 def megabytes(size: int | None) -> str:
+    """``24.6 MB``, or ``-`` for a size not known (an s3:// input)."""
     return "-" if size is None else f"{size / 1e6:.1f} MB"
 
 
+def plural(count: int, word: str) -> str:
+    """``1 file``, ``2 files``: the count and the word, in the number it takes."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def shown_value(value: Any) -> str:
+    """A layout value as text: a list joined by commas (``-`` if empty)."""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "-"
+    return str(value)
+
+
 def header_lines(report: dict[str, Any]) -> Iterator[str]:
+    """Backend, resolved settings, license and where the results would go."""
     yield f"Dry run of {report['cohort']}: nothing is written, uploaded or submitted."
     yield f"backend: {report['backend']}"
     for name, value in report["settings"].items():
@@ -24,13 +38,18 @@ def header_lines(report: dict[str, Any]) -> Iterator[str]:
     yield f"license: {report['license']}"
     yield "results layout:"
     for name, value in report["layout"].items():
-        yield f"  {name}: {value}"
+        if isinstance(value, dict):
+            yield f"  {name}:"
+            yield from (f"    {key}: {shown_value(item)}" for key, item in value.items())
+        else:
+            yield f"  {name}: {shown_value(value)}"
 
 
 def input_lines(report: dict[str, Any], shown: set[str]) -> Iterator[str]:
+    """The inputs' count, size and states; each input of the subjects shown."""
     inputs = report["inputs"]
     states = ", ".join(f"{count} {state}" for state, count in inputs["states"].items())
-    yield f"inputs: {inputs['files']} files, {megabytes(inputs['bytes'])} ({states})"
+    yield f"inputs: {plural(inputs['files'], 'file')}, {megabytes(inputs['bytes'])} ({states})"
     if inputs["note"]:
         yield f"  note: {inputs['note']}"
     for item in inputs["list"]:
@@ -42,9 +61,14 @@ def input_lines(report: dict[str, Any], shown: set[str]) -> Iterator[str]:
 
 
 def batch_lines(report: dict[str, Any]) -> Iterator[str]:
+    """The AWS Batch jobs table (with --detach, the leader's job first); none off AWS."""
     if not report["batch_jobs"]:
         return
-    yield "AWS Batch jobs it would submit (one per stage of each subject, from the CWL hints):"
+    yield (
+        "AWS Batch jobs it would submit (one per stage of each subject, from the CWL hints"
+        + ("; the Toil leader first, --detach" if report["settings"].get("leader_queue") else "")
+        + "):"
+    )
     yield f"  {'stage':<20}{'jobs':>7}{'vCPUs':>7}{'memory':>10}  queue / image"
     for job in report["batch_jobs"]:
         yield (
@@ -54,6 +78,7 @@ def batch_lines(report: dict[str, Any]) -> Iterator[str]:
 
 
 def subject_lines(report: dict[str, Any]) -> Iterator[str]:
+    """Each shown subject's command lines, with the -dontrun steps of its signature."""
     for subject in report["subjects"]:
         if subject["commands"] is None:
             continue
@@ -68,26 +93,31 @@ def subject_lines(report: dict[str, Any]) -> Iterator[str]:
 
 
 def other_lines(report: dict[str, Any]) -> Iterator[str]:
+    """The subjects not shown, grouped by signature, with the number of steps per stage."""
     hidden = [s for s in report["subjects"] if s["commands"] is None]
     if not hidden:
         return
     by_signature: dict[str, list[str]] = {}
     for subject in hidden:
         by_signature.setdefault(subject["signature"], []).append(subject["id"])
-    yield f"{len(hidden)} more subjects, commands not shown (--all-commands shows them):"
+    yield f"{plural(len(hidden), 'more subject')}, commands not shown (--all-commands shows them):"
     for key, ids in by_signature.items():
         more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
         counts = ", ".join(
-            f"{stage} {len(steps)} steps" for stage, steps in report["steps"].get(key, {}).items()
+            f"{stage} {plural(len(steps), 'step')}"
+            for stage, steps in report["steps"].get(key, {}).items()
         )
         yield f"  {key}: {', '.join(ids[:3])}{more}" + (f" ({counts})" if counts else "")
 
 
 def summary_lines(report: dict[str, Any]) -> Iterator[str]:
+    """Subjects, stages, Batch jobs and the CPU-hours requested."""
     summary = report["summary"]
-    batch = f", {summary['batch_jobs']} Batch jobs" if summary["batch_jobs"] is not None else ""
+    jobs = summary["batch_jobs"]
+    batch = f", {plural(jobs, 'Batch job')}" if jobs is not None else ""
     yield (
-        f"summary: {summary['subjects']} subjects, {summary['stages']} stages{batch}, "
+        f"summary: {plural(summary['subjects'], 'subject')}, "
+        f"{plural(summary['stages'], 'stage')}{batch}, "
         f"{summary['cpu_hours']:.1f} CPU-hours requested (the CWL hints' cores times an "
         "estimate of each stage's hours; the CWL files state no time)"
     )

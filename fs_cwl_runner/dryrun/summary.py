@@ -1,13 +1,14 @@
 """The totals of a dry run: stages, Batch jobs, and CPU-hours from the CWL resource hints.
 
 Each subject runs every stage of subject.cwl; the cohort adds one group stage (cohort.cwl's
-stats tables). On AWS each of them is one Batch job with the vCPUs and memory of its hints.
+stats tables). On AWS each of them is one Batch job with the vCPUs and memory of its hints;
+with ``--detach`` the Toil leader is one more (:mod:`fs_cwl_runner.aws.detach`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 
@@ -17,6 +18,11 @@ from fs_cwl_runner.dryrun.stagejobs import subject_steps, tool_path
 
 COHORT_WORKFLOW = "workflows/cohort.cwl"
 GROUP_STAGE = "group_tables"
+#: The row of the detached Toil leader in the Batch jobs table.
+LEADER_STAGE = "toil_leader"
+
+if TYPE_CHECKING:
+    from fs_cwl_runner.aws.toil_run import AwsRunSettings
 
 
 @dataclass(frozen=True)
@@ -43,18 +49,30 @@ def stage_table() -> list[StageResources]:
 
 
 def jobs_of(stage: StageResources, subjects: int) -> int:
+    """How many jobs of ``stage`` a cohort of ``subjects`` runs: one per subject, one group."""
     return 1 if stage.stage == GROUP_STAGE else subjects
 
 
-def batch_jobs(stages: list[StageResources], subjects: int, configured: Any) -> list[BatchJobs]:
+def batch_jobs(
+    stages: list[StageResources], subjects: int, settings: AwsRunSettings
+) -> list[BatchJobs]:
     """The Batch jobs an AWS run would submit, per stage."""
-    settings = configured.settings
     return [
         BatchJobs(
             s.stage, jobs_of(s, subjects), settings.queue, settings.image, s.cores, s.memory_mib
         )
         for s in stages
     ]
+
+
+def leader_job(settings: AwsRunSettings, leader: tuple[str, str]) -> BatchJobs:
+    """The Batch job ``--detach`` submits for the Toil leader, as ``submit_leader`` makes it."""
+    from fs_cwl_runner.aws.detach import LEADER_MEMORY_MIB, LEADER_VCPUS
+
+    queue, _role = leader
+    return BatchJobs(
+        LEADER_STAGE, 1, queue, settings.image, int(LEADER_VCPUS), int(LEADER_MEMORY_MIB)
+    )
 
 
 def summary(
