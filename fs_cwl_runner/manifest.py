@@ -10,6 +10,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+from fs_cwl_runner.settings import UsageError
 
 CHUNK = 1 << 20
 
@@ -44,13 +47,32 @@ def write_manifest(folder: Path, manifest: Path) -> None:
     tmp.replace(manifest)
 
 
+class DamagedManifestError(UsageError):
+    """A finished subject's manifest cannot be read: it is neither redone nor trusted."""
+
+
+def read_files(manifest: Path, folder: Path) -> dict[str, Any]:
+    """The manifest's ``files``; DamagedManifestError (exit 2) saying how to redo the subject."""
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError("its files are not a mapping")
+        return files
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        # Never redo (and so replace) a subject that may be finished without being asked.
+        raise DamagedManifestError(
+            f"damaged manifest {manifest} ({type(err).__name__}); its subject may be "
+            f"finished, so it is not redone: delete the manifest and {folder} to redo it"
+        ) from err
+
+
 def verify(folder: Path, manifest: Path) -> list[str]:
     """Differences between ``folder`` and ``manifest`` (empty when they match)."""
     if not manifest.exists():
         return [f"no manifest {manifest}"]
     if not folder.is_dir():
         return [f"{folder} is missing"]
-    expected = json.loads(manifest.read_text())["files"]
+    expected = read_files(manifest, folder)
     problems = []
     for name, entry in expected.items():
         path = folder / name

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fs_cwl_runner import engine
+from fs_cwl_runner import engine, manifest
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import FreeSurfer, FreeSurferError, find_freesurfer
 from fs_cwl_runner.layout import Layout
@@ -101,22 +100,15 @@ def shown_setting(value: object) -> str | int:
 
 
 def manifest_problem(layout: Layout, subject_id: str) -> str | None:
-    """None if the subject's manifest is readable; else what the real run would do with it.
+    """None if the subject's manifest is readable; else why the real run would stop (exit 2).
 
-    The real run reads the manifest to verify the subject (:func:`fs_cwl_runner.layout.
-    is_finished`); one it cannot parse stops it, so the dry run says so instead of failing.
+    Read as the real run reads it (:func:`fs_cwl_runner.manifest.read_files`), without
+    checksumming the folder: that is the real run's work.
     """
-    path = layout.manifest(subject_id)
     try:
-        files = json.loads(path.read_text(encoding="utf-8"))["files"]
-        if not isinstance(files, dict):
-            raise TypeError("its files are not a mapping")  # the real run's verify fails too
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
-        # Deleting only the manifest would have the real run keep its redo beside the folder.
-        return (
-            f"damaged manifest {path} ({type(err).__name__}): the real run stops on it; "
-            f"delete it and {layout.subject(subject_id)} to have {subject_id} redone"
-        )
+        manifest.read_files(layout.manifest(subject_id), layout.subject(subject_id))
+    except manifest.DamagedManifestError as err:
+        return f"{err} (the real run stops on it)"
     return None
 
 
