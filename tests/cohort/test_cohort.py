@@ -558,10 +558,16 @@ def test_s3_object_needs_an_image_name(tmp_path: Path) -> None:
         load_cohort(path)
 
 
+def test_s3_image_suffix_in_any_case_as_for_a_local_image(tmp_path: Path) -> None:
+    path = write_cohort(tmp_path, one("s3://my-bucket/raw/T1.NII.GZ"))
+    cohort, _ = load_cohort(path)
+    assert cohort.subjects[0].t1w == ("s3://my-bucket/raw/T1.NII.GZ",)
+
+
 def test_flags_split_into_flags_and_steps(tmp_path: Path) -> None:
     path = write_cohort(
         tmp_path,
-        one(extra="freesurfer: {flags: [-qcache, -cw256, -localgi, -bigventricles]}\n"),
+        one(extra="freesurfer: {flags: [-qcache, -cw256, -lgi, -bigventricles]}\n"),
         GOOD_FILES,
     )
     cohort, _ = load_cohort(path)
