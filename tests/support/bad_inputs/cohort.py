@@ -227,6 +227,17 @@ PLACEMENT = [
         argv=RUN,
     ),
     listed(
+        "output-beside-images-and-cohort-file",
+        3,
+        "id: s1\n    t1: s1_T1.nii.gz",
+        (
+            "output: {dir}/results is inside {dir}, the folder of the input subjects[0] (s1): t1",
+            "move the images into a folder of their own (e.g. {dir}/data",
+            "or choose an `output:` folder outside {dir}",
+        ),
+        files={"s1_T1.nii.gz": nifti()},
+    ),
+    listed(
         "output-is-the-cohort-folder",
         3,
         f"id: sub-01\n    t1: {GOOD_T1}",
