@@ -57,18 +57,30 @@ def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
         )
         return None
     root = local_path(value, base)
-    if not root.exists():
-        problem = f"bids: folder not found: {root}"
-    elif not root.is_dir():
-        problem = f"bids: {root} is a file; give the BIDS dataset's folder"
-    elif not (root / "dataset_description.json").is_file():
+    try:
+        problem = _root_problem(root)
+    except PermissionError:  # pathlib (Python 3.11) raises it for a folder we may not enter
         problem = (
+            f"bids: {root}: permission denied looking into it (or into {root.parent}); make "
+            "the dataset's folders readable to you"
+        )
+    if problem is None:
+        return root
+    findings.problems.append(problem)
+    return None
+
+
+def _root_problem(root: Path) -> str | None:
+    """Why ``root`` is no BIDS dataset folder, or None."""
+    if not root.exists():
+        return f"bids: folder not found: {root}"
+    if not root.is_dir():
+        return f"bids: {root} is a file; give the BIDS dataset's folder"
+    if not (root / "dataset_description.json").is_file():
+        return (
             f"bids: {root} is not a BIDS dataset: it has no dataset_description.json "
             "(see https://bids-specification.readthedocs.io)"
         )
-    else:
-        return root
-    findings.problems.append(problem)
     return None
 
 

@@ -125,6 +125,16 @@ def _deep(headers: dict[str, Header]) -> dict[str, tuple[list[str], list[str]]]:
 
 def _file_problem(path: Path) -> str | None:
     """Why ``path`` cannot be opened as a file at all, or None."""
+    try:
+        return _missing_or_unreadable(path)
+    except PermissionError:  # pathlib (Python 3.11) raises it for a folder we may not enter
+        return (
+            f"unreadable image: {path} (permission denied looking into its folder "
+            f"{path.parent}; make that folder readable to you)"
+        )
+
+
+def _missing_or_unreadable(path: Path) -> str | None:
     if path.is_symlink() and not path.exists():
         return f"file not found: {path} is a broken symbolic link (to {path.readlink()})"
     if not path.exists():
