@@ -306,15 +306,15 @@ RECON_ALL_CASES = [
         "fov-over-256",
         6,
         VALIDATE,
-        (WHERE, "field of view 264 mm", "Include the flag -cw256 with recon-all!"),
-        t1=nifti((264, 16, 16)),
+        (WHERE, "field of view 288 mm", "Include the flag -cw256 with recon-all!"),
+        t1=nifti((288, 16, 16)),
     ),
     case(
         "fov-over-256-plan",
         6,
         PLAN,
-        ("field of view 260 mm", "add -cw256"),
-        t1=nifti((16, 16, 200), zooms=(1.0, 1.0, 1.3)),
+        ("field of view 299 mm", "add -cw256"),
+        t1=nifti((16, 16, 230), zooms=(1.0, 1.0, 1.3)),
     ),
 ]
 
