@@ -15,7 +15,6 @@ import logging
 import os
 import struct
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,10 @@ from nibabel.freesurfer.mghformat import MGHHeader
 from nibabel.nifti1 import Nifti1Header
 from nibabel.nifti2 import Nifti2Header
 
+from fs_cwl_runner.gzip_integrity import GZIP_MAGIC, GzipDamage, GzipStream
+
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 MGH_SUFFIXES = (".mgh", ".mgz")
-GZIP_MAGIC = b"\x1f\x8b"
 #: Bytes enough for the largest header read here (NIfTI-2: 540, MGH: 284).
 HEADER_BYTES = 540
 #: nibabel refuses a header with a problem at this level or above (its default error_level).
@@ -115,19 +115,26 @@ def _check_not_named_gzip(path: Path, start: bytes) -> None:
 
 
 def _gunzip_start(stream: io.BufferedReader, start: bytes) -> bytes:
-    """The first :data:`HEADER_BYTES` of the gzip stream that begins with ``start``."""
-    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    """The first :data:`HEADER_BYTES` of the gzip data that begin with ``start``.
+
+    Across members, as gzip and nibabel read them (a writer may end a member after a few
+    bytes); the reading stops once the header's bytes are out, whatever the file's size.
+    """
+    inflate = GzipStream()
     head, chunk = b"", start
     try:
         while chunk and len(head) < HEADER_BYTES:
-            head += inflate.decompress(chunk, HEADER_BYTES - len(head))
-            chunk = inflate.unconsumed_tail or stream.read(1 << 16)
-    except zlib.error as err:
+            for piece in inflate.feed(chunk):
+                head += piece
+                if len(head) >= HEADER_BYTES:
+                    break  # feed() is lazy: the rest of the chunk stays compressed
+            chunk = stream.read(1 << 16)
+    except GzipDamage as err:
         raise HeaderError(
-            f"unreadable image: {stream.name} (damaged gzip data in its header: {err}); "
-            "copy the file again from its source"
+            f"unreadable image: {stream.name} (reading its header: {err}); copy the file "
+            "again from its source"
         ) from err
-    return head
+    return head[:HEADER_BYTES]
 
 
 def parse_header(raw: RawHeader) -> Header:

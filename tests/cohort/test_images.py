@@ -205,6 +205,27 @@ def test_deep_reads_every_gzip_member(tmp_path: Path) -> None:
     assert deep_problems(path) == ([], [])
 
 
+def test_deep_accepts_zero_padding_after_the_gzip_end(tmp_path: Path) -> None:
+    """gzip -t and nibabel accept it: no damage."""
+    path = tmp_path / "t1.nii.gz"
+    path.write_bytes(gzip.compress(nifti_bytes(), mtime=0) + b"\0" * 512)
+    assert check_image(path) == ([], [])
+    assert deep_problems(path) == ([], [])
+
+
+@pytest.mark.parametrize("first", [0, 200])
+def test_header_read_across_gzip_members(tmp_path: Path, first: int) -> None:
+    """A first member shorter than the header (or empty): gzip -t and nibabel read on."""
+    content = nifti_bytes()
+    path = tmp_path / "t1.nii.gz"
+    path.write_bytes(
+        gzip.compress(content[:first], mtime=0) + gzip.compress(content[first:], mtime=0)
+    )
+    assert nib.load(path).shape == (8, 8, 8)
+    assert check_image(path) == ([], [])
+    assert deep_problems(path) == ([], [])
+
+
 def test_deep_checks_an_uncompressed_mgh(tmp_path: Path) -> None:
     path = tmp_path / "t1.mgh"
     data = np.ones((8, 8, 8), np.float32)

@@ -214,7 +214,7 @@ HEADER_CASES = [
         "gzip-damaged-in-header",
         5,
         VALIDATE,
-        (WHERE, "damaged gzip data in its header"),
+        (WHERE, "(reading its header: damaged gzip data in member 1"),
         t1=flipped(nifti(), 12),
     ),
 ]
@@ -261,6 +261,13 @@ DEEP_CASES = [
         DEEP,
         (WHERE, "trailing data"),
         t1=gz(nifti_bytes()) + b"not gzip",
+    ),
+    case(
+        "deep-garbage-after-zero-padding",
+        5,
+        DEEP,
+        (WHERE, "trailing data after the zero padding that follows member 1"),
+        t1=gz(nifti_bytes()) + b"\0" * 512 + b"not gzip",
     ),
 ]
 
