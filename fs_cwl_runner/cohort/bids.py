@@ -14,6 +14,7 @@ from pathlib import Path
 from fs_cwl_runner.cohort.fields import URI_SCHEME, Findings, check_subject_id, local_path
 from fs_cwl_runner.cohort.participants import Wanted, select, wanted_participants
 from fs_cwl_runner.cohort.sessions import (
+    MERGE,
     Candidate,
     DatasetImages,
     candidates,
@@ -35,9 +36,11 @@ def bids_subjects(
     found = _bids_images(root, findings)
     if found is None:
         return root, []
-    check_label_case(found, findings)
     by_label = candidates(found, mode)
     chosen = select(by_label, wanted, mode, root, findings)
+    # Only the chosen can collide: a clash between subjects participants: left out is no
+    # problem of this run.
+    check_label_case(_chosen_images(found, chosen, mode), findings)
     subjects = [_bids_subject(candidate, named, findings) for candidate, named in chosen]
     kept = [subject for subject in subjects if subject is not None]
     if wanted is None and not kept:
@@ -48,6 +51,22 @@ def bids_subjects(
     if wanted is not None:
         _check_each_wanted_kept(wanted, by_label, kept, findings)
     return root, kept
+
+
+def _chosen_images(
+    found: DatasetImages, chosen: list[tuple[Candidate, bool]], mode: str
+) -> DatasetImages:
+    """The part of ``found`` the chosen subjects (or sessions) are made of."""
+    kept: DatasetImages = {}
+    for candidate, _ in chosen:
+        sessions = found[candidate.label]
+        picked = kept.setdefault(candidate.label, {})
+        merged = candidate.session is None and mode == MERGE
+        if merged or candidate.session not in sessions:  # all its sessions, or no images
+            picked.update(sessions)
+        else:
+            picked[candidate.session] = sessions[candidate.session]
+    return kept
 
 
 def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:

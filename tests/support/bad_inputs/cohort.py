@@ -108,6 +108,16 @@ SESSIONS = [
         bids("sub-ab/anat/sub-ab_T1w.nii.gz", "sub-AB/anat/sub-AB_T1w.nii.gz"),
     ),
     bids_case(
+        "bids-selected-subject-labels-differ-in-case",
+        "bids: bids\nparticipants: [sub-AB, sub-ab]\noutput: results/\n",
+        ("bids: sub-AB and sub-ab differ only in case", "rename one"),
+        bids(
+            "sub-ab/anat/sub-ab_T1w.nii.gz",
+            "sub-AB/anat/sub-AB_T1w.nii.gz",
+            "sub-01/anat/sub-01_T1w.nii.gz",
+        ),
+    ),
+    bids_case(
         "bids-session-labels-differ-in-case",
         "bids: bids\noutput: results/\n",
         ("bids (sub-01): ses-A and ses-a differ only in case",),
