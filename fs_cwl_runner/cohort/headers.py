@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from nibabel.batteryrunners import BatteryRunner
 from nibabel.freesurfer.mghformat import MGHHeader
 from nibabel.nifti1 import Nifti1Header
@@ -55,6 +56,10 @@ MGH_BATTERY_FIELDS = ("version",)
 _CLEAN_HEADERS: set[tuple[Any, ...]] = set()
 
 
+#: A 4x4 voxel-to-world matrix, as nibabel computes it.
+Matrix = npt.NDArray[np.float64]
+
+
 class HeaderError(Exception):
     """The header cannot be read; the message says why (the caller adds the file's field)."""
 
@@ -77,8 +82,8 @@ class Header:
     kind: str  # "NIfTI-1", "NIfTI-2" or "MGH"
     shape: tuple[int, ...]
     zooms: tuple[float, ...]  # voxel sizes (mm) of the first three axes
-    affine: Any  # the 4x4 voxel-to-world matrix nibabel uses (numpy array)
-    coded_affines: tuple[tuple[str, Any], ...]  # ("sform"/"qform", matrix) the header sets
+    affine: Matrix  # the 4x4 voxel-to-world matrix nibabel uses
+    coded_affines: tuple[tuple[str, Matrix], ...]  # ("sform"/"qform", matrix) the header sets
     dtype: np.dtype[Any]
     data_offset: int  # where the voxel data start in the (decompressed) file
     compressed: bool
@@ -147,7 +152,7 @@ def parse_header(raw: RawHeader) -> Header:
     else:
         raise HeaderError(f"not a NIfTI or MGZ image: {raw.path}")
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught, _caught_log(notes):
+    with warnings.catch_warnings(record=True) as caught, _CaughtLog(notes):
         warnings.simplefilter("always")
         header = _nibabel_header(raw, header_class, notes)
     notes.extend(f"nibabel: {warning.message}" for warning in caught)
@@ -220,7 +225,7 @@ def _check_battery(path: Path, header: Any, notes: list[str]) -> Any:
 
 
 def _geometry(raw: RawHeader, parsed: object) -> Header:
-    coded: list[tuple[str, Any]] = []
+    coded: list[tuple[str, Matrix]] = []
     header: Any = parsed  # nibabel's header classes carry no type hints
     if isinstance(parsed, Nifti1Header):  # Nifti2Header is one too
         kind = "NIfTI-2" if isinstance(parsed, Nifti2Header) else "NIfTI-1"
@@ -243,9 +248,9 @@ def _geometry(raw: RawHeader, parsed: object) -> Header:
     )
 
 
-def _coded_affines(path: Path, header: Any) -> list[tuple[str, Any]]:
+def _coded_affines(path: Path, header: Any) -> list[tuple[str, Matrix]]:
     """The sform and qform the NIfTI header sets (code > 0), as nibabel computes them."""
-    coded = []
+    coded: list[tuple[str, Matrix]] = []
     if header["sform_code"]:
         coded.append(("sform", header.get_sform()))
     if header["qform_code"]:
@@ -259,7 +264,7 @@ def _coded_affines(path: Path, header: Any) -> list[tuple[str, Any]]:
     return coded
 
 
-class _caught_log:
+class _CaughtLog:
     """Collect nibabel's log messages (it logs header fixes to stderr) into ``notes``."""
 
     def __init__(self, notes: list[str]) -> None:
