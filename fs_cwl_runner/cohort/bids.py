@@ -14,6 +14,7 @@ from pathlib import Path
 from fs_cwl_runner.cohort.fields import URI_SCHEME, Findings, check_subject_id, local_path
 from fs_cwl_runner.cohort.participants import Wanted, select, wanted_participants
 from fs_cwl_runner.cohort.sessions import (
+    MERGE,
     Candidate,
     DatasetImages,
     candidates,
@@ -35,9 +36,11 @@ def bids_subjects(
     found = _bids_images(root, findings)
     if found is None:
         return root, []
-    check_label_case(found, findings)
     by_label = candidates(found, mode)
     chosen = select(by_label, wanted, mode, root, findings)
+    # Only the chosen can collide: a clash between subjects participants: left out is no
+    # problem of this run.
+    check_label_case(_chosen_images(found, chosen, mode), findings)
     subjects = [_bids_subject(candidate, named, findings) for candidate, named in chosen]
     kept = [subject for subject in subjects if subject is not None]
     if wanted is None and not kept:
@@ -50,6 +53,22 @@ def bids_subjects(
     return root, kept
 
 
+def _chosen_images(
+    found: DatasetImages, chosen: list[tuple[Candidate, bool]], mode: str
+) -> DatasetImages:
+    """The part of ``found`` the chosen subjects (or sessions) are made of."""
+    kept: DatasetImages = {}
+    for candidate, _ in chosen:
+        sessions = found[candidate.label]
+        picked = kept.setdefault(candidate.label, {})
+        merged = candidate.session is None and mode == MERGE
+        if merged or candidate.session not in sessions:  # all its sessions, or no images
+            picked.update(sessions)
+        else:
+            picked[candidate.session] = sessions[candidate.session]
+    return kept
+
+
 def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
     if not isinstance(value, str) or not value.strip() or URI_SCHEME.match(value):
         findings.problems.append(
@@ -57,18 +76,30 @@ def _bids_root(value: object, base: Path, findings: Findings) -> Path | None:
         )
         return None
     root = local_path(value, base)
-    if not root.exists():
-        problem = f"bids: folder not found: {root}"
-    elif not root.is_dir():
-        problem = f"bids: {root} is a file; give the BIDS dataset's folder"
-    elif not (root / "dataset_description.json").is_file():
+    try:
+        problem = _root_problem(root)
+    except PermissionError:  # pathlib (Python 3.11) raises it for a folder we may not enter
         problem = (
+            f"bids: {root}: permission denied looking into it (or into {root.parent}); make "
+            "the dataset's folders readable to you"
+        )
+    if problem is None:
+        return root
+    findings.problems.append(problem)
+    return None
+
+
+def _root_problem(root: Path) -> str | None:
+    """Why ``root`` is no BIDS dataset folder, or None."""
+    if not root.exists():
+        return f"bids: folder not found: {root}"
+    if not root.is_dir():
+        return f"bids: {root} is a file; give the BIDS dataset's folder"
+    if not (root / "dataset_description.json").is_file():
+        return (
             f"bids: {root} is not a BIDS dataset: it has no dataset_description.json "
             "(see https://bids-specification.readthedocs.io)"
         )
-    else:
-        return root
-    findings.problems.append(problem)
     return None
 
 

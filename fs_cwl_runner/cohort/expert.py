@@ -75,14 +75,15 @@ def expert_file(value: object, base: Path, findings: Findings) -> str | None:
 def _read(path: Path, findings: Findings) -> str | None:
     """The file's text, or None (and a problem) if it is no readable, small text file."""
     where = f"freesurfer.expert: {path}"
-    if path.is_dir():
-        findings.problems.append(f"{where} is a folder; give the options file")
-        return None
-    if not path.exists():
-        findings.problems.append(f"freesurfer.expert: file not found: {path}")
-        return None
-    if not path.is_file():
-        findings.problems.append(f"{where} is not a regular file; give the options file")
+    try:
+        problem = _file_problem(path, where)
+    except PermissionError:  # pathlib (Python 3.11) raises it for a folder we may not enter
+        problem = (
+            f"{where}: permission denied looking into its folder {path.parent}; make that "
+            "folder readable to you"
+        )
+    if problem is not None:
+        findings.problems.append(problem)
         return None
     try:
         with path.open("rb") as stream:
@@ -97,6 +98,17 @@ def _read(path: Path, findings: Findings) -> str | None:
         )
         return None
     return _decoded(data, where, findings)
+
+
+def _file_problem(path: Path, where: str) -> str | None:
+    """Why ``path`` is no regular file to read, or None."""
+    if path.is_dir():
+        return f"{where} is a folder; give the options file"
+    if not path.exists():
+        return f"freesurfer.expert: file not found: {path}"
+    if not path.is_file():
+        return f"{where} is not a regular file; give the options file"
+    return None
 
 
 def _decoded(data: bytes, where: str, findings: Findings) -> str | None:

@@ -99,7 +99,8 @@ def image_location(value: object, where: str, base: Path, findings: Findings) ->
                 "write s3://bucket/key"
             )
             return None
-        if not value.endswith(IMAGE_SUFFIXES):
+        # In any case, as for a local image (images.py): nibabel reads the name that way.
+        if not value.lower().endswith(IMAGE_SUFFIXES):
             findings.problems.append(
                 f"{where}: {value} does not end in {', '.join(IMAGE_SUFFIXES)}; "
                 "recon-all tells an image's format by its name"

@@ -14,11 +14,12 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from fs_cwl_runner.cohort import recon_all_flags as table
+from fs_cwl_runner.cohort import recon_all_flags as known_flags
 from fs_cwl_runner.cohort.fields import Findings, kind_of
 
-#: recon-all flags that add steps at the end, by lower-case spelling: the last stage only.
-STEP_FLAGS = {"-qcache": "-qcache", "-lgi": "-localGI", "-localgi": "-localGI"}
+#: recon-all flags that add steps at the end (the last stage only), each spelling recon-all
+#: 7.3.2 accepts (case matters: its argument switch matches exactly), to the one it runs.
+STEP_FLAGS = {"-qcache": "-qcache", "-lgi": "-localGI", "-lGI": "-localGI", "-localGI": "-localGI"}
 #: Flags recon-all lets a user give more than once (each adds a value).
 REPEATABLE = ("-measure",)
 #: Spellings of other tools that difflib would not match to the recon-all flag.
@@ -57,7 +58,7 @@ def check_flags(value: object, findings: Findings) -> tuple[tuple[str, ...], tup
         if problem:
             findings.problems.append(f"{item.where}: {problem}")
             continue
-        step = STEP_FLAGS.get(item.flag.lower())
+        step = STEP_FLAGS.get(item.flag)
         name = step or item.flag
         earlier = seen.get(name)
         if earlier and name not in REPEATABLE:
@@ -138,9 +139,9 @@ def _flag_problem(flag: str) -> str | None:
             f"{flag!r} does not start with '-'; give recon-all flags such as -cw256, "
             "a flag's values in its own item: '-rng-seed 1234'"
         )
-    if flag.lower() in STEP_FLAGS:
+    if flag in STEP_FLAGS:
         return None
-    known = table.RECON_ALL_FLAGS.get(flag)
+    known = known_flags.RECON_ALL_FLAGS.get(flag)
     if known is None:
         return _unknown(flag)
     return refusal(flag, known.category)
@@ -159,30 +160,30 @@ def suggestion(flag: str) -> str | None:
     """The known flag ``flag`` was most likely meant to be, if any is close."""
     if flag in OTHER_SPELLINGS:
         return OTHER_SPELLINGS[flag]
-    by_lower = {name.lower(): name for name in table.RECON_ALL_FLAGS}
+    by_lower = {name.lower(): name for name in known_flags.RECON_ALL_FLAGS}
     for candidate in (flag, flag.lstrip("-")):
         name = by_lower.get("-" + candidate.lstrip("-").lower())
         if name:
             return name
-    close = difflib.get_close_matches(flag, list(table.RECON_ALL_FLAGS), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(flag, list(known_flags.RECON_ALL_FLAGS), n=1, cutoff=0.75)
     return close[0] if close else None
 
 
 def refusal(flag: str, category: str) -> str | None:
     """Why ``flag`` of ``category`` cannot be given, with what to do instead; None if it can."""
-    if category in (table.OPTION, table.LAST_STAGE):
+    if category in (known_flags.OPTION, known_flags.LAST_STAGE):
         return None
-    if category in (table.RUNNER, table.STAGES):
-        fix = table.RUNNER_FIXES.get(flag, table.STAGES_FIX)
+    if category in (known_flags.RUNNER, known_flags.STAGES):
+        fix = known_flags.RUNNER_FIXES.get(flag, known_flags.STAGES_FIX)
         return f"{flag} is set by fs-cwl itself; {fix}"
-    if category == table.OBSOLETE:
-        return f"{flag}: {table.OBSOLETE_REASONS[flag]}"
-    return f"{flag} cannot be given to fs-cwl's stages: {table.REASONS[category]}"
+    if category == known_flags.OBSOLETE:
+        return f"{flag}: {known_flags.OBSOLETE_REASONS[flag]}"
+    return f"{flag} cannot be given to fs-cwl's stages: {known_flags.REASONS[category]}"
 
 
 def _value_names(flag: str) -> tuple[str, ...]:
-    canonical = STEP_FLAGS.get(flag.lower(), flag)
-    return table.RECON_ALL_FLAGS[canonical].values
+    canonical = STEP_FLAGS.get(flag, flag)
+    return known_flags.RECON_ALL_FLAGS[canonical].values
 
 
 def _values_problem(item: GivenFlag) -> str | None:

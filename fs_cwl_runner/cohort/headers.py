@@ -15,20 +15,21 @@ import logging
 import os
 import struct
 import warnings
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from nibabel.batteryrunners import BatteryRunner
 from nibabel.freesurfer.mghformat import MGHHeader
 from nibabel.nifti1 import Nifti1Header
 from nibabel.nifti2 import Nifti2Header
 
+from fs_cwl_runner.gzip_integrity import GZIP_MAGIC, GzipDamage, GzipStream
+
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 MGH_SUFFIXES = (".mgh", ".mgz")
-GZIP_MAGIC = b"\x1f\x8b"
 #: Bytes enough for the largest header read here (NIfTI-2: 540, MGH: 284).
 HEADER_BYTES = 540
 #: nibabel refuses a header with a problem at this level or above (its default error_level).
@@ -55,6 +56,10 @@ MGH_BATTERY_FIELDS = ("version",)
 _CLEAN_HEADERS: set[tuple[Any, ...]] = set()
 
 
+#: A 4x4 voxel-to-world matrix, as nibabel computes it.
+Matrix = npt.NDArray[np.float64]
+
+
 class HeaderError(Exception):
     """The header cannot be read; the message says why (the caller adds the file's field)."""
 
@@ -77,8 +82,8 @@ class Header:
     kind: str  # "NIfTI-1", "NIfTI-2" or "MGH"
     shape: tuple[int, ...]
     zooms: tuple[float, ...]  # voxel sizes (mm) of the first three axes
-    affine: Any  # the 4x4 voxel-to-world matrix nibabel uses (numpy array)
-    coded_affines: tuple[tuple[str, Any], ...]  # ("sform"/"qform", matrix) the header sets
+    affine: Matrix  # the 4x4 voxel-to-world matrix nibabel uses
+    coded_affines: tuple[tuple[str, Matrix], ...]  # ("sform"/"qform", matrix) the header sets
     dtype: np.dtype[Any]
     data_offset: int  # where the voxel data start in the (decompressed) file
     compressed: bool
@@ -115,19 +120,26 @@ def _check_not_named_gzip(path: Path, start: bytes) -> None:
 
 
 def _gunzip_start(stream: io.BufferedReader, start: bytes) -> bytes:
-    """The first :data:`HEADER_BYTES` of the gzip stream that begins with ``start``."""
-    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    """The first :data:`HEADER_BYTES` of the gzip data that begin with ``start``.
+
+    Across members, as gzip and nibabel read them (a writer may end a member after a few
+    bytes); the reading stops once the header's bytes are out, whatever the file's size.
+    """
+    inflate = GzipStream()
     head, chunk = b"", start
     try:
         while chunk and len(head) < HEADER_BYTES:
-            head += inflate.decompress(chunk, HEADER_BYTES - len(head))
-            chunk = inflate.unconsumed_tail or stream.read(1 << 16)
-    except zlib.error as err:
+            for piece in inflate.feed(chunk):
+                head += piece
+                if len(head) >= HEADER_BYTES:
+                    break  # feed() is lazy: the rest of the chunk stays compressed
+            chunk = stream.read(1 << 16)
+    except GzipDamage as err:
         raise HeaderError(
-            f"unreadable image: {stream.name} (damaged gzip data in its header: {err}); "
-            "copy the file again from its source"
+            f"unreadable image: {stream.name} (reading its header: {err}); copy the file "
+            "again from its source"
         ) from err
-    return head
+    return head[:HEADER_BYTES]
 
 
 def parse_header(raw: RawHeader) -> Header:
@@ -140,7 +152,7 @@ def parse_header(raw: RawHeader) -> Header:
     else:
         raise HeaderError(f"not a NIfTI or MGZ image: {raw.path}")
     notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught, _caught_log(notes):
+    with warnings.catch_warnings(record=True) as caught, _CaughtLog(notes):
         warnings.simplefilter("always")
         header = _nibabel_header(raw, header_class, notes)
     notes.extend(f"nibabel: {warning.message}" for warning in caught)
@@ -213,7 +225,7 @@ def _check_battery(path: Path, header: Any, notes: list[str]) -> Any:
 
 
 def _geometry(raw: RawHeader, parsed: object) -> Header:
-    coded: list[tuple[str, Any]] = []
+    coded: list[tuple[str, Matrix]] = []
     header: Any = parsed  # nibabel's header classes carry no type hints
     if isinstance(parsed, Nifti1Header):  # Nifti2Header is one too
         kind = "NIfTI-2" if isinstance(parsed, Nifti2Header) else "NIfTI-1"
@@ -236,9 +248,9 @@ def _geometry(raw: RawHeader, parsed: object) -> Header:
     )
 
 
-def _coded_affines(path: Path, header: Any) -> list[tuple[str, Any]]:
+def _coded_affines(path: Path, header: Any) -> list[tuple[str, Matrix]]:
     """The sform and qform the NIfTI header sets (code > 0), as nibabel computes them."""
-    coded = []
+    coded: list[tuple[str, Matrix]] = []
     if header["sform_code"]:
         coded.append(("sform", header.get_sform()))
     if header["qform_code"]:
@@ -252,7 +264,7 @@ def _coded_affines(path: Path, header: Any) -> list[tuple[str, Any]]:
     return coded
 
 
-class _caught_log:
+class _CaughtLog:
     """Collect nibabel's log messages (it logs header fixes to stderr) into ``notes``."""
 
     def __init__(self, notes: list[str]) -> None:

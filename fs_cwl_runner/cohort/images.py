@@ -13,7 +13,6 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import nibabel as nib
 
@@ -25,6 +24,7 @@ from fs_cwl_runner.cohort.headers import (
     NIFTI_SUFFIXES,
     Header,
     HeaderError,
+    RawHeader,
     parse_header,
     read_header_bytes,
 )
@@ -85,7 +85,7 @@ def inspect_images(paths: list[Path]) -> list[Inspected]:
     return [raw if isinstance(raw, Inspected) else _parse(raw) for raw in raws]
 
 
-def _read_all(paths: list[Path]) -> list[Any]:
+def _read_all(paths: list[Path]) -> list[RawHeader | Inspected]:
     return [_read(path) for path in paths]
 
 
@@ -97,7 +97,7 @@ def check_image(path: Path) -> tuple[list[str], list[str]]:
     return header_findings(found.header, is_t1=True)
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path) -> RawHeader | Inspected:
     """The file's first bytes (a RawHeader), or an Inspected with the problem."""
     problem = _file_problem(path)
     if problem:
@@ -110,7 +110,7 @@ def _read(path: Path) -> Any:
         return Inspected(str(err), None)
 
 
-def _parse(raw: Any) -> Inspected:
+def _parse(raw: RawHeader) -> Inspected:
     try:
         return Inspected(None, parse_header(raw))
     except HeaderError as err:
@@ -125,6 +125,16 @@ def _deep(headers: dict[str, Header]) -> dict[str, tuple[list[str], list[str]]]:
 
 def _file_problem(path: Path) -> str | None:
     """Why ``path`` cannot be opened as a file at all, or None."""
+    try:
+        return _missing_or_unreadable(path)
+    except PermissionError:  # pathlib (Python 3.11) raises it for a folder we may not enter
+        return (
+            f"unreadable image: {path} (permission denied looking into its folder "
+            f"{path.parent}; make that folder readable to you)"
+        )
+
+
+def _missing_or_unreadable(path: Path) -> str | None:
     if path.is_symlink() and not path.exists():
         return f"file not found: {path} is a broken symbolic link (to {path.readlink()})"
     if not path.exists():

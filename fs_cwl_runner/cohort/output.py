@@ -26,12 +26,19 @@ def check_output(cohort: CohortSpec) -> list[str]:
     if is_s3_uri(cohort.output):
         return []
     folder = Path(cohort.output)
-    if not folder.exists():
-        return []
-    if not folder.is_dir():
-        return [f"output: {folder} is a file, not a folder; choose another `output:`"]
     marker = folder / MARKER
-    if marker.exists():
+    try:
+        if not folder.exists():
+            return []
+        if not folder.is_dir():
+            return [f"output: {folder} is a file, not a folder; choose another `output:`"]
+        marked = marker.exists()
+    except PermissionError:  # pathlib (Python 3.11) raises it for a folder we may not enter
+        return [
+            f"output: {folder} cannot be checked: permission denied looking into it (or into "
+            f"{folder.parent}); make it readable to you, or choose another `output:`"
+        ]
+    if marked:
         return _marker_problems(marker, folder, cohort)
     try:
         found = _subject_folders(folder, limit=3)

@@ -16,9 +16,6 @@ the input images' folders, a walk up the output's parents and up each input fold
 For an s3:// output, no s3:// input may be under its prefix.
 """
 
-# Paths as strings through os.path: Path objects cost seconds at 10,000 subjects here.
-# ruff: noqa: PTH113, PTH114, PTH118, PTH120
-
 from __future__ import annotations
 
 import os
@@ -31,7 +28,8 @@ from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 
 #: (subject, field, location) of an input image, as in :class:`Findings`.
 Input = tuple[str, str, str]
-FIX = "choose an `output:` folder of its own, e.g. output: results/ beside the cohort file"
+# Per-image paths are strings through os.path (the lines marked ``noqa: PTH``): Path
+# objects cost seconds at 10,000 subjects there.
 
 
 def check_placement(
@@ -51,7 +49,7 @@ def check_placement(
         root = Path(_real_folder(str(bids_root), real_folders))
         _check_bids_placement(folder, Path(real), root, findings)
     image_folders = [
-        (_real_folder(os.path.dirname(entry[2]), real_folders), entry)
+        (_real_folder(os.path.dirname(entry[2]), real_folders), entry)  # noqa: PTH120 - hot
         for entry in findings.inputs
         if not is_s3_uri(entry[2])
     ]
@@ -60,14 +58,24 @@ def check_placement(
     if _is_within(_real_folder(str(cohort_file.parent), real_folders), real):
         findings.problems.append(
             f"output: {folder} holds the cohort file {cohort_file}; the runner writes subject "
-            f"folders, logs/, group/ and report.html at the output's top level; {FIX}"
+            f"folders, logs/, group/ and report.html at the output's top level; choose an "
+            f"`output:` folder that does not hold {cohort_file.name}, e.g. a new folder results/ "
+            "beside it"
         )
 
 
 def _under_a_file(folder: Path, findings: Findings) -> bool:
     """Whether the output's first existing parent is a regular file (a problem if so)."""
     for parent in folder.parents:
-        if parent.exists():
+        try:
+            exists = parent.exists()
+        except PermissionError:  # pathlib (Python 3.11) raises it for an unreadable parent
+            findings.problems.append(
+                f"output: {folder} cannot be checked: permission denied looking into "
+                f"{parent.parent}; make that folder readable to you, or choose another `output:`"
+            )
+            return True
+        if exists:
             if parent.is_dir():
                 return False
             findings.problems.append(
@@ -110,7 +118,10 @@ def _check_input_folders(
             same = "is" if candidate == real else "is inside"
             findings.problems.append(
                 f"output: {folder} {same} {candidate}, the folder of the input {where}: "
-                f"{name} ({location}); results would be written among the images; {FIX}"
+                f"{name} ({location}); results would be written among the images; move the "
+                f"images into a folder of their own (e.g. {Path(candidate) / 'data'}, "
+                f"and the cohort's t1:/t2: paths with them), or choose an `output:` folder "
+                f"outside {candidate}"
             )
             return
 
@@ -134,7 +145,8 @@ def _check_inputs_inside(
         more = f" (and {len(inside) - 1} more inputs)" if len(inside) > 1 else ""
         findings.problems.append(
             f"output: {folder} holds the input {where}: {name} ({location}){more}; the "
-            f"runner writes and replaces files there; {FIX}"
+            f"runner writes and replaces files there; choose an `output:` folder of its own "
+            "that holds no input image, e.g. a new folder results/ beside the cohort file"
         )
     for (where, name, location), run in in_a_run[:3]:
         findings.problems.append(
@@ -150,7 +162,7 @@ def _is_within(path: str, folder: str) -> bool:
 
 def _self_and_parents(folder: str) -> Iterator[str]:
     yield folder
-    while (parent := os.path.dirname(folder)) != folder:
+    while (parent := os.path.dirname(folder)) != folder:  # noqa: PTH120 - hot path
         yield parent
         folder = parent
 
@@ -167,8 +179,8 @@ def _real_folder(folder: str, memo: dict[str, str]) -> str:
     if not name:
         real = folder
     else:
-        joined = os.path.join(_real_folder(parent, memo), name)
-        real = os.path.realpath(joined) if os.path.islink(joined) else joined
+        joined = os.path.join(_real_folder(parent, memo), name)  # noqa: PTH118 - hot path
+        real = os.path.realpath(joined) if os.path.islink(joined) else joined  # noqa: PTH114 - hot
     memo[folder] = real
     return real
 
@@ -182,7 +194,7 @@ def _marked_run(folder: str, marked: dict[str, str | None]) -> str | None:
             found = marked[candidate]
             break
         walked.append(candidate)
-        if os.path.isfile(os.path.join(candidate, MARKER)):
+        if os.path.isfile(os.path.join(candidate, MARKER)):  # noqa: PTH113, PTH118 - hot path
             found = candidate
             break
     for candidate in walked:

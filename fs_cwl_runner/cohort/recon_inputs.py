@@ -5,8 +5,12 @@ From the headers the per-image pass read already (no file is read twice):
 * T1 runs of different dimensions: after converting each ``-i`` input recon-all compares
   ``mri_info --nrows/--ncols/--nslices`` with the first and stops ("ERROR: inputs have
   mismatched dimensions!").
-* A field of view over 256 mm: after conforming ``orig.mgz`` recon-all stops ("ERROR!
-  FOV=... > 256 / Include the flag -cw256 with recon-all!") unless ``-cw256`` is given.
+* A field of view over 256 mm in ``orig.mgz``: recon-all conforms the first input with
+  ``mri_convert --conform`` (1 mm voxels) and stops ("ERROR! FOV=... > 256 / Include the
+  flag -cw256 with recon-all!") if ``mri_info orig.mgz`` gives a ``fov:`` over 256, unless
+  ``-cw256`` is given. mri_convert (MRIfindRightSize) makes the conformed width
+  ``ceil(widest side in mm)``, but 256 for anything under 10% over 256 (up to 281 mm):
+  only a widest side over 281 mm makes a conformed FOV over 256.
 
 T1 runs of equal dimensions but different voxel sizes pass recon-all's check (the runs are
 registered in world coordinates) but are a likely mix-up: a warning.
@@ -14,11 +18,19 @@ registered in world coordinates) but are a likely mix-up: a warning.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from fs_cwl_runner.cohort.geometry import volume_shape
 from fs_cwl_runner.cohort.headers import Header
 
-#: recon-all's largest field of view (mm) without -cw256.
+#: recon-all's largest field of view (mm) of the conformed orig.mgz without -cw256.
 MAX_FOV_MM = 256.0
+#: mri_convert --conform's voxel size (mm).
+CONFORM_SIZE = 1.0
+#: MRIfindRightSize conforms a width to 256 while (width - 256) / 256 < this.
+CONFORM_LEEWAY = 0.1
 
 
 def subject_findings(named: list[tuple[str, Header]], cw256: bool) -> tuple[list[str], list[str]]:
@@ -53,18 +65,29 @@ def _mismatch(first_name: str, first: Header, name: str, header: Header) -> str:
 
 
 def _fov(header: Header) -> float:
-    """How far the widest axis of the image exceeds :data:`MAX_FOV_MM` (0 if it does not)."""
-    widest = max(n * z for n, z in zip(header.shape[:3], header.zooms, strict=True))
-    return max(0.0, widest - MAX_FOV_MM)
+    """How far the conformed orig.mgz's field of view exceeds :data:`MAX_FOV_MM` (0 if not)."""
+    return max(0.0, conformed_width(header) * CONFORM_SIZE - MAX_FOV_MM)
+
+
+def conformed_width(header: Header) -> int:
+    """Voxels a side of ``mri_convert --conform``'s cube, as MRIfindRightSize computes them."""
+    # float32, as FreeSurfer multiplies its float voxel sizes, so ceil() sees the same value.
+    sides = zip(header.shape[:3], header.zooms, strict=True)
+    widest = max(np.float32(z) * np.float32(n) for n, z in sides)
+    width = math.ceil(float(widest / np.float32(CONFORM_SIZE)))
+    if width < MAX_FOV_MM or (width - MAX_FOV_MM) / MAX_FOV_MM < CONFORM_LEEWAY:
+        return int(MAX_FOV_MM)
+    return width
 
 
 def _fov_problem(name: str, header: Header) -> str:
     widest = max(n * z for n, z in zip(header.shape[:3], header.zooms, strict=True))
+    fov = conformed_width(header) * CONFORM_SIZE
     return (
         f"{name}: field of view {widest:g} mm ({_size(header)} voxels of {_mm(header.zooms)} "
-        f'mm) is over {MAX_FOV_MM:g} mm; recon-all stops ("ERROR! FOV={widest:g} > 256 / '
-        'Include the flag -cw256 with recon-all!"): add -cw256 to freesurfer: flags:, or crop '
-        "the image"
+        f"mm), more than 10% over {MAX_FOV_MM:g} mm, so mri_convert --conform keeps a "
+        f'{fov:g} mm orig.mgz and recon-all stops ("ERROR! FOV={fov:g} > 256 / Include the '
+        'flag -cw256 with recon-all!"): add -cw256 to freesurfer: flags:, or crop the image'
     )
 
 

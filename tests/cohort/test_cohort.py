@@ -558,10 +558,16 @@ def test_s3_object_needs_an_image_name(tmp_path: Path) -> None:
         load_cohort(path)
 
 
+def test_s3_image_suffix_in_any_case_as_for_a_local_image(tmp_path: Path) -> None:
+    path = write_cohort(tmp_path, one("s3://my-bucket/raw/T1.NII.GZ"))
+    cohort, _ = load_cohort(path)
+    assert cohort.subjects[0].t1w == ("s3://my-bucket/raw/T1.NII.GZ",)
+
+
 def test_flags_split_into_flags_and_steps(tmp_path: Path) -> None:
     path = write_cohort(
         tmp_path,
-        one(extra="freesurfer: {flags: [-qcache, -cw256, -localgi, -bigventricles]}\n"),
+        one(extra="freesurfer: {flags: [-qcache, -cw256, -lgi, -bigventricles]}\n"),
         GOOD_FILES,
     )
     cohort, _ = load_cohort(path)
@@ -761,6 +767,33 @@ def test_bids_labels_differing_in_case(
             load_cohort(path)
         [problem] = caught.value.problems
         assert problem.startswith(expected), problem
+
+
+def test_bids_case_clash_only_between_selected_subjects(tmp_path: Path) -> None:
+    """Output folders collide only if both are run: participants: may leave one out."""
+    files = {
+        "sub-01/anat/sub-01_T1w.nii.gz": "t1",
+        "sub-ab/anat/sub-ab_T1w.nii.gz": "t1",
+        "sub-AB/anat/sub-AB_T1w.nii.gz": "t1",
+        "sub-02/ses-a/anat/sub-02_ses-a_T1w.nii.gz": "t1",
+        "sub-02/ses-A/anat/sub-02_ses-A_T1w.nii.gz": "t1",
+    }
+    make_files(tmp_path / "bids", {"dataset_description.json": "bids-description", **files})
+    path = write_cohort(tmp_path, f"bids: bids\nparticipants: [sub-01, sub-ab]\n{OUT}")
+    cohort, _ = load_cohort(path)
+    assert [s.subject_id for s in cohort.subjects] == ["sub-01", "sub-ab"]
+    path.write_text(f"bids: bids\nparticipants: [sub-02_ses-a]\n{OUT}")
+    assert [s.subject_id for s in load_cohort(path)[0].subjects] == ["sub-02_ses-a"]
+    path.write_text(f"bids: bids\nparticipants: [sub-01, sub-AB, sub-ab]\n{OUT}")
+    with pytest.raises(CohortError) as caught:
+        load_cohort(path)
+    assert caught.value.problems == [
+        "bids: sub-AB and sub-ab differ only in case; their results folders would be one "
+        "folder on macOS and Windows disks, so rename one in the BIDS dataset"
+    ]
+    path.write_text(f"bids: bids\nparticipants: [sub-02]\nsessions: merge\n{OUT}")
+    with pytest.raises(CohortError, match=r"bids \(sub-02\): ses-A and ses-a differ only"):
+        load_cohort(path)
 
 
 def test_bids_participants_filter(tmp_path: Path) -> None:

@@ -36,6 +36,10 @@ def only_problem(value: object) -> str:
         ("-bigventricle", "-bigventricles"),
         ("-norandomnes", "-norandomness"),
         ("-seed", "-rng-seed"),
+        # Step flags too: recon-all matches them exactly, -QCACHE would stop every subject.
+        ("-QCACHE", "-qcache"),
+        ("-LocalGi", "-localGI"),
+        ("-LGI", "-lgi"),
     ],
 )
 def test_unknown_flag_says_did_you_mean(flag: str, meant: str) -> None:

@@ -127,12 +127,31 @@ def test_t1_runs_of_different_voxel_sizes_warn(tmp_path: Path) -> None:
     )
 
 
-def test_field_of_view_over_256_needs_cw256(tmp_path: Path) -> None:
-    wide = write(tmp_path / "wide.nii.gz", nifti_bytes((264, 8, 8)))
+def test_field_of_view_over_281_mm_needs_cw256(tmp_path: Path) -> None:
+    """282 mm: more than 10% over 256, mri_convert --conform keeps 282 voxels of 1 mm."""
+    wide = write(tmp_path / "wide.nii.gz", nifti_bytes((282, 8, 8)))
     found = findings_of([("subjects[0] (s)", "t1", wide)])
-    assert any("field of view 264 mm" in p and "-cw256" in p for p in found.problems)
+    (problem,) = found.problems
+    assert problem.startswith("subjects[0] (s): t1: field of view 282 mm (282x8x8 voxels")
+    assert 'recon-all stops ("ERROR! FOV=282 > 256' in problem and "add -cw256" in problem
     found = findings_of([("subjects[0] (s)", "t1", wide)], cw256=True)
-    assert not any("field of view" in p for p in found.problems)
+    assert found.problems == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "zooms"),
+    [
+        ((288, 8, 8), (0.9375, 1.0, 1.0)),  # 270 mm: conformed to 256 (under 10% over)
+        ((281, 8, 8), (1.0, 1.0, 1.0)),  # the widest conformed to 256
+        ((8, 8, 256), (1.0, 1.0, 1.0)),
+    ],
+)
+def test_field_of_view_conformed_to_256_passes(
+    tmp_path: Path, shape: tuple[int, ...], zooms: tuple[float, ...]
+) -> None:
+    """recon-all checks orig.mgz, which MRIfindRightSize conforms to 256 up to 10% over."""
+    image = write(tmp_path / "t1.nii.gz", nifti_bytes(shape, zooms=zooms))
+    assert findings_of([("subjects[0] (s)", "t1", image)]).problems == []
 
 
 def deep_problems(path: Path) -> tuple[list[str], list[str]]:
@@ -183,6 +202,27 @@ def test_deep_reads_every_gzip_member(tmp_path: Path) -> None:
     content = nifti_bytes()
     path = tmp_path / "t1.nii.gz"
     path.write_bytes(gzip.compress(content[:500], mtime=0) + gzip.compress(content[500:], mtime=0))
+    assert deep_problems(path) == ([], [])
+
+
+def test_deep_accepts_zero_padding_after_the_gzip_end(tmp_path: Path) -> None:
+    """gzip -t and nibabel accept it: no damage."""
+    path = tmp_path / "t1.nii.gz"
+    path.write_bytes(gzip.compress(nifti_bytes(), mtime=0) + b"\0" * 512)
+    assert check_image(path) == ([], [])
+    assert deep_problems(path) == ([], [])
+
+
+@pytest.mark.parametrize("first", [0, 200])
+def test_header_read_across_gzip_members(tmp_path: Path, first: int) -> None:
+    """A first member shorter than the header (or empty): gzip -t and nibabel read on."""
+    content = nifti_bytes()
+    path = tmp_path / "t1.nii.gz"
+    path.write_bytes(
+        gzip.compress(content[:first], mtime=0) + gzip.compress(content[first:], mtime=0)
+    )
+    assert nib.load(path).shape == (8, 8, 8)
+    assert check_image(path) == ([], [])
     assert deep_problems(path) == ([], [])
 
 

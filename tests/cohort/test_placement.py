@@ -110,7 +110,18 @@ def test_cohort_file_inside_the_output(tmp_path: Path) -> None:
     for output in (".", ".."):
         text = cohort_text(output, str(images / "t1.nii.gz"))
         [problem] = problems(tmp_path / "project/run", text, {})
-        assert " holds the cohort file " in problem and "e.g. output: results/" in problem
+        assert " holds the cohort file " in problem and "e.g. a new folder results/" in problem
+
+
+def test_output_beside_images_in_the_cohort_folder_advises_a_folder_for_the_images(
+    tmp_path: Path,
+) -> None:
+    """cohort.yml, the image and output: results/ in one folder: results/ is no way out."""
+    [problem] = problems(tmp_path, cohort_text("results/", "s1_T1.nii.gz"), {"s1_T1.nii.gz": "t1"})
+    assert problem.startswith(f"output: {tmp_path / 'results'} is inside {tmp_path}, the folder")
+    assert f"move the images into a folder of their own (e.g. {tmp_path / 'data'}" in problem
+    assert f"or choose an `output:` folder outside {tmp_path}" in problem
+    assert "beside the cohort file" not in problem
 
 
 def test_s3_output_holding_s3_inputs(tmp_path: Path) -> None:

@@ -108,6 +108,16 @@ SESSIONS = [
         bids("sub-ab/anat/sub-ab_T1w.nii.gz", "sub-AB/anat/sub-AB_T1w.nii.gz"),
     ),
     bids_case(
+        "bids-selected-subject-labels-differ-in-case",
+        "bids: bids\nparticipants: [sub-AB, sub-ab]\noutput: results/\n",
+        ("bids: sub-AB and sub-ab differ only in case", "rename one"),
+        bids(
+            "sub-ab/anat/sub-ab_T1w.nii.gz",
+            "sub-AB/anat/sub-AB_T1w.nii.gz",
+            "sub-01/anat/sub-01_T1w.nii.gz",
+        ),
+    ),
+    bids_case(
         "bids-session-labels-differ-in-case",
         "bids: bids\noutput: results/\n",
         ("bids (sub-01): ses-A and ses-a differ only in case",),
@@ -225,6 +235,17 @@ PLACEMENT = [
         ("output: {dir}/data/fs is inside {dir}/data, the folder of the input subjects[0]",),
         output="data/fs/",
         argv=RUN,
+    ),
+    listed(
+        "output-beside-images-and-cohort-file",
+        3,
+        "id: s1\n    t1: s1_T1.nii.gz",
+        (
+            "output: {dir}/results is inside {dir}, the folder of the input subjects[0] (s1): t1",
+            "move the images into a folder of their own (e.g. {dir}/data",
+            "or choose an `output:` folder outside {dir}",
+        ),
+        files={"s1_T1.nii.gz": nifti()},
     ),
     listed(
         "output-is-the-cohort-folder",

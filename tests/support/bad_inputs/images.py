@@ -214,7 +214,7 @@ HEADER_CASES = [
         "gzip-damaged-in-header",
         5,
         VALIDATE,
-        (WHERE, "damaged gzip data in its header"),
+        (WHERE, "(reading its header: damaged gzip data in member 1"),
         t1=flipped(nifti(), 12),
     ),
 ]
@@ -262,6 +262,13 @@ DEEP_CASES = [
         (WHERE, "trailing data"),
         t1=gz(nifti_bytes()) + b"not gzip",
     ),
+    case(
+        "deep-garbage-after-zero-padding",
+        5,
+        DEEP,
+        (WHERE, "trailing data after the zero padding that follows member 1"),
+        t1=gz(nifti_bytes()) + b"\0" * 512 + b"not gzip",
+    ),
 ]
 
 
@@ -306,15 +313,15 @@ RECON_ALL_CASES = [
         "fov-over-256",
         6,
         VALIDATE,
-        (WHERE, "field of view 264 mm", "Include the flag -cw256 with recon-all!"),
-        t1=nifti((264, 16, 16)),
+        (WHERE, "field of view 288 mm", "Include the flag -cw256 with recon-all!"),
+        t1=nifti((288, 16, 16)),
     ),
     case(
         "fov-over-256-plan",
         6,
         PLAN,
-        ("field of view 260 mm", "add -cw256"),
-        t1=nifti((16, 16, 200), zooms=(1.0, 1.0, 1.3)),
+        ("field of view 299 mm", "add -cw256"),
+        t1=nifti((16, 16, 230), zooms=(1.0, 1.0, 1.3)),
     ),
 ]
 

@@ -43,6 +43,10 @@ FLAG_CASES = [
     ),
     flags_case("double-dash", "[-cw256, --qcache]", "flags[1]", "did you mean '-qcache'?"),
     flags_case("wrong-case", "[-CW256]", "unknown recon-all flag '-CW256'", "'-cw256'"),
+    flags_case("wrong-case-qcache", "[-QCACHE]", "unknown recon-all flag '-QCACHE'", "'-qcache'"),
+    flags_case(
+        "wrong-case-localgi", "[-LocalGi]", "unknown recon-all flag '-LocalGi'", "'-localGI'"
+    ),
     flags_case("seed-of-other-tools", "['-seed 1234']", "'-seed'", "did you mean '-rng-seed'?"),
     flags_case("made-up", "[-frobnicate]", "unknown recon-all flag '-frobnicate'"),
     flags_case(
