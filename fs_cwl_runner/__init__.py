@@ -3,7 +3,9 @@
 The map (each module's docstring says what it does, AWS modules also where they run):
 
 * ``cli/``      the command line only: flags to typed settings, backends by name, exit codes
-* ``cohort/``   the cohort file: spec, shared field checks, load, BIDS, options, output, images
+* ``cohort/``   the cohort file: spec, shared field checks, load, BIDS (sessions,
+  participants), options (flags, expert file), placement, output, images (headers, deep)
+* ``dryrun/``   ``run --dry-run``: each stage's command from the CWL tools, recon-all -dontrun
 * ``local/``    the local backend: each subject through Toil single machine or cwltool
 * ``aws/``      the AWS backend: run, Toil on Batch, staging, detached leader, results, fetch
 * ``aws/setup/`` ``aws setup`` and ``teardown``: bucket, IAM, network, Batch, policies
