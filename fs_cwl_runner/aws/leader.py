@@ -3,8 +3,9 @@
 Toil runs in a session of its own, so a Ctrl-C reaches this process only; it is passed on
 to Toil as one SIGINT, on which Toil's leader shuts its batch system down: it terminates
 every Batch job it submitted and deregisters its job definition, and keeps the job store
-(``--clean onSuccess``) so that the same command resumes. A second Ctrl-C, or Toil still
-running after :data:`STOP_TIMEOUT_S`, ends Toil at once; Batch jobs that are then still
+(``--clean onSuccess``) so that the same command resumes. Toil still running after
+:data:`REPEAT_SIGINT_S` is asked once more; a second Ctrl-C, or Toil still running after
+:data:`STOP_TIMEOUT_S`, ends Toil at once; Batch jobs that are then still
 queued or running are terminated from here (their ids come from Toil's message bus file,
 ``--writeMessages``).
 
@@ -30,7 +31,11 @@ from fs_cwl_runner.aws.clients import batch_client
 from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.progress import ToilLogTracker
 
-STOP_TIMEOUT_S = 300.0
+#: After a Ctrl-C, Toil is asked again at REPEAT_SIGINT_S and ended at STOP_TIMEOUT_S; the
+#: Batch jobs then left are terminated from here. Toil 9.6 once let a single SIGINT go
+#: unanswered and ran the cohort to its end (the cause is not known), hence the second one.
+REPEAT_SIGINT_S = 30.0
+STOP_TIMEOUT_S = 90.0
 DESCRIBE_BATCH = 100  # DescribeJobs takes at most 100 ids
 STOPPED = ("SUCCEEDED", "FAILED")
 EXTERNAL_ID_TOPIC = "toil.bus.ExternalBatchIdMessage"
@@ -128,14 +133,19 @@ class Leader:
     def _stop(self, process: subprocess.Popen[str], out: Any) -> None:
         """After a Ctrl-C: let Toil stop its Batch jobs, within STOP_TIMEOUT_S."""
         self._signal(process, signal.SIGINT)
-        timer = threading.Timer(STOP_TIMEOUT_S, self._signal, (process, signal.SIGKILL))
-        timer.start()
+        timers = [
+            threading.Timer(REPEAT_SIGINT_S, self._signal, (process, signal.SIGINT)),
+            threading.Timer(STOP_TIMEOUT_S, self._signal, (process, signal.SIGKILL)),
+        ]
+        for timer in timers:
+            timer.start()
         try:
             self._follow(process, out)
         except KeyboardInterrupt:
             self._signal(process, signal.SIGKILL)
         finally:
-            timer.cancel()
+            for timer in timers:
+                timer.cancel()
         process.wait()
 
     def run(self) -> LeaderOutcome:
