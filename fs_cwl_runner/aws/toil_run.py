@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,16 +142,25 @@ def default_image() -> str:
     return f"fs-cwl:{__version__}-toil-{currentCommit}"
 
 
-def aws_settings(values: SettingValues) -> AwsRunSettings:
-    """The AWS backend's settings; SettingsError naming every missing flag and variable."""
+def checked_values(values: SettingValues, image: Callable[[], str]) -> dict[str, str]:
+    """The required settings and image and job-store prefix, checked; ``image()`` the default.
+
+    SettingsError naming every missing flag and variable, or the first malformed one.
+    """
     given = {name: values.get(name) for name in REQUIRED}
     missing = [name for name, value in given.items() if value is None]
     if missing:
         raise SettingsError(missing_settings_text(missing))
     checked = {name: str(value) for name, value in given.items()}
-    checked["image"] = values.get("image") or default_image()
+    checked["image"] = values.get("image") or image()
     checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
     check_settings(checked)
+    return checked
+
+
+def aws_settings(values: SettingValues) -> AwsRunSettings:
+    """The AWS backend's settings; SettingsError naming every missing flag and variable."""
+    checked = checked_values(values, default_image)
     return AwsRunSettings(
         region=checked["region"],
         queue=checked["queue"],

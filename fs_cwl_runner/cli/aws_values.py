@@ -7,11 +7,9 @@
 from __future__ import annotations
 
 from fs_cwl_runner.aws.toil_run import (
-    DEFAULT_JOBSTORE_PREFIX,
     REGION_PATTERN,
-    REQUIRED,
     check_role_arn,
-    check_settings,
+    checked_values,
     missing_settings_text,
     parse_bucket,
     parse_retries,
@@ -26,14 +24,8 @@ CHECKED_IMAGE = "default"
 
 def check_aws_values(values: SettingValues) -> None:
     """SettingsError for a missing or malformed AWS setting, as ``run --backend aws`` checks."""
-    given = {name: values.get(name) for name in REQUIRED}
-    missing = [name for name, value in given.items() if value is None]
-    if missing:
-        raise SettingsError(missing_settings_text(missing))
-    checked = {name: str(value) for name, value in given.items()}
-    checked["image"] = values.get("image") or CHECKED_IMAGE
-    checked["jobstore_prefix"] = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
-    check_settings(checked)
+    # The default image's name needs Toil's version: a stand-in keeps Toil unimported.
+    checked = checked_values(values, lambda: CHECKED_IMAGE)
     parse_bucket(checked["bucket"])
     parse_retries(values.get("retries"))
 
