@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.stages import STAGES
 
-from support.cli_runs import RUNNER
+from support.cli_runs import RUNNER, dry_run
 from support.paths import EXAMPLE_DATA, REPO
 from support.stage_oracle import HEMI_SUFFIX, DontRun, Step, expected_steps
 
@@ -38,17 +38,6 @@ def write_cohort(folder: Path, subjects: list[dict[str, Any]], **options: Any) -
 
 def image(name: str) -> str:
     return str(EXAMPLE_DATA / name)
-
-
-def dry_run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(RUNNER), "run", *args, "--dry-run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
 
 
 def no_license_env() -> dict[str, str]:
@@ -89,7 +78,7 @@ def test_example_dry_run_lists_every_stage_with_recon_all_steps(
     )
     (tmp_path / "out").mkdir()
     before = snapshot(tmp_path)
-    result = dry_run([str(cohort), "--json", "--all-commands"], no_license_env())
+    result = dry_run([str(cohort), "--json", "--all-commands"], no_license_env(), TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     assert snapshot(tmp_path) == before, "the dry run wrote something"
     report = json.loads(result.stdout)
@@ -128,7 +117,7 @@ def test_dry_run_with_t2_flair_3t_expert_and_stand_in_license(
         expert=str(expert),
     )
     env = {**no_license_env(), "FS_LICENSE": str(dummy_license)}
-    result = dry_run([str(cohort), "--json", "--all-commands"], env)
+    result = dry_run([str(cohort), "--json", "--all-commands"], env, TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (tmp_path / "out").exists()
     secret = dummy_license.read_text().strip()
@@ -147,7 +136,7 @@ def test_dry_run_with_t2_flair_3t_expert_and_stand_in_license(
 
 def test_bad_cohort_exits_2_before_anything_is_planned(tmp_path: Path) -> None:
     cohort = write_cohort(tmp_path, [{"id": "sub-01", "t1": [str(tmp_path / "missing.nii.gz")]}])
-    result = dry_run([str(cohort)], no_license_env())
+    result = dry_run([str(cohort)], no_license_env(), TIMEOUT_S)
     assert result.returncode == 2
     assert result.stdout == ""
     assert "missing.nii.gz" in result.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.local.backend import LocalSettings
 from fs_cwl_runner.local.run import LocalRun
 
-from support.cli_runs import RUNNER
+from support.cli_runs import dry_run
 from support.paths import EXAMPLE_DATA
 
 TIMEOUT_S = 120
@@ -68,19 +67,10 @@ def offline_env(folder: Path) -> dict[str, str]:
     return env
 
 
-def dry_run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(RUNNER), "run", *args, "--dry-run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
-
-
 def test_detach_without_the_leader_settings_exits_2(tmp_path: Path) -> None:
-    result = dry_run([str(one_subject(tmp_path)), *AWS_ARGS, "--detach"], offline_env(tmp_path))
+    result = dry_run(
+        [str(one_subject(tmp_path)), *AWS_ARGS, "--detach"], offline_env(tmp_path), TIMEOUT_S
+    )
     assert result.returncode == 2, result.stderr[-3000:]
     assert result.stdout == ""
     assert "--leader-queue" in result.stderr
@@ -89,7 +79,7 @@ def test_detach_without_the_leader_settings_exits_2(tmp_path: Path) -> None:
 def test_detach_shows_the_leader_batch_job(tmp_path: Path) -> None:
     args = [str(one_subject(tmp_path)), *AWS_ARGS, "--detach", "--json"]
     args += ["--leader-queue", "leader-queue", "--leader-role-arn", ROLE]
-    result = dry_run(args, offline_env(tmp_path))
+    result = dry_run(args, offline_env(tmp_path), TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     leader = report["batch_jobs"][0]
@@ -109,7 +99,7 @@ def test_detach_shows_the_leader_batch_job(tmp_path: Path) -> None:
 
 
 def test_text_says_one_file_and_one_subject(tmp_path: Path) -> None:
-    result = dry_run([str(one_subject(tmp_path)), *AWS_ARGS], offline_env(tmp_path))
+    result = dry_run([str(one_subject(tmp_path)), *AWS_ARGS], offline_env(tmp_path), TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "inputs: 1 file, " in result.stdout
     assert "summary: 1 subject, 6 stages, 6 Batch jobs," in result.stdout
@@ -125,7 +115,7 @@ def test_two_inputs_staged_to_one_key_exit_2_before_the_plan(tmp_path: Path) -> 
             str(shutil.copy(EXAMPLE_DATA / "sub-01_T1w.nii.gz", tmp_path / folder / "T1.nii.gz"))
         )
     cohort = write_cohort(tmp_path, [{"id": "sub-01", "t1": t1s}])
-    result = dry_run([str(cohort), *AWS_ARGS], offline_env(tmp_path))
+    result = dry_run([str(cohort), *AWS_ARGS], offline_env(tmp_path), TIMEOUT_S)
     assert result.returncode == 2, result.stderr[-3000:]
     assert result.stdout == ""
     assert "would both be staged as s3://lab-bucket/fs/inputs/sub-01/T1.nii.gz" in result.stderr
@@ -133,7 +123,7 @@ def test_two_inputs_staged_to_one_key_exit_2_before_the_plan(tmp_path: Path) -> 
 
 
 def test_local_without_freesurfer_exits_2_as_the_readme_says(tmp_path: Path) -> None:
-    result = dry_run([str(one_subject(tmp_path))], offline_env(tmp_path))
+    result = dry_run([str(one_subject(tmp_path))], offline_env(tmp_path), TIMEOUT_S)
     assert result.returncode == 2
     assert result.stdout == ""
     assert "holds no bin/recon-all" in result.stderr

@@ -7,6 +7,7 @@ file, the runner's environment and the check of a finished results folder.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -74,3 +75,17 @@ def check_finished(output: Path, subjects: list[str]) -> None:
     aseg = read_table(output / "group" / "aseg.volume.tsv")
     assert [row[0] for row in aseg[1:]] == subjects
     assert (output / "report.html").read_text().count("sub-0") >= len(subjects)
+
+
+def dry_run(
+    args: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``fs-cwl-run run ARGS --dry-run``, its output captured."""
+    return subprocess.run(
+        [str(RUNNER), "run", *args, "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
