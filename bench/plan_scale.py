@@ -153,17 +153,19 @@ def deep_child(paths: list[Path]) -> None:
     print(json.dumps({"bytes": size, "deep": deep_seconds, "gzip": gzip_seconds, "peak": peak}))
 
 
-def measure(cohort_path: Path, license_path: Path) -> dict[str, float]:
+def child_figures(args: list[str], what: str) -> dict[str, float]:
+    """The figures a child process of this benchmark prints as its last line (JSON)."""
     result = subprocess.run(
-        [sys.executable, __file__, "--child", str(cohort_path), str(license_path)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
-        sys.exit(f"benchmark child failed:\n{result.stderr}")
+        sys.exit(f"{what} child failed:\n{result.stderr}")
     figures: dict[str, float] = json.loads(result.stdout.splitlines()[-1])
     return figures
+
+
+def measure(cohort_path: Path, license_path: Path) -> dict[str, float]:
+    return child_figures(["--child", str(cohort_path), str(license_path)], "benchmark")
 
 
 def dry_run_vs_validate(root: Path, license_path: Path, size: int = 100) -> None:
@@ -242,16 +244,7 @@ def report(rows: list[dict[str, float]]) -> None:
 
 
 def measure_deep(paths: list[Path]) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--deep-child", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        sys.exit(f"deep benchmark child failed:\n{result.stderr}")
-    figures: dict[str, float] = json.loads(result.stdout.splitlines()[-1])
-    return figures
+    return child_figures(["--deep-child", *map(str, paths)], "deep benchmark")
 
 
 def deep_report(row: dict[str, float]) -> None:
