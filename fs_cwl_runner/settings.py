@@ -83,7 +83,8 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "retries",
             "--retries",
-            "times a failed AWS Batch job is tried again (a Spot interruption costs one)",
+            "times a Batch job interrupted by its host (a Spot reclaim) is tried again; a "
+            "stage that fails on its own is tried once more at most",
             "3",
         ),
         Setting(

@@ -27,6 +27,8 @@ class StageRecord:
     started: float | None = None
     finished: float | None = None
     batch_jobs: list[str] = field(default_factory=list)  # AWS Batch job ids, one per attempt
+    interruptions: int = 0  # attempts ended by their host (a Spot reclaim): retried freely
+    errors: int = 0  # attempts that failed on their own (recon-all's error)
 
     @property
     def seconds(self) -> float | None:

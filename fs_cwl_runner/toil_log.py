@@ -13,6 +13,9 @@ What Toil 9.6's leader logs of a CWL run, whatever the batch system:
   the subject in ``recon-all -s <subject> exited with ERRORS``) and ``Job 'CWLJob' <name>
   <job id> v<k> is completely failed`` (no tries left).
 * ``cohort.cwl.group_tables.<tool>.cwl``: the group tables step of cohort.cwl.
+* ``Job <batch system id> failed because: <reason>`` (AWS Batch only): Batch's status
+  reason of a failed attempt, logged just before Toil's ``Job failed`` line; ``Host EC2
+  (instance …) terminated.`` for an attempt whose host went away.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ JOB_IN_DESCRIPTION = re.compile(r"(\S+) v\d+$")
 VERDICT = re.compile(r"recon-all -s (\S+) (finished without error|exited with ERRORS)")
 ATTEMPT_FAILED = re.compile(r"Job failed with exit value (-?\d+): 'CWLJob' (\S+) (\S+) v\d+")
 COMPLETELY_FAILED = re.compile(r"Job 'CWLJob' (\S+) (\S+) v\d+ is completely failed")
+STOP_REASON = re.compile(r"Job (\d+) failed because: (.+?)\s*$")
 
 
 def stage_of(name: str) -> str | None:

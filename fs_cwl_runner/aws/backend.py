@@ -22,6 +22,7 @@ or an interruption, and a run whose results are already in S3 only downloads the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -34,7 +35,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws import results as aws_results
 from fs_cwl_runner.aws.clients import s3_client
-from fs_cwl_runner.aws.detach import leader_settings, running_leader, submit_leader
+from fs_cwl_runner.aws.detach import (
+    leader_settings,
+    published_record,
+    running_leader,
+    submit_leader,
+)
 from fs_cwl_runner.aws.errors import AwsError, aws_error
 from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
@@ -156,7 +162,7 @@ def stage(aws: AwsRun, order: dict[str, Any], license_path: Path) -> Path:
 
 def lead(aws: AwsRun, job: Path, restart: bool) -> LeaderOutcome:
     """Run Toil; on Ctrl-C make sure no Batch job is left, then say how to resume."""
-    env = toil_environment(os.environ, aws.settings.image)
+    env = toil_environment(os.environ, aws.settings.image, aws.settings.retry_count)
     messages = aws.work / "toil-messages.tsv"
     messages.unlink(missing_ok=True)
     toil = ToilRun(aws.settings, aws.run, aws_results.prefix_uri(aws.dest), job, messages, restart)
@@ -194,6 +200,25 @@ def stop_leftovers(aws: AwsRun, messages: Path) -> None:
         aws.progress.say(f"terminated {len(ended)} Batch jobs Toil left: {', '.join(ended)}")
 
 
+def adopt_finished_record(aws: AwsRun) -> None:
+    """A run that finished before keeps its published record and Batch job list (so that
+    the report written again still lists every stage's Batch jobs)."""
+    try:
+        before = published_record(aws.client, aws.dest)
+    except (AwsUsageError, state.DamagedRecordError):
+        return
+    if before is None or [s.subject_id for s in before.subjects] != [
+        s.subject_id for s in aws.record.subjects
+    ]:
+        return
+    aws.record = before
+    jobs, target = aws.logs / "batch-jobs.json", aws.dest.join("logs", "batch-jobs.json")
+    if not jobs.exists():
+        jobs.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(ClientError, BotoCoreError):
+            aws.client.download_file(target.bucket, target.key, str(jobs))
+
+
 def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutcome | None:
     """Run Toil unless this run's results are in S3 already (then None)."""
     restart = jobstore_exists(aws)
@@ -206,6 +231,7 @@ def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutco
         raise AwsUsageError(f"{err}; check the AWS credentials") from err
     if finished:
         aws.progress.say(f"run {aws.run} finished before: its results are in {aws.dest}/")
+        adopt_finished_record(aws)
         return None
     if restart:
         resume_record(aws)

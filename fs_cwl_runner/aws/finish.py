@@ -3,9 +3,9 @@
 Runs where the Toil leader runs: the laptop, or the detached leader's Batch job. On Toil's
 success the results are tidied and recorded in S3 (:mod:`fs_cwl_runner.aws.results`) and,
 for a local ``output:``, downloaded and verified into it. The report is written where the
-local backend writes it; for an s3:// output (and so always in a detached leader) the
-report, run record, Batch job list and Toil's log go next to the results (``report.html``,
-``logs/``).
+local backend writes it; whatever the output, the report, run record, Batch job list and
+Toil's log also go next to the results in S3 (``report.html``, ``logs/``), where ``status``
+and ``fetch`` find them from any machine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
 from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.leader import LeaderOutcome
-from fs_cwl_runner.aws.record import AwsRun
+from fs_cwl_runner.aws.record import AwsRun, retries
 
 #: The logs that go next to the results of an s3:// output, under ``logs/``.
 PUBLISHED_LOGS = ("run.json", "batch-jobs.json", "toil.log")
@@ -130,10 +130,9 @@ class AwsEnding:
         return local
 
     def publish(self, files: list[Path]) -> None:
-        """For an s3:// output: the report, the logs and the run record next to the results."""
+        """The report, the logs and the run record next to the results in S3 (also for a
+        local output: ``status s3://…`` then answers from any machine)."""
         aws = self.aws
-        if aws.layout is not None:
-            return
         logs = [
             (aws.logs / name, f"logs/{name}")
             for name in PUBLISHED_LOGS
@@ -150,6 +149,7 @@ class AwsEnding:
             "results": f"{aws.dest}/",
             "toil_exit_code": None if self.outcome is None else self.outcome.returncode,
             "batch_jobs": json.loads(batch_jobs.read_text()) if batch_jobs.exists() else [],
+            "retries": retries(aws.record),
             "download": self.delivered,
         }
 

@@ -6,6 +6,11 @@ names carry the step, not the subject (the lines are described in
 whose previous stage finished first and that still waits for this step (recon-all's stages
 depend on each other, so the choice is exact whenever one subject is eligible, and corrected
 when the stage ends and recon-all's verdict names the subject).
+
+A failed attempt is told apart by Batch's status reason: its host went away (an
+interruption, retried without using a try: :mod:`fs_cwl_runner.aws.toil_entry`), or the
+stage failed on its own (recon-all's error, tried once more at most); the run record counts
+both per stage.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fs_cwl_runner import state
+from fs_cwl_runner.aws.toil_entry import is_interruption
 from fs_cwl_runner.stages import stage_graph
 from fs_cwl_runner.toil_log import (
     ATTEMPT_FAILED,
@@ -24,6 +30,7 @@ from fs_cwl_runner.toil_log import (
     GROUP,
     ISSUED,
     STEP_COMPLETE,
+    STOP_REASON,
     VERDICT,
     job_id_of,
     stage_of,
@@ -68,6 +75,7 @@ class ToilLogTracker:
         self.block: _Block | None = None
         self.completed: list[str] = []  # stages whose "step complete" awaits its block
         self.failed_lines: dict[str, list[str]] = {}
+        self.stop_reasons: dict[int, str] = {}  # Batch's reason, by batch system id
 
     # --- inference --------------------------------------------------------------------
 
@@ -174,8 +182,19 @@ class ToilLogTracker:
         stage = stage_of(name)
         if job is None or stage is None:
             return
+        reason = self.stop_reasons.get(job.batch_ids[-1]) if job.batch_ids else None
+        interrupted = is_interruption(reason)
         who = "group tables" if stage == GROUP else f"{job.subject or '?'}: {stage}"
-        self.say(f"{who}: Batch job failed (exit {code})")
+        if stage != GROUP and job.subject is not None:
+            record = self.run.subject(job.subject).stage(stage)
+            if interrupted:
+                record.interruptions += 1
+            else:
+                record.errors += 1
+        if interrupted:
+            self.say(f"{who}: Batch job interrupted ({reason}): tried again, no try used")
+        else:
+            self.say(f"{who}: Batch job failed (exit {code}), the stage's own error")
 
     def _completely_failed(self, name: str, job_id: str) -> None:
         job = self.jobs.get(job_id)
@@ -243,6 +262,8 @@ class ToilLogTracker:
                 # Only the thread that wrote this line writes the stage's output block next.
                 self._flush_completed()
                 self.completed.append(stage)
+        elif match := STOP_REASON.search(line):
+            self.stop_reasons[int(match.group(1))] = match.group(2)
         elif match := ATTEMPT_FAILED.search(line):
             self._attempt_failed(*match.groups())
         elif match := COMPLETELY_FAILED.search(line):

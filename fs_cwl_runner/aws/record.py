@@ -139,15 +139,43 @@ def settle(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
         elif subject.status != state.FAILED:
             subject.status = state.PENDING
         if subject.status == state.FAILED:
-            subject.error = (
-                f"stage {subject.failed_stage} failed on AWS Batch; see "
-                f"{aws.logs / 'toil.log'} and {aws.logs / 'batch-jobs.json'}"
-            )
+            subject.error = failure_text(subject, aws.logs)
     if ok:
         record.group_status = state.DONE
     elif record.group_status != state.DONE:
         record.group_status = state.FAILED
     record.finished = time.time()
+
+
+def failure_text(subject: state.SubjectRecord, logs: Path) -> str:
+    """Why a subject failed on Batch: its stage's own error (how often), or interruptions."""
+    text = f"stage {subject.failed_stage} failed on AWS Batch"
+    if subject.failed_stage is not None:
+        stage = subject.stage(subject.failed_stage)
+        if stage.errors:
+            tries = "try" if stage.errors == 1 else "tries"
+            text += (
+                f": its own error in {stage.errors} {tries} (a stage that fails on its own "
+                "is tried once more at most)"
+            )
+        if stage.interruptions:
+            text += f"; its host was lost {stage.interruptions} times"
+    return f"{text}; see {logs / 'toil.log'} and {logs / 'batch-jobs.json'}"
+
+
+def retries(record: state.RunRecord) -> list[dict[str, Any]]:
+    """Each stage that was tried more than once: interruptions and its own errors."""
+    return [
+        {
+            "subject": subject.subject_id,
+            "stage": stage.name,
+            "interruptions": stage.interruptions,
+            "errors": stage.errors,
+        }
+        for subject in record.subjects
+        for stage in subject.stages
+        if stage.interruptions or stage.errors
+    ]
 
 
 def write_batch_jobs(aws: AwsRun, tracker: ToilLogTracker, messages: Path) -> None:

@@ -8,9 +8,11 @@
 * :func:`staged_job_order` swaps every local location of cohort.cwl's job order for the
   ``s3://`` URI it was staged to; the license is only ever a CWL File there.
 * :func:`toil_environment` and :func:`toil_command` build Toil's environment and command
-  line. The leader's whole environment reaches the workers through the job store, so
-  FreeSurfer's variables and the license path of this machine are left out (the image has
-  its own), and endpoints and keys go to the Batch jobs by name only (``--setEnv NAME``).
+  line. FreeSurfer's variables and the license path of this machine are left out (the image
+  has its own); endpoints and region go to the Batch jobs by name (``--setEnv NAME``), the
+  user's keys never: the jobs sign with the job role, and the environment Toil stores for
+  its workers leaves every credential out (:mod:`fs_cwl_runner.aws.toil_entry`, which also
+  retries a host's interruption without using up a try).
 
 Runs on the laptop, and in the detached leader job inside Batch, which rebuilds the run's
 settings and Toil's command from the leader spec.
@@ -22,12 +24,15 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fs_cwl_runner import __version__, engine
+from fs_cwl_runner.aws import toil_entry
+from fs_cwl_runner.aws.toil_entry import INTERRUPTIONS_VARIABLE
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
 from fs_cwl_runner.layout import COHORT_INPUTS_GROUP
@@ -39,10 +44,13 @@ DEFAULT_JOBSTORE_PREFIX = "fs-cwl-"
 #: Toil's job store bucket is ``<name>--toil``; names are kept short enough for any prefix.
 MAX_JOBSTORE_NAME = 36
 DIGEST_LENGTH = 10
-#: Attempts after the first of each Batch job: a Spot interruption costs one.
+#: Interruptions of one Batch job (a Spot reclaim, a lost host) that are retried (--retries).
 DEFAULT_RETRY_COUNT = 3
-#: More than this many tries of one stage is a fault to look at, not bad luck with Spot.
+#: More interruptions of one stage than this is a fault to look at, not bad luck with Spot.
 MAX_RETRY_COUNT = 10
+#: Tries after the first of a stage that failed on its own (recon-all's error): a second
+#: try rules out a fault of the host, more would only repeat the same error.
+ERROR_RETRY_COUNT = 1
 #: Every Batch container on a host mounts /var/lib/toil from the host (Toil's job
 #: definition), so Toil's lock files there are shared; /run/lock is private to each
 #: container, and workers on one host then delete each other's work folders.
@@ -57,9 +65,6 @@ ALWAYS_FORWARDED = (
     "AWS_EC2_METADATA_DISABLED",
     "TOIL_AWS_ZONE",
 )
-#: Keys go to the jobs only for endpoints other than AWS's own (an S3-compatible store):
-#: on AWS the jobs get their credentials from the job role.
-CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 #: Never passed to Toil: the image brings its own FreeSurfer; the license is a File input.
 LEADER_ONLY = (*ENVIRONMENT_VARIABLES, "FREESURFER", "SUBJECTS_DIR", "FS_LICENSE", "DEBUG")
 EXPERT_GROUP = COHORT_INPUTS_GROUP  # staging folder of cohort-wide inputs (the expert file)
@@ -270,8 +275,11 @@ def staged_job_order(
     return result
 
 
-def toil_environment(base: Mapping[str, str], image: str) -> dict[str, str]:
-    """Toil's environment: ``base`` without FreeSurfer's variables, the image named."""
+def toil_environment(
+    base: Mapping[str, str], image: str, interruption_retries: int
+) -> dict[str, str]:
+    """Toil's environment: ``base`` without FreeSurfer's variables, the image named, and
+    how many interruptions of a job :mod:`.toil_entry` retries."""
     env = {name: value for name, value in base.items() if name not in LEADER_ONLY}
     home = base.get("FREESURFER_HOME")
     path = [
@@ -281,21 +289,19 @@ def toil_environment(base: Mapping[str, str], image: str) -> dict[str, str]:
     ]
     env["PATH"] = os.pathsep.join(path)
     env["TOIL_APPLIANCE_SELF"] = image
+    env[INTERRUPTIONS_VARIABLE] = str(interruption_retries)
     return engine.environment(None, env)
 
 
 def forwarded_variables(env: Mapping[str, str]) -> list[str]:
-    """Names of ``env`` a Batch job gets from here: endpoints and region, and the keys only
-    for endpoints other than AWS's (on AWS the job role signs)."""
+    """Names of ``env`` a Batch job gets from here: endpoints and region, never keys (a Batch
+    job signs with its job role, or with what its host gives it for another S3 store)."""
     endpoints = sorted(name for name in env if name.startswith("AWS_ENDPOINT_URL"))
-    names = [*endpoints, *(name for name in ALWAYS_FORWARDED if name in env)]
-    if endpoints:
-        names += [name for name in CREDENTIAL_VARIABLES if name in env]
-    return names
+    return [*endpoints, *(name for name in ALWAYS_FORWARDED if name in env)]
 
 
 def worker_variables(env: Mapping[str, str]) -> list[str]:
-    """``--setEnv`` arguments: endpoints, region, keys (for non-AWS endpoints), lock folder."""
+    """``--setEnv`` arguments: endpoints, region, the workers' lock folder."""
     args: list[str] = []
     for name in forwarded_variables(env):
         args += ["--setEnv", name]  # the value is copied from Toil's own environment
@@ -319,10 +325,12 @@ class ToilRun:
 
 
 def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
-    """``toil-cwl-runner`` on cohort.cwl with the aws_batch batch system."""
+    """``toil-cwl-runner`` (through :mod:`.toil_entry`) on cohort.cwl with aws_batch."""
     settings = toil.settings
     args = [
-        engine.executable("toil-cwl-runner"),
+        sys.executable,
+        "-m",
+        toil_entry.__name__,
         "--batchSystem",
         "aws_batch",
         "--awsBatchRegion",
@@ -336,7 +344,10 @@ def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
         "--destBucket",
         toil.destination,
         "--retryCount",
-        str(settings.retry_count),
+        str(ERROR_RETRY_COUNT),
+        # An interruption is reported as lost (see toil_entry): it costs no try.
+        "--enableUnlimitedPreemptibleRetries",
+        "true",
         "--clean",
         "onSuccess",
         "--logInfo",

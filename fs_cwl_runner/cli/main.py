@@ -23,6 +23,8 @@ from fs_cwl_runner.cli.fetch import cmd_fetch
 from fs_cwl_runner.cli.inputs import backend_of, checked_cohort, license_for, setting_values
 from fs_cwl_runner.cli.parser import EXIT_INTERNAL, build_parser, normalize_argv
 from fs_cwl_runner.cli.validate import cmd_validate
+from fs_cwl_runner.cohort.load import load_cohort
+from fs_cwl_runner.cohort.spec import CohortError
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.request import RunRequest
@@ -44,8 +46,22 @@ def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 0
 
 
+def status_target(where: str) -> str:
+    """The output a ``status`` argument names: a cohort file names its ``output:``."""
+    path = Path(where)
+    if not path.is_file():
+        return where
+    try:
+        cohort, _ = load_cohort(path, check_images=False)
+    except CohortError as err:
+        raise UsageError(f"status: {where} is a file but not a cohort file:\n{err}") from err
+    return cohort.output
+
+
 def load_status(where: str) -> tuple[state.RunRecord, str | None]:
-    """The run record of a local output folder or a detached run's s3:// results."""
+    """The run record of a local output folder, an AWS run's s3:// results, or a cohort
+    file's output."""
+    where = status_target(where)
     if is_s3_uri(where):
         from fs_cwl_runner.aws.detach import detached_status  # boto3 only for s3:// runs
 

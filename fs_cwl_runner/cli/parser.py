@@ -144,8 +144,9 @@ def add_plan_and_status(sub: Commands) -> None:
         "run",
         nargs="?",
         default=".",
-        help="the run's output folder (default: current folder), or the "
-        "s3:// results of a detached run, as --detach printed them",
+        help="the run's output folder (default: current folder), its cohort file (for "
+        "its output:), or the s3:// results of an AWS run (every AWS run keeps its record "
+        "there, under logs/run.json), as --detach and --json print them",
     )
     status.add_argument("--json", action="store_true", help="print the run record as JSON")
 

@@ -2,7 +2,9 @@
 
 The same 3-subject cohort as in test_cli_aws_run, through ``fs-cwl-run --backend aws``:
 
-- a Spot interruption of one stage's Batch job costs one retry of that job only;
+- a Spot interruption of one stage's Batch job is retried without using a try, a stage that
+  fails on its own is tried twice and no more, the user's keys reach no job, bucket or log,
+  ``status`` answers from an empty folder, and the same command resumes once fixed;
 - a leader killed at once (as by a power cut) resumes with the same command, and the
   stages finished before the kill do not run again;
 - a Ctrl-C stops the run, says how to resume, and leaves no Batch job queued or running.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -32,7 +35,10 @@ from support.aws_runs import (
     IMAGE,
     LAUNCH_STAGE,
     RUN_TIMEOUT_S,
+    batch_requests,
+    files_with,
     image_environment,
+    objects_with,
     run_cli,
     runner_environment,
 )
@@ -41,10 +47,11 @@ from support.cli_runs import RUNNER, STAGE_OF_DOUBLE, SUBJECTS, check_finished, 
 from support.cwl_runs import read_calls
 from support.job_runners import LocalProcess, LocalProcessRunner, kill_session, session_members
 from support.local_aws import REGION, LocalBatch, batch_client, local_batch
-from support.s3_server import S3Server
+from support.s3_server import S3Server, s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.literals import JobStatusType
+    from mypy_boto3_s3 import S3Client
 
 pytestmark = [pytest.mark.aws, pytest.mark.e2e]
 
@@ -257,52 +264,101 @@ def check_complete(output: Path, summary: dict[str, Any]) -> None:
     assert all(st["status"] == "done" for s in record["subjects"] for st in s["stages"])
 
 
-def test_spot_interruption_costs_one_retry(
+#: The user's keys, distinct from the jobs' own (support.local_aws.JOB_ROLE_CREDENTIALS).
+USER_KEYS = {
+    "AWS_ACCESS_KEY_ID": "AKIAFSCWLUSERKEY0001",
+    "AWS_SECRET_ACCESS_KEY": "fs-cwl-user-secret-3c9d7e1b5a",
+}
+
+
+def keys_found(batch: LocalBatch, s3: S3Client, tmp_path: Path, texts: Sequence[str]) -> list[str]:
+    """Where the user's keys appear: objects of any bucket (what every S3 request carried),
+    what moto's Batch holds (job definitions, submitted jobs) and every launch, each file
+    under ``tmp_path`` (logs, results, job folders, caches), and ``texts`` (the CLI's output).
+
+    The key id in each request's signature header is left out: SigV4 sends it by design.
+    """
+    found = []
+    for secret in USER_KEYS.values():
+        found += [f"s3://{key}" for key in objects_with(s3, secret)]
+        found += ["Batch" for _ in [secret] if secret in batch_requests(batch)]
+        found += [str(path) for path in files_with(secret, [tmp_path])]
+        found += ["CLI output" for text in texts if secret in text]
+    return found
+
+
+def test_interruption_is_retried_a_stage_error_tried_twice_keys_stay_home(
     freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path, license_file: Path
 ) -> None:
-    # The double alone takes 3 s, so the interruption finds the job still running.
+    """One cohort, three faults a user meets: the host of a hemisphere job is lost (retried
+    without using a try), sub-03's autorecon_lh fails on its own (tried twice, no more), and
+    the user's keys are in the runner's environment (they reach nothing but its own calls).
+    Then ``status`` from an empty folder, and the same command after the fault is fixed."""
     spot = InjectedFailure(LH_JOB, attempts=1, after_seconds=1.5)
     output = tmp_path / "results"
     cohort = write_cohort(tmp_path, output)
-    with batch_with(freesurfer, tmp_path, [spot], sleep="3") as batch:
+    with batch_with(freesurfer, tmp_path, [spot], sleep="3", fail="sub-03:hemi-lh") as batch:
         env = runner_environment(
             batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
         )
-        result = run_cli(cli_args(cohort, batch, "spot"), env)
-        assert result.returncode == 0, result.stderr[-6000:]
+        env.update(USER_KEYS)
+        args = cli_args(cohort, batch, "faults")
+        result = run_cli(args, env)
+        assert result.returncode == 1, result.stderr[-6000:]
         summary = json.loads(result.stdout)
-        check_complete(output, summary)
-        # One hemisphere stage's job was launched twice, each other stage once.
+        assert summary["counts"]["done"] == 2 and summary["group"] == "failed", summary
+        [failed] = summary["failed"]
+        assert (failed["subject"], failed["stage"]) == ("sub-03", "autorecon_lh")
+        assert "its own error in 2 tries" in failed["error"], failed
+        # The interrupted attempt cost no try; sub-03's error was tried once more, no more.
         assert launched_stages(batch) == {
-            **dict.fromkeys(STAGE_OF_DOUBLE.values(), 3),
-            "autorecon_lh": 4,
-            "group_tables": 1,
+            "autorecon1": 3,
+            "autorecon2_volume": 3,
+            "autorecon_lh": 5,
+            "autorecon_rh": 3,
+            "autorecon3": 2,
         }
         [lost] = [launch for launch in batch.docker.launches if launch.interrupted]
-        assert LAUNCH_STAGE.match(lost.container_name).group(1) == "autorecon_lh"  # type: ignore[union-attr]
         assert (lost.exit_code, lost.status_reason) == (SPOT_EXIT_CODE, SPOT_STATUS_REASON)
-        assert all(launch.exit_code == 0 for launch in batch.docker.launches if launch is not lost)
-        # Batch said why the attempt ended; the retry is the same Toil job's second attempt.
-        client = batch_client(batch.moto.endpoint_url)
-        failed = client.list_jobs(jobQueue=batch.queue.name, jobStatus="FAILED")
-        assert len(failed["jobSummaryList"]) == 1
-        [described] = client.describe_jobs(jobs=[failed["jobSummaryList"][0]["jobId"]])["jobs"]
-        assert described["statusReason"] == SPOT_STATUS_REASON
-        assert described["container"]["exitCode"] == SPOT_EXIT_CODE
-    jobs = summary["batch_jobs"]
-    assert len(jobs) == 17 and len({job["batch_job_id"] for job in jobs}) == 17
-    assert described["jobId"] in {job["batch_job_id"] for job in jobs}
-    lh = Counter(job["subject"] for job in jobs if job["stage"] == "autorecon_lh")
-    assert sorted(lh.values()) == [1, 1, 2] and set(lh) == set(SUBJECTS), lh
-    assert f"exit {SPOT_EXIT_CODE}" in result.stderr and "(attempt 2)" in result.stderr
-    # Every stage's recon-all ran to its end once; only the interrupted one may have
-    # started a second time (when the host went while recon-all was running).
-    calls = stage_calls(tmp_path)
-    [retried] = [subject for subject, n in lh.items() if n == 2]
-    assert set(calls) == {(s, st) for s in SUBJECTS for st in STAGE_OF_DOUBLE.values()}
-    assert {key: n for key, n in calls.items() if n != 1} in ({}, {(retried, "autorecon_lh"): 2}), (
-        calls
-    )
+        by_subject = {(r["subject"], r["stage"]): r for r in summary["retries"]}
+        assert by_subject[("sub-03", "autorecon_lh")]["errors"] == 2, by_subject
+        assert sum(r["interruptions"] for r in summary["retries"]) == 1, by_subject
+        assert "interrupted (Host EC2" in result.stderr and "no try used" in result.stderr
+        assert "the stage's own error" in result.stderr
+        s3 = s3_client(seaweedfs.endpoint_url)
+        assert keys_found(batch, s3, tmp_path, [result.stdout, result.stderr]) == []
+
+        # From an empty folder of another "machine": the record is next to the results.
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        other_env = {**env, "XDG_CACHE_HOME": str(elsewhere / "cache")}
+        status = run_cli(["status", summary["results"], "--json"], other_env, 60, cwd=elsewhere)
+        assert status.returncode == 0, status.stderr
+        published = json.loads(status.stdout)
+        assert {s["subject_id"]: s["status"] for s in published["subjects"]} == {
+            "sub-01": "done",
+            "sub-02": "done",
+            "sub-03": "failed",
+        }
+        by_cohort = run_cli(["status", str(cohort)], other_env, 60, cwd=elsewhere)
+        assert by_cohort.returncode == 0, by_cohort.stderr
+        assert re.search(r"sub-03\s+failed", by_cohort.stdout), by_cohort.stdout
+
+        # The fault fixed, the same command resumes: sub-03 only, its failed stage once.
+        runner = batch.docker.containers.runner
+        assert isinstance(runner, LocalProcessRunner)
+        runner.base_environment.pop("FS_CWL_DOUBLE_FAIL")
+        launches = len(batch.docker.launches)
+        again = run_cli(args, env)
+        assert again.returncode == 0, again.stderr[-6000:]
+        assert "resuming Toil" in again.stderr
+        check_complete(output, json.loads(again.stdout))
+        resumed = Counter(
+            LAUNCH_STAGE.match(launch.container_name).group(1)  # type: ignore[union-attr]
+            or "group_tables"
+            for launch in batch.docker.launches[launches:]
+        )
+        assert resumed == {"autorecon_lh": 1, "autorecon3": 1, "group_tables": 1}, resumed
 
 
 def test_killed_leader_resumes_without_rerunning_finished_stages(

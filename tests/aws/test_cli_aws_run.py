@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from moto.batch.models import batch_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 from ruamel.yaml import YAML
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws.download import FetchError, RemoteFile, check
 from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.record import retries
+from fs_cwl_runner.aws.toil_entry import INTERRUPTIONS_VARIABLE, is_interruption, worker_environment
 from fs_cwl_runner.aws.toil_run import (
     DEFAULT_JOBSTORE_PREFIX,
     run_id,
@@ -43,6 +43,8 @@ from support.aws_runs import (
     IMAGE,
     LAUNCH_STAGE,
     LICENSE_TEXT,
+    batch_requests,
+    files_with,
     image_environment,
     run_cli,
     runner_environment,
@@ -115,24 +117,6 @@ def tree(folder: Path, tops: list[str]) -> dict[str, str]:
                     path.read_bytes()
                 ).hexdigest()
     return files
-
-
-def batch_requests(batch: LocalBatch) -> str:
-    """Everything moto holds about job definitions and jobs, and every launch, as text."""
-    backend = batch_backends[DEFAULT_ACCOUNT_ID][REGION]
-    seen: list[Any] = [d.describe() for d in backend._job_definitions.values()]
-    seen += [job.describe() for job in backend._jobs.values()]
-    seen += [[launch.command, launch.environment, launch.image] for launch in batch.docker.launches]
-    return json.dumps(seen, default=str)
-
-
-def files_with(secret: str, folders: list[Path]) -> list[Path]:
-    found = []
-    for folder in folders:
-        for path in folder.rglob("*"):
-            if path.is_file() and secret.encode() in path.read_bytes():
-                found.append(path)
-    return found
 
 
 def start_local_run(
@@ -582,15 +566,63 @@ def test_toil_environment_keeps_freesurfer_and_keys_at_home() -> None:
         "AWS_SECRET_ACCESS_KEY": "s",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
-    env = toil_environment(base, "image:tag")
+    env = toil_environment(base, "image:tag", 4)
     assert not {"FREESURFER_HOME", "FS_LICENSE", "SUBJECTS_DIR"} & set(env)
     assert "/opt/fs/bin" not in env["PATH"].split(os.pathsep)
     assert env["TOIL_APPLIANCE_SELF"] == "image:tag"
+    assert env["FS_CWL_INTERRUPTION_RETRIES"] == "4"
     on_aws = worker_variables(env)
     assert "AWS_SECRET_ACCESS_KEY" not in on_aws and "AWS_DEFAULT_REGION" in on_aws
+    # Another S3 store (the tests' local one) gets its endpoint, and still no key: a Batch
+    # job signs with what its host gives it.
     local = worker_variables({**env, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"})
-    assert {"AWS_ENDPOINT_URL_S3", "AWS_SECRET_ACCESS_KEY"} <= set(local)
-    assert "s" not in local  # names only: values are copied by Toil
+    assert "AWS_ENDPOINT_URL_S3" in local
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "k", "s"} & set(local)
+    # What Toil stores for its workers leaves every credential of the leader out.
+    stored = worker_environment(
+        {
+            **env,
+            "AWS_PROFILE": "lab",
+            "AWS_SHARED_CREDENTIALS_FILE": "/home/me/.aws/credentials",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/leader",
+            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1",
+        }
+    )
+    assert stored["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:1"
+    assert stored["TOIL_APPLIANCE_SELF"] == "image:tag"
+    leaked = {name for name in stored if "KEY" in name or "CREDENTIALS" in name}
+    assert leaked == set() and "AWS_PROFILE" not in stored
+    assert not {n for n in stored if n.startswith("FS_CWL_")}
+
+
+def test_interruptions_are_told_from_a_stages_own_error() -> None:
+    assert is_interruption("Host EC2 (instance i-0123456789abcdef0) terminated.")
+    for reason in (None, "Essential container in task exited", "OutOfMemoryError: killed"):
+        assert not is_interruption(reason)
+    record = state.RunRecord(
+        "c.yml", "out", "aws", "toil", subjects=[state.SubjectRecord("sub-01")]
+    )
+    said: list[str] = []
+    tracker = ToilLogTracker(record, said.append)
+    name = "subject.cwl.autorecon_lh.autorecon-hemi.cwl"
+    record.subject("sub-01").stage("autorecon1").status = state.DONE
+    record.subject("sub-01").stage("autorecon2_volume").status = state.DONE
+    for line in (
+        f"Issued job 'CWLJob' {name} kind-x/instance-1 v1 with job batch system ID: 7 ...",
+        "Job 7 failed because: Host EC2 (instance i-0abc) terminated.",
+        f"Job failed with exit value 137: 'CWLJob' {name} kind-x/instance-1 v2",
+        f"Issued job 'CWLJob' {name} kind-x/instance-1 v3 with job batch system ID: 8 ...",
+        "Job 8 failed because: Essential container in task exited",
+        f"Job failed with exit value 1: 'CWLJob' {name} kind-x/instance-1 v4",
+    ):
+        tracker.feed(line)
+    stage = record.subject("sub-01").stage("autorecon_lh")
+    assert (stage.interruptions, stage.errors) == (1, 1)
+    assert any("interrupted (Host EC2" in line and "no try used" in line for line in said), said
+    assert any("failed (exit 1), the stage's own error" in line for line in said), said
+    assert retries(record) == [
+        {"subject": "sub-01", "stage": "autorecon_lh", "interruptions": 1, "errors": 1}
+    ]
 
 
 def test_check_verifies_single_and_multipart_etags(tmp_path: Path) -> None:
@@ -662,7 +694,11 @@ def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyP
         restart=False,
     )
     command = toil_command(toil, {})
-    assert command[command.index("--retryCount") + 1] == "7"
+    # --retries counts interruptions (toil_entry reads it); a stage's own error gets one retry.
+    assert command[1:3] == ["-m", "fs_cwl_runner.aws.toil_entry"]
+    assert command[command.index("--retryCount") + 1] == "1"
+    assert command[command.index("--enableUnlimitedPreemptibleRetries") + 1] == "true"
+    assert toil_environment({}, "x/y:1", settings.retry_count)[INTERRUPTIONS_VARIABLE] == "7"
     for bad in ("-1", "11", "two", "1.5"):
         with pytest.raises(SettingsError, match=r"--retries / FS_CWL_RETRIES: .* from 0 to 10"):
             aws_settings(SettingValues({**flags, "retries": bad}))

@@ -7,21 +7,28 @@ double first on PATH.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import toil.version
+from moto.batch.models import batch_backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support.cli_runs import RUNNER
 from support.job_runners import kill_session
-from support.local_aws import job_image_environment
+from support.local_aws import REGION, LocalBatch, job_image_environment
 from support.local_aws import toil_environment as local_toil_environment
 from support.paths import DOUBLE_BIN
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 RUN_TIMEOUT_S = 420
 BUCKET = "fs-cwl-results"
@@ -61,13 +68,14 @@ def runner_environment(
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT_S
+    args: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT_S, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """fs-cwl-run under a timeout; on expiry its whole process tree is killed."""
     command = [str(RUNNER), *args]
     with subprocess.Popen(
         command,
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -80,3 +88,34 @@ def run_cli(
             stdout, stderr = process.communicate()
             pytest.fail(f"fs-cwl-run did not finish within {timeout} s:\n{stderr[-5000:]}")
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def batch_requests(batch: LocalBatch) -> str:
+    """Everything moto holds about job definitions and jobs, and every launch, as text."""
+    backend = batch_backends[DEFAULT_ACCOUNT_ID][REGION]
+    seen: list[Any] = [d.describe() for d in backend._job_definitions.values()]
+    seen += [job.describe() for job in backend._jobs.values()]
+    seen += [[launch.command, launch.environment, launch.image] for launch in batch.docker.launches]
+    return json.dumps(seen, default=str)
+
+
+def files_with(secret: str, folders: list[Path]) -> list[Path]:
+    found = []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and secret.encode() in path.read_bytes():
+                found.append(path)
+    return found
+
+
+def objects_with(client: S3Client, secret: str) -> list[str]:
+    """``bucket/key`` of every object version, in every bucket, whose bytes hold ``secret``."""
+    found = []
+    for bucket in client.list_buckets()["Buckets"]:
+        name = bucket["Name"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for item in page.get("Contents", []):
+                body = client.get_object(Bucket=name, Key=item["Key"])["Body"].read()
+                if secret.encode() in body:
+                    found.append(f"{name}/{item['Key']}")
+    return found

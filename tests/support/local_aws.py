@@ -44,6 +44,13 @@ REGION = "us-east-1"
 ZONE = "us-east-1a"
 # Placeholder keys: moto and SeaweedFS (without -s3.config) accept any pair.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+#: What every job of the local queue gets in place of its job role's credentials (which AWS
+#: Batch hands a job through its container credentials endpoint): a pair of its own, so
+#: that no job needs the keys of whoever submitted it.
+JOB_ROLE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local-job-role",
+    "AWS_SECRET_ACCESS_KEY": "local-job-role-secret",
+}
 S3_COMPAT_SITE = Path(__file__).resolve().parent / "s3_compat_site"
 # Toil's job store bucket settings that SeaweedFS answers with NotImplemented/AccessDenied.
 S3_SKIPPED_OPERATIONS = (
@@ -166,12 +173,14 @@ def create_batch_queue(endpoint_url: str, name: str = "fs-cwl-test") -> BatchQue
 
 
 def job_image_environment(home: Path) -> dict[str, str]:
-    """What a job process starts with, as from a Toil appliance image: Toil on PATH.
+    """What a job process starts with, as from a Toil appliance image: Toil on PATH, and
+    the job role's credentials as Batch gives them.
 
-    Everything else a job needs (endpoints, keys) must come with the job, as on AWS.
+    Everything else a job needs (endpoints, region) must come with the job, as on AWS.
     """
     scripts = str(Path(sys.executable).parent)
     return {
+        **JOB_ROLE_CREDENTIALS,
         "PATH": os.pathsep.join([scripts, "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(home),
         "LANG": "C.UTF-8",
