@@ -205,7 +205,11 @@ def check_results(s3: S3Client, summary: dict[str, Any], local: Path, results: P
     prefix = summary["results"].removeprefix(f"s3://{BUCKET}/")
     remote = keys(s3, prefix)
     expected = tree(local, [*SUBJECTS, "group"])
-    assert set(remote) - {"logs/outputs.json"} == set(expected)
+    # Next to the results, whatever the output: the record of the finished run, the run
+    # record, report and logs (status and fetch read them from any machine).
+    published = {"logs/outputs.json", "report.html", "logs/run.json", "logs/batch-jobs.json"}
+    assert published | {"logs/toil.log"} <= set(remote), sorted(remote)[:10]
+    assert set(remote) - published - {"logs/toil.log"} == set(expected)
     downloaded = tree(results, [*SUBJECTS, "group"])
     assert set(downloaded) == set(expected)
     differing = {name for name in expected if downloaded[name] != expected[name]}
