@@ -4,7 +4,7 @@
   variable > config file) and reports every missing one at once, naming flag and variable.
 * :func:`run_id` names a run after its cohort: the same cohort, options, output and CWL
   files give the same id, so running the same command again resumes the same Toil job
-  store (``aws:<region>:<jobstore_prefix><run id>``).
+  store (``aws:<region>:<jobstore_prefix><run id>``, and ``...-g`` for the group tables).
 * :func:`staged_job_order` swaps every local location of cohort.cwl's job order for the
   ``s3://`` URI it was staged to; the license is only ever a CWL File there.
 * :func:`toil_environment` and :func:`toil_command` build Toil's environment and command
@@ -41,8 +41,16 @@ from fs_cwl_runner.settings import SETTINGS, SettingsError, SettingValues
 
 REQUIRED = ("region", "queue", "job_role_arn", "bucket")
 DEFAULT_JOBSTORE_PREFIX = "fs-cwl-"
-#: Toil's job store bucket is ``<name>--toil``; names are kept short enough for any prefix.
-MAX_JOBSTORE_NAME = 36
+#: A run's second job store, for the group tables, is ``<job store name>-g``.
+GROUP_JOBSTORE_SUFFIX = "-g"
+#: Toil's job store ``aws:<region>:<name>`` keeps its files in the bucket ``<name>--toil``.
+TOIL_BUCKET_SUFFIX = "--toil"
+MAX_BUCKET_NAME = 63  # S3's limit
+MAX_TOIL_JOBSTORE_NAME = 56  # Toil 9 refuses longer job store names
+#: The longest job store name that both S3 (for its bucket) and Toil take.
+LONGEST_JOBSTORE_NAME = min(MAX_BUCKET_NAME - len(TOIL_BUCKET_SUFFIX), MAX_TOIL_JOBSTORE_NAME)
+#: ``<jobstore_prefix><run id>`` at most, so that the group job store's name fits too.
+MAX_JOBSTORE_NAME = LONGEST_JOBSTORE_NAME - len(GROUP_JOBSTORE_SUFFIX)
 DIGEST_LENGTH = 10
 #: Interruptions of one Batch job (a Spot reclaim, a lost host) that are retried (--retries).
 DEFAULT_RETRY_COUNT = 3
@@ -58,6 +66,10 @@ WORKER_COORDINATION_DIR = "/var/lib/toil/coordination"
 COORDINATION_OVERRIDE = "TOIL_COORDINATION_DIR_OVERRIDE"
 REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+\Z")
 JOBSTORE_PREFIX_PATTERN = re.compile(r"([a-z0-9][a-z0-9-]*)?\Z")
+#: Characters of the cohort's name that a run id keeps even with the longest prefix allowed,
+#: which is as long as the longest that ``aws setup`` writes (``<20 characters>-<account>-``).
+MIN_NAME_ROOM = 9
+MAX_JOBSTORE_PREFIX = MAX_JOBSTORE_NAME - len("-") - DIGEST_LENGTH - MIN_NAME_ROOM
 #: Sent to the Batch jobs when set here: where AWS is, and which zone/region.
 ALWAYS_FORWARDED = (
     "AWS_DEFAULT_REGION",
@@ -89,7 +101,14 @@ class AwsRunSettings:
         return f"aws:{self.region}:{self.jobstore_name(run)}"
 
     def jobstore_bucket(self, run: str) -> str:
-        return f"{self.jobstore_name(run)}--toil"
+        return self.jobstore_name(run) + TOIL_BUCKET_SUFFIX
+
+    def group_jobstore_name(self, run: str) -> str:
+        """The name of the job store of the run's group tables (see GROUP_JOBSTORE_SUFFIX)."""
+        return self.jobstore_name(run) + GROUP_JOBSTORE_SUFFIX
+
+    def group_jobstore(self, run: str) -> str:
+        return f"aws:{self.region}:{self.group_jobstore_name(run)}"
 
 
 def missing_settings_text(names: list[str]) -> str:
@@ -131,11 +150,15 @@ def check_settings(values: Mapping[str, str]) -> None:
         )
     check_role_arn("job_role_arn", values["job_role_arn"])
     prefix = values["jobstore_prefix"]
-    if not JOBSTORE_PREFIX_PATTERN.match(prefix) or len(prefix) > MAX_JOBSTORE_NAME - DIGEST_LENGTH:
+    # Toil refuses "--" in a job store name (its bucket name ends in "--toil").
+    well_formed = JOBSTORE_PREFIX_PATTERN.match(prefix) and "--" not in prefix
+    if not well_formed or len(prefix) > MAX_JOBSTORE_PREFIX:
         raise SettingsError(
             f"--jobstore-prefix / FS_CWL_JOBSTORE_PREFIX: {prefix!r} must be at most "
-            f"{MAX_JOBSTORE_NAME - DIGEST_LENGTH} lower-case letters, digits and hyphens, "
-            "starting with a letter or digit"
+            f"{MAX_JOBSTORE_PREFIX} lower-case letters, digits and single hyphens, starting "
+            "with a letter or digit, so that the job store buckets <prefix><run id>-g--toil "
+            f"keep to {MAX_BUCKET_NAME} characters with room for the cohort's name; leave it "
+            "unset, or use the one `fs-cwl-run aws setup` writes"
         )
 
 
@@ -203,7 +226,21 @@ def cwl_digest(folder: Path) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", text.lower())).strip("-")
+    """``text`` in lower-case letters and digits, each run of other characters one hyphen."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _shortened(slug: str, room: int) -> str:
+    """``slug`` in at most ``room`` characters: whole words, never a hyphen at the end.
+
+    Only a first word longer than ``room`` is cut inside, since part of it still says more
+    than the digest alone.
+    """
+    if len(slug) <= room:
+        return slug
+    # A hyphen at index ``room`` is where a word that fits ends.
+    end = slug[: room + 1].rfind("-")
+    return slug[:end] if end > 0 else slug[:room]
 
 
 def run_id(
@@ -213,7 +250,9 @@ def run_id(
 
     The digest covers the job order (with local locations; the license as a placeholder,
     so moving the license file changes nothing), the output, the bucket and the CWL files.
-    With ``jobstore_prefix`` in front it is at most :data:`MAX_JOBSTORE_NAME` long.
+    With ``jobstore_prefix`` in front it is at most :data:`MAX_JOBSTORE_NAME` long, the
+    cohort's name cut after a whole word when it must be; the id also names the results
+    folder ``s3://<bucket>/outputs/<run id>/``, where the name is what people look for.
     """
     order_for_id = {**order, "fs_license": "license"}
     text = json.dumps(
@@ -222,7 +261,7 @@ def run_id(
     )
     digest = hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
     room = MAX_JOBSTORE_NAME - len(jobstore_prefix) - DIGEST_LENGTH - 1
-    slug = _slug(cohort.path.stem)[: max(0, room)].strip("-")
+    slug = _shortened(_slug(cohort.path.stem), max(0, room))
     return f"{slug}-{digest}" if slug else digest
 
 

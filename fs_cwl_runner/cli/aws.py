@@ -154,12 +154,18 @@ def run_setup(
     plan = aws_setup.plan_setup(settings, clients, setup_options(args))
     say(aws_setup.format_plan(plan, "setup"))
     if args.dry_run:
-        print(json.dumps({"dry_run": True, "actions": [str(a) for a in plan.actions]}))
+        actions = [str(a) for a in plan.actions]
+        print(json.dumps({"dry_run": True, "actions": actions, "warnings": list(plan.warnings)}))
         return 0
     result = aws_setup.apply_setup(plan, say)
     path = save_config(result.settings)
     say(f"settings written to {path}")
-    print(json.dumps({"settings": result.settings, "done": list(result.done)}))
+    summary = {
+        "settings": result.settings,
+        "done": list(result.done),
+        "warnings": list(result.warnings),
+    }
+    print(json.dumps(summary))
     return 0
 
 

@@ -250,7 +250,13 @@ def test_dry_run_only_reads(clients: AwsClients, options: SetupOptions, names: N
     text = format_plan(plan)
     assert inventory(clients) == before
     assert calls and all(c.startswith(READ_ONLY_PREFIXES) for c in calls), calls
-    assert len(plan.actions) == 12 and all(a.kind == "create" for a in plan.actions)
+    assert len(plan.actions) == 14
+    assert [a.kind for a in plan.actions if a.kind != "create"] == ["update", "update"]
+    assert [str(a) for a in plan.actions[:3]] == [
+        f"+ create S3 bucket {names.bucket}: inputs, outputs and logs in {REGION}",
+        f"~ update S3 bucket {names.bucket}: block all public access",
+        f"~ update S3 bucket {names.bucket}: encrypt new objects by default (SSE-S3)",
+    ]
     assert (
         f"+ create Batch compute environment {names('spot')}: Spot machines, 0 to 256 "
         "vCPUs (none while idle)" in text
@@ -458,7 +464,7 @@ def test_a_bucket_the_user_owns_is_used_and_kept(
     assert names.bucket in inventory(clients)["buckets"]
 
 
-def deny(clients: AwsClients, operation: str) -> None:
+def deny(clients: AwsClients, operation: str, service: str = "iam") -> None:
     """Make ``operation`` fail as it does for a caller without the permission."""
 
     def refuse(**_kwargs: object) -> None:
@@ -468,14 +474,35 @@ def deny(clients: AwsClients, operation: str) -> None:
                     "Code": "AccessDenied",
                     "Message": (
                         f"User: arn:aws:iam::{ACCOUNT}:user/someone is not authorized to perform: "
-                        f"iam:{operation}"
+                        f"{service}:{operation}"
                     ),
-                }
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 403},
             },
             operation,
         )
 
-    clients.iam.meta.events.register(f"before-call.iam.{operation}", refuse)
+    getattr(clients, service).meta.events.register(f"before-call.{service}.{operation}", refuse)
+
+
+def lack(clients: AwsClients, *operations: str) -> None:
+    """Make S3 ``operations`` fail as on a server that does not implement them (SeaweedFS)."""
+
+    def not_implemented(model: Any, **_kwargs: object) -> None:
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "NotImplemented",
+                    "Message": "A header you provided implies functionality that is not "
+                    "implemented",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 501},
+            },
+            model.name,
+        )
+
+    for operation in operations:
+        clients.s3.meta.events.register(f"before-call.s3.{operation}", not_implemented)
 
 
 def test_access_denied_names_the_missing_permission_and_setup_resumes(
@@ -488,9 +515,58 @@ def test_access_denied_names_the_missing_permission_and_setup_resumes(
     message = str(raised.value)
     assert f"create IAM role {names('batch-service')} failed: AccessDenied" in message
     assert "missing permission: iam:CreateRole (with iam:TagRole)" in message
-    assert "1 of 12 steps were done" in message
+    assert "3 of 14 steps were done" in message
     resumed = plan_setup(names.settings, connect(names.settings), options)
     assert len(resumed.actions) == 11 and resumed.actions[0].name == names("batch-service")
+
+
+PUBLIC_ACCESS_WARNING = (
+    "S3 bucket {bucket}: public access block not applied, the S3 server does not implement "
+    "it (NotImplemented): public access is not blocked by the server"
+)
+
+
+def test_a_server_without_public_access_block_gets_one_warning_per_setup(
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
+    lack(clients, "PutPublicAccessBlock", "GetPublicAccessBlock")
+    said: list[str] = []
+    result = apply_setup(plan_setup(names.settings, clients, options), said.append)
+    warning = PUBLIC_ACCESS_WARNING.format(bucket=names.bucket)
+    assert len(result.warnings) == 1 and result.warnings[0].startswith(warning)
+    assert [line for line in said if line.startswith("warning:")] == [
+        f"warning: {result.warnings[0]}"
+    ]
+    assert len(result.done) == 13 and result.settings["bucket"] == f"{names.bucket}/cohort-a"
+    encryption = clients.s3.get_bucket_encryption(Bucket=names.bucket)
+    assert encryption["ServerSideEncryptionConfiguration"]["Rules"]  # the other setting is on
+    again = plan_setup(names.settings, clients, options)
+    assert again.actions == () and again.warnings == result.warnings
+    assert f"  warning: {warning}" in format_plan(again)
+    assert apply_setup(again).done == ()
+
+
+def test_a_bucket_setting_denied_stops_setup_naming_the_iam_action(
+    clients: AwsClients, options: SetupOptions, names: Names
+) -> None:
+    deny(clients, "PutPublicAccessBlock", service="s3")
+    with pytest.raises(AwsError) as raised:
+        apply_setup(plan_setup(names.settings, clients, options))
+    message = str(raised.value)
+    assert f"update S3 bucket {names.bucket} failed: AccessDenied" in message
+    assert "missing permission: s3:PutBucketPublicAccessBlock" in message
+    assert "1 of 14 steps were done" in message
+    reading = connect(names.settings)
+    deny(reading, "GetPublicAccessBlock", service="s3")
+    with pytest.raises(AwsError) as raised:
+        plan_setup(names.settings, reading, options)
+    assert f"read the public access block of S3 bucket {names.bucket} failed" in str(raised.value)
+    assert "missing permission: s3:GetBucketPublicAccessBlock" in str(raised.value)
+    resumed = plan_setup(names.settings, connect(names.settings), options)
+    assert [str(a) for a in resumed.actions[:2]] == [
+        f"~ update S3 bucket {names.bucket}: block all public access",
+        f"~ update S3 bucket {names.bucket}: encrypt new objects by default (SSE-S3)",
+    ]
 
 
 def test_security_group_deletion_waits_for_machines_to_go(

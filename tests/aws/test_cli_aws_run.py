@@ -544,7 +544,7 @@ def test_log_tracker_attributes_stages_to_subjects() -> None:
     assert tracker.batch_ids() == {6: ("autorecon1", "sub-01"), 7: ("autorecon1", "sub-02")}
 
 
-def test_run_id_is_stable_short_and_valid(tmp_path: Path, license_file: Path) -> None:
+def test_run_id_is_stable(tmp_path: Path, license_file: Path) -> None:
     cohort_file = write_cohort(tmp_path, tmp_path / "results")
     cohort, _ = load_cohort(cohort_file, check_images=False)
     order = job_order(cohort, license_file)
@@ -554,10 +554,7 @@ def test_run_id_is_stable_short_and_valid(tmp_path: Path, license_file: Path) ->
         cohort, job_order(cohort, tmp_path / "elsewhere"), bucket, "fs-cwl-", "cwl"
     )
     assert first != run_id(cohort, order, bucket, "fs-cwl-", "other cwl")
-    long_prefix = "x" * 25 + "-"  # the longest check_settings accepts
-    for prefix in ("fs-cwl-", long_prefix, ""):
-        name = prefix + run_id(cohort, order, bucket, prefix, "cwl")
-        assert len(name) <= 36 and re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", name), name
+    # Lengths and names for every allowed prefix: test_run_id.py.
 
 
 def test_toil_environment_keeps_freesurfer_and_keys_at_home() -> None:

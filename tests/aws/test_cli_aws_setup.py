@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from support.local_aws import FAKE_CREDENTIALS, REGION, MotoServer, start_moto
+from support.s3_server import S3Server, bucket_exists, s3_client
 
 pytestmark = [pytest.mark.aws, pytest.mark.e2e]
 RUNNER = Path(sys.executable).parent / "fs-cwl-run"
@@ -133,3 +134,36 @@ def test_setup_without_region_names_flag_and_variable(moto: MotoServer, tmp_path
     assert result.returncode == 2  # a bad setting, found before any AWS call
     assert "--region / FS_CWL_REGION" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def warnings_of(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The warning lines setup printed on stderr."""
+    return [line for line in result.stderr.splitlines() if "warning:" in line]
+
+
+def test_setup_on_seaweedfs_warns_about_public_access_and_reruns(
+    moto: MotoServer, seaweedfs: S3Server, tmp_path: Path
+) -> None:
+    # S3 from SeaweedFS, which has no PutPublicAccessBlock; IAM, EC2 and Batch from moto.
+    env = {**cli_env(moto, tmp_path / "config.yml"), "AWS_ENDPOINT_URL_S3": seaweedfs.endpoint_url}
+    bucket = "fs-cwl-seaweedfs-setup"
+    expected = (
+        f"S3 bucket {bucket}: public access block not applied, the S3 server does not "
+        "implement it (NotImplemented)"
+    )
+    first = fs_cwl_run("aws", "setup", "--bucket", f"{bucket}/cohort-a", env=env)
+    assert first.returncode == 0, first.stderr
+    assert len(warnings_of(first)) == 1 and expected in warnings_of(first)[0], first.stderr
+    assert json.loads(first.stdout)["warnings"] == [warnings_of(first)[0].split("warning: ")[1]]
+    s3 = s3_client(seaweedfs.endpoint_url)
+    assert bucket_exists(s3, bucket)
+    assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+
+    again = fs_cwl_run("aws", "setup", env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["done"] == []
+    assert len(warnings_of(again)) == 1 and expected in warnings_of(again)[0], again.stderr
+
+    gone = fs_cwl_run("aws", "teardown", "--delete-bucket", env=env)
+    assert gone.returncode == 0, gone.stderr
+    assert not bucket_exists(s3, bucket)

@@ -3,21 +3,31 @@
 A bucket that exists without setup's tag is the user's own: setup uses it as it is and
 teardown leaves it. Teardown deletes a bucket that holds objects only when told to.
 
+Each bucket setting (:data:`BUCKET_SETTINGS`) is a step of its own. An S3-compatible server
+that does not implement one (SeaweedFS has no public access block) gets a warning naming
+the bucket and the setting instead, when applying it and when reading it on the next setup,
+so that setup completes and stays idempotent there. Any other error, AccessDenied above all,
+still stops setup and names the missing IAM action.
+
 Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from fs_cwl_runner.aws.clients import AwsClients
-from fs_cwl_runner.aws.errors import AwsError, aws_errors
+from fs_cwl_runner.aws.errors import AwsError, aws_error, aws_errors
 from fs_cwl_runner.aws.setup.context import (
     CREATE,
     DELETE,
     UPDATE,
     Action,
+    SettingNotSupported,
     Target,
     flag_hint,
     is_ours,
@@ -42,6 +52,10 @@ PUBLIC_ACCESS_BLOCK: PublicAccessBlockConfigurationTypeDef = {
 DEFAULT_ENCRYPTION: ServerSideEncryptionConfigurationTypeDef = {
     "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
 }
+#: How a server says it lacks an API (SeaweedFS: NotImplemented, HTTP 501). AWS itself has
+#: every call setup makes, so these never hide a problem there.
+NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented"})
+NOT_IMPLEMENTED_STATUS = 501
 
 
 @dataclass
@@ -51,6 +65,12 @@ class BucketPlan:
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def server_lacks(err: AwsError) -> bool:
+    """Whether the S3 server answered that it does not implement the call at all."""
+    return err.code in NOT_IMPLEMENTED_CODES or err.status == NOT_IMPLEMENTED_STATUS
 
 
 def bucket_region(clients: AwsClients, name: str) -> str | None:
@@ -86,6 +106,7 @@ def bucket_tags(clients: AwsClients, name: str) -> dict[str, str]:
 
 
 def public_access_blocked(clients: AwsClients, name: str) -> bool:
+    """Whether all four public access block settings are on (AwsError if S3 fails)."""
     try:
         with aws_errors(f"read the public access block of {RESOURCE} {name}"):
             config = clients.s3.get_public_access_block(Bucket=name)
@@ -98,6 +119,7 @@ def public_access_blocked(clients: AwsClients, name: str) -> bool:
 
 
 def default_encryption_on(clients: AwsClients, name: str) -> bool:
+    """Whether new objects are encrypted by default (AwsError if S3 fails)."""
     try:
         with aws_errors(f"read the default encryption of {RESOURCE} {name}"):
             config = clients.s3.get_bucket_encryption(Bucket=name)
@@ -109,7 +131,89 @@ def default_encryption_on(clients: AwsClients, name: str) -> bool:
     return any("ApplyServerSideEncryptionByDefault" in rule for rule in rules)
 
 
+def block_public_access(clients: AwsClients, name: str) -> None:
+    clients.s3.put_public_access_block(
+        Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
+    )
+
+
+def encrypt_by_default(clients: AwsClients, name: str) -> None:
+    clients.s3.put_bucket_encryption(
+        Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
+    )
+
+
+@dataclass(frozen=True)
+class BucketSetting:
+    """A setting setup gives its bucket: how to read and apply it, and what lacking it means."""
+
+    title: str  # what the warning calls it
+    change: str  # what the plan says applying it does
+    is_on: Callable[[AwsClients, str], bool]
+    apply: Callable[[AwsClients, str], None]
+    without: str  # what a bucket on a server without it is like, and what to do
+
+    def warning(self, bucket: str, err: AwsError) -> str:
+        """The warning for a server that does not implement this setting."""
+        answer = err.code or f"HTTP {err.status}"
+        return (
+            f"{RESOURCE} {bucket}: {self.title} not applied, the S3 server does not "
+            f"implement it ({answer}): {self.without}"
+        )
+
+
+BUCKET_SETTINGS = (
+    BucketSetting(
+        "public access block",
+        "block all public access",
+        public_access_blocked,
+        block_public_access,
+        "public access is not blocked by the server, so keep the server's own access "
+        "settings private (no anonymous access); on AWS setup applies the block",
+    ),
+    BucketSetting(
+        "default encryption",
+        "encrypt new objects by default (SSE-S3)",
+        default_encryption_on,
+        encrypt_by_default,
+        "new objects are encrypted at rest only if the server does so on its own; on AWS "
+        "setup turns on SSE-S3",
+    ),
+)
+
+
+def apply_setting(clients: AwsClients, name: str, setting: BucketSetting) -> None:
+    """Apply ``setting``; :class:`SettingNotSupported` when the server lacks it."""
+    try:
+        setting.apply(clients, name)
+    except ClientError as err:
+        failure = aws_error(setting.change, err)
+        if server_lacks(failure):
+            raise SettingNotSupported(setting.warning(name, failure)) from err
+        raise  # worded by the step around it: a permission error names its IAM action
+
+
+def setting_action(clients: AwsClients, name: str, setting: BucketSetting) -> Action:
+    return Action(
+        UPDATE, RESOURCE, name, setting.change, lambda: apply_setting(clients, name, setting)
+    )
+
+
+def plan_setting(clients: AwsClients, name: str, setting: BucketSetting, plan: BucketPlan) -> None:
+    """Plan to apply ``setting`` if it is off; a warning if the server lacks it."""
+    try:
+        on = setting.is_on(clients, name)
+    except AwsError as err:
+        if not server_lacks(err):
+            raise
+        plan.warnings.append(setting.warning(name, err))
+        return
+    if not on:
+        plan.actions.append(setting_action(clients, name, setting))
+
+
 def create_bucket(clients: AwsClients, target: Target) -> None:
+    """Create the bucket with setup's tag; its settings are the steps that follow."""
     name = target.bucket.name
     if target.region == "us-east-1":  # S3 refuses a location constraint naming us-east-1
         clients.s3.create_bucket(Bucket=name)
@@ -118,13 +222,8 @@ def create_bucket(clients: AwsClients, target: Target) -> None:
             Bucket=name,
             CreateBucketConfiguration={"LocationConstraint": target.region},  # type: ignore[typeddict-item]
         )
+    # Tagged before any setting, so that a setup stopped midway knows the bucket is its own.
     clients.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(target.tags())})  # type: ignore[typeddict-item]
-    clients.s3.put_public_access_block(
-        Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
-    )
-    clients.s3.put_bucket_encryption(
-        Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
-    )
 
 
 def plan_bucket_setup(clients: AwsClients, target: Target) -> BucketPlan:
@@ -137,11 +236,11 @@ def plan_bucket_setup(clients: AwsClients, target: Target) -> BucketPlan:
                 CREATE,
                 RESOURCE,
                 name,
-                f"inputs, outputs and logs in {target.region}; encrypted at rest (SSE-S3), "
-                "public access blocked",
+                f"inputs, outputs and logs in {target.region}",
                 lambda: create_bucket(clients, target),
             )
         )
+        plan.actions += [setting_action(clients, name, setting) for setting in BUCKET_SETTINGS]
         return plan
     if region and region != target.region:
         plan.notes.append(
@@ -154,30 +253,8 @@ def plan_bucket_setup(clients: AwsClients, target: Target) -> BucketPlan:
             "is; teardown leaves it"
         )
         return plan
-    if not public_access_blocked(clients, name):
-        plan.actions.append(
-            Action(
-                UPDATE,
-                RESOURCE,
-                name,
-                "block all public access",
-                lambda: clients.s3.put_public_access_block(
-                    Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
-                ),
-            )
-        )
-    if not default_encryption_on(clients, name):
-        plan.actions.append(
-            Action(
-                UPDATE,
-                RESOURCE,
-                name,
-                "encrypt new objects by default (SSE-S3)",
-                lambda: clients.s3.put_bucket_encryption(
-                    Bucket=name, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
-                ),
-            )
-        )
+    for setting in BUCKET_SETTINGS:
+        plan_setting(clients, name, setting, plan)
     return plan
 
 

@@ -28,6 +28,11 @@ PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 
 
+class SettingNotSupported(AwsError):
+    """A setting the S3 server does not implement (only S3-compatible servers lack any):
+    setup warns with this message and goes on, as nothing else depends on the setting."""
+
+
 def flag_hint(name: str) -> str:
     """``--flag / FS_CWL_NAME`` for a setting, also for settings not yet declared."""
     setting = SETTINGS.get(name)

@@ -2,7 +2,9 @@
 
 Planning only reads (describe, get, list, head calls); applying runs the planned actions in
 order. Setup is idempotent: once applied, planning again yields no action. Teardown removes
-only what setup created (tag ``fs-cwl:created-by=setup``), in dependency order.
+only what setup created (tag ``fs-cwl:created-by=setup``), in dependency order. A bucket
+setting the S3 server does not implement is a warning, in the plan or while applying, and
+never a stop (see :mod:`.bucket`).
 
 Runs on the laptop, in ``fs-cwl-run aws setup`` and ``aws teardown``.
 """
@@ -23,6 +25,7 @@ from fs_cwl_runner.aws.setup.bucket import (
 )
 from fs_cwl_runner.aws.setup.context import (
     Action,
+    SettingNotSupported,
     SetupOptions,
     Target,
     check_options,
@@ -56,6 +59,16 @@ class Plan:
     kept: tuple[str, ...] = ()
     clear_settings: tuple[str, ...] = ()
     options: SetupOptions = field(default_factory=SetupOptions)
+    # settings the S3 server lacks (an S3-compatible one): left out, and why that matters
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What running a plan's actions did: the steps done, the warnings of those left out."""
+
+    done: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class SetupResult:
     settings: dict[str, str]
     done: tuple[str, ...]
     notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # the plan's and those of applying it
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,7 @@ def plan_setup(
         (*bucket.notes, *template_notes, *environment_notes),
         settings=runner_settings(target, settings),
         options=options,
+        warnings=tuple(bucket.warnings),
     )
 
 
@@ -160,10 +175,21 @@ def plan_teardown(
     )
 
 
-def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
+def run_action(action: Action) -> str | None:
+    """Run one action: None when done, the warning when the server lacks what it sets."""
+    try:
+        with aws_errors(f"{action.kind} {action.resource} {action.name}"):
+            action.run()
+    except SettingNotSupported as unsupported:
+        return str(unsupported)
+    return None
+
+
+def run_actions(plan: Plan, progress: Progress | None) -> Applied:
     """Run the plan's actions in order; on failure, say how far it got."""
     say = progress or (lambda _message: None)
     done: list[str] = []
+    warnings: list[str] = []
     iam_changed = False
     for action in plan.actions:
         if action.needs_iam and iam_changed and plan.options.iam_settle_seconds > 0:
@@ -175,28 +201,33 @@ def run_actions(plan: Plan, progress: Progress | None) -> tuple[str, ...]:
             iam_changed = False
         say(str(action))
         try:
-            with aws_errors(f"{action.kind} {action.resource} {action.name}"):
-                action.run()
+            warning = run_action(action)
         except AwsError as err:
+            finished = len(done) + len(warnings)
             raise AwsError(
-                f"{err}\n{len(done)} of {len(plan.actions)} steps were done; once fixed, run "
+                f"{err}\n{finished} of {len(plan.actions)} steps were done; once fixed, run "
                 "the same command again: it continues where it stopped"
             ) from err
+        if warning is not None:
+            say(f"warning: {warning}")
+            warnings.append(warning)
+        else:
+            done.append(f"{action.kind} {action.resource} {action.name}")
         iam_changed = iam_changed or action.changes_iam
-        done.append(f"{action.kind} {action.resource} {action.name}")
-    return tuple(done)
+    return Applied(tuple(done), tuple(warnings))
 
 
 def apply_setup(plan: Plan, progress: Progress | None = None) -> SetupResult:
     """Apply a setup plan; the result's settings go to the config file."""
-    done = run_actions(plan, progress)
-    return SetupResult(dict(plan.settings), done, plan.notes)
+    applied = run_actions(plan, progress)
+    warnings = (*plan.warnings, *applied.warnings)
+    return SetupResult(dict(plan.settings), applied.done, plan.notes, warnings)
 
 
 def apply_teardown(plan: Plan, progress: Progress | None = None) -> TeardownResult:
     """Apply a teardown plan; ``kept`` lists what was left on purpose (a non-empty bucket)."""
-    done = run_actions(plan, progress)
-    return TeardownResult(done, plan.kept, plan.clear_settings, plan.notes)
+    applied = run_actions(plan, progress)
+    return TeardownResult(applied.done, plan.kept, plan.clear_settings, plan.notes)
 
 
 def format_plan(plan: Plan, title: str = "setup") -> str:
@@ -209,6 +240,7 @@ def format_plan(plan: Plan, title: str = "setup") -> str:
     ]
     lines += [f"  {action}" for action in plan.actions]
     lines += [f"  note: {note}" for note in plan.notes]
+    lines += [f"  warning: {warning}" for warning in plan.warnings]
     return "\n".join(lines)
 
 
