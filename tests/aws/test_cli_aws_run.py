@@ -296,6 +296,9 @@ def test_cohort_on_local_batch(
     assert again.returncode == 0, again.stderr[-3000:]
     assert "sub-01: finished before, skipped" in again.stderr
     assert len(batch.docker.launches) == launches
+    # Its report, written again, still lists every stage's Batch jobs.
+    record = json.loads((results / "logs" / "run.json").read_text())
+    check_report_lists_batch_jobs(results / "report.html", record, summary)
 
 
 def unreachable_batch_run(
