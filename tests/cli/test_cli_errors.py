@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from fs_cwl_runner import state
 from fs_cwl_runner.cli import main as cli_main
 from fs_cwl_runner.cli.parser import EXIT_INTERNAL, build_parser, normalize_argv
+from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.settings import UsageError
 
 from support.bad_inputs import STAND_IN_LICENSE, BadInput, build
@@ -128,6 +130,22 @@ def test_status_columns_follow_stage_names(case: Path, capsys: pytest.CaptureFix
     assert cli_main.main(["status", str(case / "results")]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("s1"))
     assert row.split()[2:] == ["-", "-", "-", "-", "done"]
+
+
+def test_status_of_a_cohort_file_reads_its_output(
+    case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort, _ = load_cohort(case / "cohort.yml", check_images=False)
+    record = state.RunRecord(
+        str(cohort.path), cohort.output, "aws", "toil", subjects=[state.SubjectRecord("s1")]
+    )
+    record.subjects[0].status = state.FAILED
+    state.save(record, Path(cohort.output) / "logs" / "run.json")
+    assert cli_main.main(["status", "cohort.yml", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["subjects"][0]["status"] == "failed"
+    (case / "notes.txt").write_text("not: [a cohort\n")
+    assert cli_main.main(["status", "notes.txt"]) == 2
+    assert "status: notes.txt is a file but not a cohort file" in capsys.readouterr().err
 
 
 def test_an_empty_config_variable_means_no_config_file(
