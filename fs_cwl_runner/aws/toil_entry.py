@@ -114,11 +114,11 @@ def interruption_aware_batch_system() -> type[Any]:
 
         def getUpdatedBatchJob(self, maxWait: int) -> Any:
             info = super().getUpdatedBatchJob(maxWait)
-            if info is None or info.exitReason != BatchJobExitReason.FAILED:
-                return info
+            if info is None:
+                return None
             reason = self.stop_reasons.pop(info.jobID, None)
             job = self.toil_job_of.pop(info.jobID, str(info.jobID))
-            if not is_interruption(reason):
+            if info.exitReason != BatchJobExitReason.FAILED or not is_interruption(reason):
                 return info
             count = self.interruptions[job] = self.interruptions.get(job, 0) + 1
             if count > self.allowed:
