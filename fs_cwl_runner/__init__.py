@@ -7,7 +7,8 @@ The map (each module's docstring says what it does, AWS modules also where they 
   participants), options (flags, expert file), placement, output, images (headers, deep)
 * ``dryrun/``   ``run --dry-run``: each stage's command from the CWL tools, recon-all -dontrun
 * ``local/``    the local backend: each subject through Toil single machine or cwltool
-* ``aws/``      the AWS backend: run, Toil on Batch, staging, detached leader, results, fetch
+* ``aws/``      the AWS backend: run, Toil on Batch, staging, detached leader, results, fetch,
+  Toil's job store bucket (encrypted; deleted by ``aws clean``)
 * ``aws/setup/`` ``aws setup`` and ``teardown``: bucket, IAM, network, Batch, policies
 * ``report/``   the HTML report: page, stage timeline, group QC
 * ``finish.py`` the one end of every run: record, group tables, derivatives, report, exit code

@@ -43,6 +43,7 @@ from fs_cwl_runner.aws.detach import (
 )
 from fs_cwl_runner.aws.errors import AwsError, aws_error
 from fs_cwl_runner.aws.finish import AwsEnding
+from fs_cwl_runner.aws.jobstore import encrypting
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.record import (
@@ -173,7 +174,9 @@ def lead(aws: AwsRun, job: Path, restart: bool) -> LeaderOutcome:
         f"{what} Toil: job store {aws.settings.jobstore(aws.run)}, "
         f"queue {aws.settings.queue}, log {aws.logs / 'toil.log'}"
     )
-    outcome = leader.run()
+    # Toil creates the job store bucket: encrypted by default once it is there.
+    with encrypting(aws.client, aws.settings, aws.run):
+        outcome = leader.run()
     write_batch_jobs(aws, tracker, messages)
     if outcome.interrupted:
         stop_leftovers(aws, messages)

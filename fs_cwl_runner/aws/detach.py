@@ -4,7 +4,8 @@ On the laptop (:func:`submit_leader`): the inputs and the license are staged as 
 attached run; the job order and a leader spec go to ``<results>/logs/`` in S3; the leader is
 submitted on the leader queue (on-demand) as a Batch job of the same image, under the leader
 role, running ``fs-cwl-run aws lead <results>``. A rerun of the command while that job is
-queued or running submits nothing and says where the run is. ``status s3://…``
+queued or running submits nothing and says where the run is, and ``aws clean`` deletes
+nothing (:func:`active_leader`). ``status s3://…``
 (:func:`detached_status`) also runs on the laptop.
 
 In that Batch job (:func:`fs_cwl_runner.aws.leader_job.run_leader`): the spec rebuilds the
@@ -89,13 +90,17 @@ def leader_state(region: str, job_id: str) -> str | None:
     return jobs[0]["status"] if jobs else None
 
 
-def running_leader(aws: AwsRun) -> tuple[str, str] | None:
-    """``(job id, status)`` of this run's leader if it is queued or running."""
-    spec = read_spec(aws.client, aws.dest)
+def active_leader(spec: Mapping[str, Any] | None, region: str) -> tuple[str, str] | None:
+    """``(job id, status)`` of the leader job ``spec`` names if it is queued or running."""
     if spec is None or not spec.get("leader_job_id"):
         return None
-    status = leader_state(aws.settings.region, spec["leader_job_id"])
+    status = leader_state(region, spec["leader_job_id"])
     return (spec["leader_job_id"], status) if status in ACTIVE_STATES else None
+
+
+def running_leader(aws: AwsRun) -> tuple[str, str] | None:
+    """``(job id, status)`` of this run's leader if it is queued or running."""
+    return active_leader(read_spec(aws.client, aws.dest), aws.settings.region)
 
 
 def leader_spec(aws: AwsRun, job_definition: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ Every error of AWS, botocore or boto3's transfers is worded here (:func:`aws_err
 context manager :func:`aws_errors`): the step that failed, AWS's error code and message, and a
 hint. A permission error names the missing IAM action: :data:`OPERATION_PERMISSIONS` maps
 every AWS operation that fs-cwl-run calls to the IAM actions it needs. The operator policy
-(``aws/setup/documents/operator.json``) grants those of ``aws setup`` and ``aws teardown``.
+(``aws/setup/documents/operator.json``) grants those of ``aws setup`` and ``aws teardown``;
+the leader policy (``leader-role.json``, with ``job-role.json``) those on Toil's job stores.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ OPERATION_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "UploadPart": ("s3:PutObject",),
     "CompleteMultipartUpload": ("s3:PutObject",),
     "DeleteObject": ("s3:DeleteObject",),
+    # The job store: encrypting Toil's license copy in place, and ``aws clean`` (whose
+    # listing and deleting are the S3 operations of teardown above).
+    "CopyObject": ("s3:PutObject", "s3:GetObject"),
     "RegisterJobDefinition": ("batch:RegisterJobDefinition",),
     "SubmitJob": ("batch:SubmitJob", "iam:PassRole"),
     "DescribeJobs": ("batch:DescribeJobs",),

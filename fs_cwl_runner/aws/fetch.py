@@ -3,9 +3,10 @@
 RUN names the results: an ``s3://bucket/prefix`` URI; a cohort file (its s3:// output, or
 the run's outputs in ``--bucket``); a local output folder of that cohort (its
 ``logs/run.json`` names the cohort file); or a run id, as ``fs-cwl-run --json`` prints it
-(``s3://<bucket>/outputs/<run id>/``). ``--stats-only`` takes each subject's ``stats/``
-and ``group/`` only. How files are verified: :mod:`fs_cwl_runner.aws.download`. A JSON summary
-goes to stdout, progress to stderr.
+(``s3://<bucket>/outputs/<run id>/``); :func:`locate_run` finds them, for ``aws clean``
+too. ``--stats-only`` takes each subject's ``stats/`` and ``group/`` only. How files are
+verified: :mod:`fs_cwl_runner.aws.download`. A JSON summary goes to stdout, progress to
+stderr.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fs_cwl_runner.aws.download import (
     list_files,
     stats_only,
 )
+from fs_cwl_runner.aws.results import destination
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
@@ -48,39 +50,50 @@ class FetchRequest:
     stats_only: bool = False
 
 
-def _cohort_results(path: Path, values: SettingValues) -> S3Uri:
+@dataclass(frozen=True)
+class RunLocation:
+    """Where a run's results are, and the run's id when RUN tells it."""
+
+    results: S3Uri
+    run: str | None = None  # None: RUN named the results only (an s3:// URI)
+
+
+def _cohort_location(path: Path, values: SettingValues) -> RunLocation:
     try:
         cohort, _ = load_cohort(path, check_images=False)
     except CohortError as err:
         raise FetchUsageError(str(err)) from err
-    if is_s3_uri(cohort.output):
-        return S3Uri.parse(cohort.output)
+    if is_s3_uri(cohort.output) and values.get("bucket") is None:
+        return RunLocation(S3Uri.parse(cohort.output))  # the run id would need --bucket
     bucket = parse_bucket(values.require("bucket"))
     prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
     order = job_order(cohort, Path("license"))
-    return bucket.join(
-        "outputs", run_id(cohort, order, bucket, prefix, cwl_digest(engine.cwl_dir()))
+    run = run_id(cohort, order, bucket, prefix, cwl_digest(engine.cwl_dir()))
+    return RunLocation(destination(cohort, bucket, run), run)
+
+
+def locate_run(text: str, values: SettingValues) -> RunLocation:
+    """Where the results of RUN (``text``) are, and its run id if RUN tells it."""
+    if is_s3_uri(text):
+        try:
+            return RunLocation(S3Uri.parse(text))
+        except S3UriError as err:
+            raise FetchUsageError(f"RUN: {err}") from err
+    path = Path(text)
+    if path.is_dir() and (path / "logs" / "run.json").is_file():
+        return _cohort_location(Path(state.load(path / "logs" / "run.json").cohort), values)
+    if path.is_file():
+        return _cohort_location(path, values)
+    if RUN_ID.match(text):
+        return RunLocation(parse_bucket(values.require("bucket")).join("outputs", text), text)
+    raise FetchUsageError(
+        f"RUN: {text!r} is neither an s3:// URI, a cohort file, a run's output folder nor a run id"
     )
 
 
 def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
     """Where RUN's results are."""
-    text = request.run
-    if is_s3_uri(text):
-        try:
-            return S3Uri.parse(text)
-        except S3UriError as err:
-            raise FetchUsageError(f"RUN: {err}") from err
-    path = Path(text)
-    if path.is_dir() and (path / "logs" / "run.json").is_file():
-        return _cohort_results(Path(state.load(path / "logs" / "run.json").cohort), values)
-    if path.is_file():
-        return _cohort_results(path, values)
-    if RUN_ID.match(text):
-        return parse_bucket(values.require("bucket")).join("outputs", text)
-    raise FetchUsageError(
-        f"RUN: {text!r} is neither an s3:// URI, a cohort file, a run's output folder nor a run id"
-    )
+    return locate_run(request.run, values).results
 
 
 def fetch_results(request: FetchRequest, values: SettingValues) -> int:

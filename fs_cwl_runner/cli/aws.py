@@ -1,9 +1,9 @@
-"""``fs-cwl-run aws setup``, ``aws teardown`` and ``aws lead`` (the detached leader).
+"""``fs-cwl-run aws setup``, ``aws teardown``, ``aws lead`` (the detached leader), ``aws clean``.
 
 Setup and teardown print their plan; ``--dry-run`` stops there. Setup writes the resulting
 settings to the config file, teardown removes the ones that name what it deleted.
 Bad settings (region, bucket name, resource prefix, sizes) are exit 2 before any AWS call;
-an AWS failure is exit 1.
+an AWS failure is exit 1. ``aws clean``'s flags are in :mod:`fs_cwl_runner.cli.clean`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fs_cwl_runner.aws.setup.options import SetupOptions
 from fs_cwl_runner.cli.aws_values import check_setup_values
+from fs_cwl_runner.cli.clean import add_clean_command, cmd_clean
 from fs_cwl_runner.settings import SETTINGS, SettingsError, resolve, save_config
 
 if TYPE_CHECKING:
@@ -25,8 +26,12 @@ TEARDOWN_SETTINGS = ("region", "bucket", "resource_prefix")
 
 
 def add_aws_commands(sub: Any, add_setting: Any) -> None:
-    """Add ``aws setup``, ``aws teardown`` and ``aws lead`` to the subcommands ``sub``."""
-    aws = sub.add_parser("aws", help="create or remove the AWS resources of --backend aws")
+    """Add ``aws setup``, ``teardown``, ``lead`` and ``clean`` to the subcommands ``sub``."""
+    aws = sub.add_parser(
+        "aws",
+        help="create or remove the AWS resources of --backend aws; delete an abandoned "
+        "run's job store",
+    )
     aws_sub = aws.add_subparsers(dest="aws_command", metavar="ACTION", required=True)
     setup = aws_sub.add_parser(
         "setup",
@@ -50,6 +55,7 @@ def add_aws_commands(sub: Any, add_setting: Any) -> None:
         "Batch job; not for direct use)",
     )
     lead.add_argument("results", help="s3:// URI of the run's results (holds logs/leader.json)")
+    add_clean_command(aws_sub, add_setting)
 
 
 def add_setup_sizes(setup: argparse.ArgumentParser) -> None:
@@ -117,11 +123,13 @@ def check_locally(args: argparse.Namespace, settings: dict[str, str | None]) -> 
 
 def cmd_aws(args: argparse.Namespace, config: dict[str, Any]) -> int:
     # boto3 and Toil load only when an aws command runs.
-    """Run ``aws setup``, ``teardown`` or ``lead``: settings checked here before AWS."""
+    """Run ``aws setup``, ``teardown``, ``lead`` or ``clean``: settings checked before AWS."""
     from fs_cwl_runner.aws.errors import AwsError
     from fs_cwl_runner.aws.leader_job import run_leader
     from fs_cwl_runner.aws.setup import plan as aws_setup
 
+    if args.aws_command == "clean":
+        return cmd_clean(args, config)
     if args.aws_command == "lead":
         try:
             return run_leader(args.results)

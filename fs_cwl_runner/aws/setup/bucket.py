@@ -35,6 +35,7 @@ from fs_cwl_runner.aws.setup.context import (
 )
 
 if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import (
         ObjectIdentifierTypeDef,
         PublicAccessBlockConfigurationTypeDef,
@@ -266,16 +267,19 @@ def object_count(clients: AwsClients, name: str) -> tuple[int, bool]:
     return count, bool(page.get("IsTruncated"))
 
 
-def empty_bucket(clients: AwsClients, name: str) -> None:
-    """Delete every object version, delete marker and unfinished upload in the bucket."""
-    for page in clients.s3.get_paginator("list_object_versions").paginate(Bucket=name):
+def empty_bucket(s3: S3Client, name: str) -> None:
+    """Delete every object version, delete marker and unfinished upload in the bucket.
+
+    Also empties a run's Toil job store for ``aws clean`` (:mod:`fs_cwl_runner.aws.jobstore`).
+    """
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
         batch: list[ObjectIdentifierTypeDef] = [
             {"Key": entry["Key"], "VersionId": entry["VersionId"]}
             for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
         ]
         if not batch:
             continue
-        answer = clients.s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
+        answer = s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
         errors = answer.get("Errors", [])
         if errors:
             first = errors[0]
@@ -283,16 +287,14 @@ def empty_bucket(clients: AwsClients, name: str) -> None:
                 f"emptying {RESOURCE} {name}: {len(errors)} objects not deleted, e.g. "
                 f"{first.get('Key')}: {first.get('Code')}: {first.get('Message')}"
             )
-    for uploads in clients.s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+    for uploads in s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
         for upload in uploads.get("Uploads", []):
-            clients.s3.abort_multipart_upload(
-                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
+            s3.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
 def delete_bucket(clients: AwsClients, name: str, with_objects: bool) -> None:
     if with_objects:
-        empty_bucket(clients, name)
+        empty_bucket(clients.s3, name)
     try:
         with aws_errors(f"delete {RESOURCE} {name}"):
             clients.s3.delete_bucket(Bucket=name)
