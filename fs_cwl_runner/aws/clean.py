@@ -26,10 +26,14 @@ from typing import TYPE_CHECKING, Any
 from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.detach import active_leader, get_json, read_spec
 from fs_cwl_runner.aws.fetch import RUN_ID, locate_run
-from fs_cwl_runner.aws.jobstore import JobStoreContents, RunJobStore, jobstore_bucket
+from fs_cwl_runner.aws.jobstore import JobStoreContents, RunJobStore
 from fs_cwl_runner.aws.results import OUTPUTS_RECORD
 from fs_cwl_runner.aws.staging.license import LICENSE_KEY
-from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, parse_bucket
+from fs_cwl_runner.aws.toil_run import (
+    DEFAULT_JOBSTORE_PREFIX,
+    jobstore_bucket_name,
+    parse_bucket,
+)
 from fs_cwl_runner.s3uri import S3Uri
 from fs_cwl_runner.settings import SettingValues, UsageError
 
@@ -97,7 +101,7 @@ def clean_target(client: S3Client, text: str, values: SettingValues) -> CleanTar
     bucket = settings.get("bucket") or values.get("bucket")
     staged = parse_bucket(str(bucket)) if bucket else None
     store = RunJobStore(
-        client, jobstore_bucket(prefix, run), staged.join(LICENSE_KEY) if staged else None, run
+        client, jobstore_bucket_name(prefix, run), staged.join(LICENSE_KEY) if staged else None, run
     )
     region = settings.get("region") or values.get("region")
     return CleanTarget(run, location.results, spec, store, staged, region)

@@ -54,11 +54,6 @@ NO_CONFIGURATION = "ServerSideEncryptionConfigurationNotFoundError"
 NULL_VERSION = "null"  # the version id S3 lists for objects of an unversioned bucket
 
 
-def jobstore_bucket(prefix: str, run: str) -> str:
-    """The job store bucket of ``run`` (as :meth:`AwsRunSettings.jobstore_bucket` names it)."""
-    return f"{prefix}{run}--toil"
-
-
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 

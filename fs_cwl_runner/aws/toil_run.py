@@ -82,6 +82,11 @@ LEADER_ONLY = (*ENVIRONMENT_VARIABLES, "FREESURFER", "SUBJECTS_DIR", "FS_LICENSE
 EXPERT_GROUP = COHORT_INPUTS_GROUP  # staging folder of cohort-wide inputs (the expert file)
 
 
+def jobstore_bucket_name(jobstore_prefix: str, run: str) -> str:
+    """The bucket of Toil's job store ``aws:<region>:<jobstore_prefix><run>``."""
+    return jobstore_prefix + run + TOIL_BUCKET_SUFFIX
+
+
 @dataclass(frozen=True)
 class AwsRunSettings:
     """The resolved settings of one AWS run."""
@@ -101,7 +106,7 @@ class AwsRunSettings:
         return f"aws:{self.region}:{self.jobstore_name(run)}"
 
     def jobstore_bucket(self, run: str) -> str:
-        return self.jobstore_name(run) + TOIL_BUCKET_SUFFIX
+        return jobstore_bucket_name(self.jobstore_prefix, run)
 
     def group_jobstore_name(self, run: str) -> str:
         """The name of the job store of the run's group tables (see GROUP_JOBSTORE_SUFFIX)."""

@@ -161,7 +161,8 @@ def plan_teardown(
     if jobstores:
         notes.append(
             f"Toil job stores left by earlier runs (not removed): {', '.join(jobstores)}"
-            f"; remove each with 'toil clean aws:{target.region}:<name without --toil>'"
+            "; remove each with 'fs-cwl-run aws clean RUN' (RUN: the run id, the name "
+            "between the job store prefix and --toil)"
         )
     bucket_goes = any(a.resource == "S3 bucket" for a in bucket.actions)
     clears = TEARDOWN_CLEARS + (("bucket",) if bucket_goes else ())
