@@ -43,6 +43,7 @@ from support.aws_runs import (
     IMAGE,
     LAUNCH_STAGE,
     LICENSE_TEXT,
+    RUN_TIMEOUT_S,
     batch_requests,
     files_with,
     image_environment,
@@ -339,7 +340,7 @@ def test_missing_queue_is_reported_before_any_upload(
 
 # --- --detach: the leader as a Batch job, followed from anywhere ------------------------
 
-LEADER_TIMEOUT_S = 480
+LEADER_TIMEOUT_S = RUN_TIMEOUT_S  # the leader runs the whole cohort, as an attached run does
 #: The example cohort of write_cohort as a BIDS dataset: file in the dataset <- example image.
 BIDS_FILES = {
     "sub-01/anat/sub-01_T1w.nii.gz": "sub-01_T1w.nii.gz",
