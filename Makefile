@@ -6,7 +6,7 @@ VENV := .venv/bin
 # CWL files are YAML too); tests/test_lint.py checks that these lists miss none.
 SHELL_SCRIPTS := $(wildcard scripts/*.sh docker/*.sh docker/scripts/*.sh cwl/tools/*.sh) \
 	docker/rootful-podman/podman .ci/run
-YAML_FILES := $(wildcard .*.yaml jobs/*/*.yml cwl/*/*.cwl cwl/tools/tests/*.yml)
+YAML_FILES := $(wildcard .*.yaml jobs/*/*.yml cwl/*/*.cwl cwl/*/*.yml cwl/tools/tests/*.yml)
 
 .PHONY: setup example lint test bench
 

@@ -21,30 +21,11 @@ requirements:
   SubworkflowFeatureRequirement: {}
   SchemaDefRequirement:
     types:
-      - name: Subject
-        type: record
-        label: One subject's images
-        fields:
-          subject_id:
-            type: string
-            label: Subject id (folder name in the results)
-            doc: "recon-all -s <subject_id>"
-          t1w:
-            type: File[]
-            label: T1-weighted images (NIfTI or MGZ)
-            doc: "recon-all -i T1_1.nii.gz [-i T1_2.nii.gz]"
-          t2w:
-            type: File?
-            label: T2-weighted image for pial refinement
-            doc: "recon-all -T2 T2.nii.gz -T2pial"
-          flair:
-            type: File?
-            label: FLAIR image for pial refinement
-            doc: "recon-all -FLAIR FLAIR.nii.gz -FLAIRpial"
+      - $import: subject-type.yml
 
 inputs:
   subjects:
-    type: Subject[]
+    type: subject-type.yml#Subject[]
     label: The subjects, one record each
     doc: "recon-all -s <subject_id> -i <t1w> ... for each subject"
   three_tesla:

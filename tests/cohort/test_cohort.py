@@ -890,7 +890,10 @@ def cohort_cwl_inputs() -> tuple[dict[str, Any], dict[str, Any]]:
     """cohort.cwl's inputs and its Subject record's fields."""
     document = YAML(typ="safe").load((CWL / "workflows" / "cohort.cwl").read_text())
     [subject] = document["requirements"]["SchemaDefRequirement"]["types"]
-    return document["inputs"], subject["fields"]
+    # The record lives in a file of its own, which cohort-delivered.cwl imports too.
+    record = YAML(typ="safe").load((CWL / "workflows" / subject["$import"]).read_text())
+    assert document["inputs"]["subjects"]["type"] == f"{subject['$import']}#{record['name']}[]"
+    return document["inputs"], record["fields"]
 
 
 def test_job_order_loads_in_cwltool(tmp_path: Path) -> None:

@@ -13,11 +13,18 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from fs_cwl_runner import __version__
+
 from support.paths import CWL, REPO
 
 CWL_FILES = sorted(CWL.rglob("*.cwl"))
 TOOLS = sorted((CWL / "tools").glob("*.cwl"))
 CWLTOOL = str(Path(sys.executable).parent / "cwltool")
+#: The one tool that needs Python and boto3 rather than FreeSurfer: it runs in the
+#: project's own image (docker/build.sh tags it fs-cwl:<version>), not in FreeSurfer's.
+PROJECT_IMAGE_TOOLS = ("deliver-subject.cwl",)
+#: The tools that run recon-all (the others run FreeSurfer's table scripts, or none).
+RECON_ALL_TOOLS = [p for p in TOOLS if p.name not in ("stats-tables.cwl", *PROJECT_IMAGE_TOOLS)]
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -33,8 +40,11 @@ def test_there_is_a_tool_per_stage_and_the_workflows() -> None:
         "tools/autorecon3-both.cwl",
         "tools/recon-all.cwl",
         "tools/stats-tables.cwl",
+        "tools/deliver-subject.cwl",
         "workflows/subject.cwl",
         "workflows/cohort.cwl",
+        "workflows/subject-delivered.cwl",
+        "workflows/cohort-delivered.cwl",
     } <= names
 
 
@@ -75,9 +85,22 @@ def test_label_and_doc_on_process_and_every_input(path: Path) -> None:
 def test_tool_hints_are_pinned(path: Path) -> None:
     doc = load(path)
     hints, requirements = doc["hints"], doc.get("requirements", {})
-    assert hints["DockerRequirement"] == {"dockerPull": "freesurfer/freesurfer:7.3.2"}
-    package = hints["SoftwareRequirement"]["packages"]["freesurfer"]
-    assert package == {"specs": ["https://identifiers.org/RRID:SCR_001847"], "version": ["7.3.2"]}
+    packages = hints["SoftwareRequirement"]["packages"]
+    if path.name in PROJECT_IMAGE_TOOLS:
+        # Pinned by the project's version: its image carries the Python and boto3 it needs.
+        assert hints["DockerRequirement"] == {"dockerPull": f"fs-cwl:{__version__}"}
+        assert packages == {
+            "fs-cwl": {"version": [__version__]},
+            "boto3": {"specs": ["https://pypi.org/project/boto3/"]},
+        }
+    else:
+        assert hints["DockerRequirement"] == {"dockerPull": "freesurfer/freesurfer:7.3.2"}
+        assert packages == {
+            "freesurfer": {
+                "specs": ["https://identifiers.org/RRID:SCR_001847"],
+                "version": ["7.3.2"],
+            }
+        }
     resources = hints["ResourceRequirement"]
     assert {"coresMin", "ramMin", "outdirMin", "tmpdirMin"} <= set(resources)
     # Hints may be ignored by a runner; things that change the tool's meaning may not.
@@ -86,9 +109,7 @@ def test_tool_hints_are_pinned(path: Path) -> None:
     assert "EnvVarRequirement" not in hints and "InitialWorkDirRequirement" not in hints
 
 
-@pytest.mark.parametrize(
-    "path", [p for p in TOOLS if p.name != "stats-tables.cwl"], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", RECON_ALL_TOOLS, ids=lambda p: p.name)
 def test_recon_all_tools_license_threads_and_debug(path: Path) -> None:
     doc = load(path)
     env = doc["requirements"]["EnvVarRequirement"]["envDef"]
@@ -135,6 +156,51 @@ def test_stats_tables_stages_its_scripts_from_files() -> None:
     assert "fspython qc_table.py " in (CWL / "tools" / "stats-tables.sh").read_text()
 
 
+def test_deliver_subject_runs_its_script_with_network_and_no_credentials() -> None:
+    doc = load(CWL / "tools" / "deliver-subject.cwl")
+    requirements = doc["requirements"]
+    # Without NetworkAccess a CWL runner may cut the tool off from S3.
+    assert requirements["NetworkAccess"] == {"networkAccess": True}
+    staged = {
+        entry.get("entryname"): entry.get("entry")
+        for entry in requirements["InitialWorkDirRequirement"]["listing"]
+    }
+    assert staged == {"deliver_subject.py": {"$include": "deliver_subject.py"}}
+    assert doc["baseCommand"] == ["python3", "deliver_subject.py"]
+    # boto3 finds the credentials (the job role on Batch): none is an input or a variable.
+    assert set(doc["inputs"]) == {"subject_dir", "subject_id", "destination"}
+    assert "EnvVarRequirement" not in requirements
+    script = (CWL / "tools" / "deliver_subject.py").read_text()
+    assert "fs_cwl_runner" not in script
+    assert f"REFUSED = {doc['permanentFailCodes'][0]}" in script
+
+
+def test_delivered_workflows_wrap_subject_cwl_and_deliver_inside_the_scatter() -> None:
+    subject = load(CWL / "workflows" / "subject.cwl")
+    delivered = load(CWL / "workflows" / "subject-delivered.cwl")
+    assert set(delivered["inputs"]) == {*subject["inputs"], "destination"}
+    assert delivered["steps"]["subject"]["run"] == "subject.cwl"
+    deliver = delivered["steps"]["deliver"]
+    assert deliver["run"] == "../tools/deliver-subject.cwl"
+    assert deliver["in"]["subject_dir"] == "subject/subject_dir"
+    assert set(delivered["outputs"]) == {"receipt"}
+
+    cohort = load(CWL / "workflows" / "cohort.cwl")
+    cohort_delivered = load(CWL / "workflows" / "cohort-delivered.cwl")
+    assert set(cohort_delivered["inputs"]) == {*cohort["inputs"], "destination"}
+    # One step, the scattered subject: a step after it would wait for every subject.
+    [(name, step)] = cohort_delivered["steps"].items()
+    assert step["run"] == "subject-delivered.cwl" and step["scatter"] == "subject"
+    # Only the receipts: Toil's final export of the outputs then copies nothing large.
+    [(output, spec)] = cohort_delivered["outputs"].items()
+    assert (output, spec["type"], spec["outputSource"]) == ("receipts", "File[]", f"{name}/receipt")
+    # Both cohorts read the same Subject record, from one file.
+    for doc in (cohort, cohort_delivered):
+        types = doc["requirements"]["SchemaDefRequirement"]["types"]
+        assert types == [{"$import": "subject-type.yml"}]
+        assert doc["inputs"]["subjects"]["type"] == "subject-type.yml#Subject[]"
+
+
 @pytest.mark.parametrize(
     "path", sorted({f for tool in TOOLS for f in included_files(tool)}), ids=lambda p: p.name
 )
@@ -179,7 +245,7 @@ def test_the_package_ships_every_file_of_cwl() -> None:
 
 
 def test_no_machine_paths_in_cwl() -> None:
-    for path in CWL_FILES:
+    for path in [*CWL_FILES, *CWL.rglob("*.yml")]:
         text = path.read_text()
         assert str(REPO) not in text and "/tmp/" not in text, path
 

@@ -513,6 +513,34 @@ def test_fault_injection(tmp_path: Path) -> None:
     ok(double.stage("s", "hemi-rh", FS_CWL_DOUBLE_FAIL="s:hemi-lh"))  # other stages run
 
 
+def test_wait_holds_the_stage_until_its_gate_exists(tmp_path: Path) -> None:
+    double = Double(tmp_path)
+    gate = tmp_path / "gate"
+    ok(double.stage("s", "autorecon1"))
+    args = ["-sd", str(double.sd), "-s", "s", "-autorecon2-volonly", "-gcareg", "-openmp", "1"]
+    with subprocess.Popen(
+        ["recon-all", *args],
+        cwd=double.root,
+        env={
+            **double.env,
+            "FS_CWL_DOUBLE_WAIT": f"other:autorecon2-volume:x, s:autorecon2-volume:{gate}",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        log = double.subject("s") / "scripts" / "recon-all.log"
+        deadline = time.monotonic() + 30
+        while "#@# " not in log.read_text().split("-autorecon2-volonly")[-1]:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        # Half-way: the first steps are done, the stage does not end while the gate is shut.
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=1)
+        gate.touch()
+        assert process.wait(timeout=30) == 0
+    assert (double.subject("s") / "mri" / "aseg.presurf.mgz").exists()
+
+
 def test_rewrite_in_place_goes_through_a_link(tmp_path: Path) -> None:
     double = Double(tmp_path)
     ok(double.stage("s", "autorecon1"))

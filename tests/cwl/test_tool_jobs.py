@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from fs_cwl_runner import engine
+from fs_cwl_runner import engine, manifest
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support.bad_inputs import STAND_IN_LICENSE
@@ -53,6 +53,8 @@ TOOL_JOBS = (
     ToolJob("autorecon3-both", "autorecon3-both", "subject_dir", "sub-01", "autorecon3"),
     ToolJob("recon-all", "recon-all", "subject_dir", "sub-03", "all"),
     ToolJob("stats-tables", "stats-tables", "tables", "group", None),
+    # Delivered into its own output folder (a relative destination): no S3 needed.
+    ToolJob("deliver-subject", "deliver-subject", "delivered", "delivered", None),
 )
 IDS = [job.name for job in TOOL_JOBS]
 
@@ -180,5 +182,12 @@ def test_job_file_runs_with_cwltool(job: ToolJob, tool_runs: ToolRuns) -> None:
     if job.name == "stats-tables":
         qc = read_table(folder / "qc.tsv")
         assert [row[0] for row in qc[1:]] == ["sub-01", "sub-03"]
+    elif job.name == "deliver-subject":
+        source = tool_runs.results / "tools" / "recon-all" / "sub-03"
+        receipt = json.loads((folder / "logs" / "delivered" / "sub-03.json").read_text())
+        assert Path(outputs["receipt"]["path"]).read_text() == json.dumps(receipt, indent=1) + "\n"
+        assert receipt["files"] == manifest.describe(source)
+        assert manifest.describe(folder / "sub-03") == receipt["files"]
+        assert receipt["total_bytes"] == receipt["uploaded_bytes"] > 0
     else:
         assert (folder / "scripts" / "recon-all.done").is_file()

@@ -42,6 +42,9 @@ Environment:
   FS_CWL_DOUBLE_REWRITE comma list of SUBJ:STAGE:PATH: half-way through that stage, the
                        existing file PATH of the subject folder is appended to in place
                        (through a symbolic link, as recon-all's own writes would go)
+  FS_CWL_DOUBLE_WAIT   comma list of SUBJ:STAGE:PATH: half-way through that stage (before
+                       FS_CWL_DOUBLE_FAIL acts), wait until the file PATH exists; after
+                       600 s without it, fail (exit 1)
   FS_CWL_DOUBLE_SLEEP  seconds to sleep half-way through each invocation (default 0)
   FS_CWL_DOUBLE_SCALE  factor on the real file sizes (default 0.01)
 

@@ -15,6 +15,9 @@ from .segstats import brain_volumes
 from .stats import STATS_WRITERS
 from .steps import BLOCKS, Step, qcache_steps
 
+#: How long FS_CWL_DOUBLE_WAIT holds a stage at most: longer than any test waits for Toil.
+WAIT_LIMIT_S = 600.0
+
 
 class Run(Invocation):
     """A recon-all run on one subject: the steps, their files, and what the table cannot say."""
@@ -77,7 +80,7 @@ class Run(Invocation):
         self.finish()
 
     def halfway(self, step: Step | None, hemi: str | None) -> None:
-        """FS_CWL_DOUBLE_SLEEP and FS_CWL_DOUBLE_FAIL act half-way through the run."""
+        """FS_CWL_DOUBLE_SLEEP, _REWRITE, _WAIT and _FAIL act half-way through the run."""
         time.sleep(env_float("FS_CWL_DOUBLE_SLEEP", 0.0))
         for item in os.environ.get("FS_CWL_DOUBLE_REWRITE", "").split(","):
             subject, _, rest = item.strip().partition(":")
@@ -86,6 +89,11 @@ class Run(Invocation):
                 with open(self.sdir / rel, "r+b") as out:  # the file must exist
                     out.seek(0, os.SEEK_END)
                     out.write(b"rewritten in place (FS_CWL_DOUBLE_REWRITE)\n")
+        for item in os.environ.get("FS_CWL_DOUBLE_WAIT", "").split(","):
+            subject, _, rest = item.strip().partition(":")
+            stage, _, gate = rest.partition(":")
+            if (subject, stage) == (self.subject, self.opts.stage) and gate:
+                self.wait_for(Path(gate))
         wanted = {item.strip() for item in os.environ.get("FS_CWL_DOUBLE_FAIL", "").split(",")}
         if f"{self.subject}:{self.opts.stage}" not in wanted:
             return
@@ -96,6 +104,18 @@ class Run(Invocation):
         self.error_exit(
             f"ERROR: {prog} failed with exit status 1 (failure injected by FS_CWL_DOUBLE_FAIL)"
         )
+
+    def wait_for(self, gate: Path) -> None:
+        """Hold the stage until ``gate`` exists: a test opens it once it has seen what it
+        waits for, so the order of events needs no sleeps; never opened, the stage fails."""
+        deadline = time.monotonic() + WAIT_LIMIT_S
+        while not gate.exists():
+            if time.monotonic() > deadline:
+                self.error_exit(
+                    f"ERROR: {gate} did not appear within {WAIT_LIMIT_S:.0f} s "
+                    "(FS_CWL_DOUBLE_WAIT of the recon-all test double)"
+                )
+            time.sleep(0.1)
 
     def header(self, step: Step, hemi: str | None) -> None:
         self.say("#--------------------------------------------", cf=True)
