@@ -32,8 +32,7 @@ from fs_cwl_runner.aws.errors import aws_error
 from fs_cwl_runner.aws.progress import ToilLogTracker
 
 #: After a Ctrl-C, Toil is asked again at REPEAT_SIGINT_S and ended at STOP_TIMEOUT_S; the
-#: Batch jobs then left are terminated from here. Toil 9.6 once let a single SIGINT go
-#: unanswered and ran the cohort to its end (the cause is not known), hence the second one.
+#: Batch jobs then left are terminated from here, so a Toil stuck in a call still ends.
 REPEAT_SIGINT_S = 30.0
 STOP_TIMEOUT_S = 90.0
 DESCRIBE_BATCH = 100  # DescribeJobs takes at most 100 ids

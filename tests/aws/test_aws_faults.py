@@ -109,6 +109,22 @@ def cli_args(cohort: Path, batch: LocalBatch, prefix: str) -> list[str]:
     ]
 
 
+@pytest.fixture
+def sigint_handled() -> Iterator[None]:
+    """Commands started from here get SIGINT's default action, as from an interactive shell.
+
+    A script that starts the suite in the background (``cmd &``, without job control) has
+    SIGINT ignored, and an ignored signal stays ignored through exec: fs-cwl-run's Python
+    would then never see the Ctrl-C. A handler of this process, unlike an ignored signal,
+    is reset to the default action in a child at exec.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def start_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[str]:
     """fs-cwl-run in a session of its own, its output to ``log`` (read after it ends)."""
     with log.open("w") as out:
@@ -410,6 +426,7 @@ def test_killed_leader_resumes_without_rerunning_finished_stages(
         assert resumed_stages[stage] <= 3 - done, (stage, resumed_stages, finished_before)
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_ctrl_c_stops_every_batch_job(
     freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path, license_file: Path
 ) -> None:
