@@ -45,6 +45,10 @@ class SubjectRecord:
     failed_stage: str | None = None
     error: str | None = None
     log_tail: list[str] = field(default_factory=list)
+    #: An AWS run delivers each finished subject to S3: when its delivery finished
+    #: (ISO 8601, from its receipt), and the Batch jobs of the delivery step.
+    delivered: str | None = None
+    delivery_batch_jobs: list[str] = field(default_factory=list)
 
     def stage(self, name: str) -> StageRecord:
         for record in self.stages:

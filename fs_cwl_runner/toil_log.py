@@ -12,7 +12,11 @@ What Toil 9.6's leader logs of a CWL run, whatever the batch system:
   retry follows while tries are left), a ``Log from job "<job id>" follows:`` block (naming
   the subject in ``recon-all -s <subject> exited with ERRORS``) and ``Job 'CWLJob' <name>
   <job id> v<k> is completely failed`` (no tries left).
-* ``cohort.cwl.group_tables.<tool>.cwl``: the group tables step of cohort.cwl.
+* ``cohort.cwl.group_tables.<tool>.cwl`` and ``group-tables.cwl.group_tables.<tool>.cwl``:
+  the group tables step of cohort.cwl, and of the group tables run of the AWS backend.
+* ``subject-delivered.cwl.deliver.deliver-subject.cwl``: a subject's delivery to S3 (AWS
+  backend); its ``.stderr follows:`` block names the subject (``deliver-subject: <subject>:
+  <n> files, ...``).
 * ``Job <batch system id> failed because: <reason>`` (AWS Batch only): Batch's status
   reason of a failed attempt, logged just before Toil's ``Job failed`` line; ``Host EC2
   (instance …) terminated.`` for an attempt whose host went away.
@@ -27,8 +31,12 @@ from fs_cwl_runner import state
 
 #: The stage name of cohort.cwl's group tables step.
 GROUP = "group"
+#: The stage name of subject-delivered.cwl's delivery step (not a recon-all stage).
+DELIVER = "deliver"
 SUBJECT_STAGE = re.compile(r"^subject\.cwl\.(\w+)\.[\w.-]+\.cwl$")
-GROUP_STAGE = re.compile(r"^cohort\.cwl\.group_tables\.[\w.-]+\.cwl$")
+GROUP_STAGE = re.compile(r"^(?:cohort|group-tables)\.cwl\.group_tables\.[\w.-]+\.cwl$")
+DELIVER_STAGE = re.compile(r"^subject-delivered\.cwl\.deliver\.[\w.-]+\.cwl$")
+DELIVERING = re.compile(r"deliver-subject: (\S+): \d+ files, \d+ bytes to ")
 ISSUED = re.compile(r"Issued job 'CWLJob' (\S+) (\S+) v\d+ with job batch system ID: (\d+)")
 STEP_COMPLETE = re.compile(r"CWL step complete: (\S+)")
 BLOCK_START = re.compile(r"(?:(\S+)\.std(?:out|err) follows:|Log from job \"(.+?)\" follows:)")
@@ -41,9 +49,11 @@ STOP_REASON = re.compile(r"Job (\d+) failed because: (.+?)\s*$")
 
 
 def stage_of(name: str) -> str | None:
-    """The run record's stage (or :data:`GROUP`) of a Toil job name, or None."""
+    """The run record's stage (or :data:`GROUP`, :data:`DELIVER`) of a Toil job name, or None."""
     if match := SUBJECT_STAGE.match(name):
         return match.group(1) if match.group(1) in state.STAGES else None
+    if DELIVER_STAGE.match(name):
+        return DELIVER
     return GROUP if GROUP_STAGE.match(name) else None
 
 
@@ -72,7 +82,7 @@ def stage_event(line: str) -> StageEvent | None:
     ):
         if match := pattern.search(line):
             stage = stage_of(match.group(1))
-            if stage is None or stage == GROUP:
+            if stage is None or stage in (GROUP, DELIVER):
                 return None
             return StageEvent(stage, status)
     return None

@@ -4,20 +4,25 @@ Runs on the laptop (and, for :func:`lead` and :func:`jobstore_exists`, in the de
 leader's Batch job too).
 
 Steps: resolve and check the settings (nothing is uploaded before they are complete);
-stage the local inputs under ``s3://<bucket>/inputs/<subject>/`` and the license under
-``secrets/`` (:mod:`fs_cwl_runner.aws.staging`); write cohort.cwl's job order with s3://
-locations only; run ``toil-cwl-runner --batchSystem aws_batch`` with the job store
-``aws:<region>:<jobstore_prefix><run id>`` (:mod:`fs_cwl_runner.aws.toil_run`), following its
-log for per-subject progress (:mod:`fs_cwl_runner.aws.progress`); then the run ends through
-:func:`fs_cwl_runner.finish.finish_run` as every run does: the results tidied in S3 and, for
-a local ``output:``, downloaded and verified (:mod:`fs_cwl_runner.aws.finish`), the run record
-and report written as the local backend writes them (:mod:`fs_cwl_runner.aws.record`);
-Batch job ids go to ``logs/batch-jobs.json`` and the report. With ``--detach`` the leader
-is submitted as a Batch job instead, after staging (:mod:`fs_cwl_runner.aws.detach`).
+read which subjects were delivered before (their receipts, :mod:`fs_cwl_runner.aws.receipts`);
+stage the other subjects' local inputs under ``s3://<bucket>/inputs/<subject>/`` and the
+license under ``secrets/`` (:mod:`fs_cwl_runner.aws.staging`); write
+cohort-delivered.cwl's job order with s3:// locations only; run ``toil-cwl-runner
+--batchSystem aws_batch`` with the job store ``aws:<region>:<jobstore_prefix><run id>``
+(:mod:`fs_cwl_runner.aws.toil_run`), following its log for per-subject progress
+(:mod:`fs_cwl_runner.aws.progress`). Each subject is delivered to the results as soon as it
+finishes, whatever the others do. Then the run ends through
+:func:`fs_cwl_runner.finish.finish_run` as every run does (:mod:`fs_cwl_runner.aws.finish`):
+the group tables of the delivered subjects (:mod:`fs_cwl_runner.aws.group_tables`), for a
+local ``output:`` the delivered subjects downloaded and checked against their receipts, the
+run record and report written as the local backend writes them
+(:mod:`fs_cwl_runner.aws.record`); Batch job ids go to ``logs/batch-jobs.json`` and the
+report. With ``--detach`` the leader is submitted as a Batch job instead, after staging
+(:mod:`fs_cwl_runner.aws.detach`).
 
 A rerun of the same command resumes: the run id depends only on the cohort, its output,
 the bucket and the CWL files, so Toil finds its job store (``--restart``) after a failure
-or an interruption, and a run whose results are already in S3 only downloads them.
+or an interruption; without one, only the subjects not delivered yet run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,12 +52,13 @@ from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.jobstore import encrypting
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.receipts import Receipt, read_receipts
 from fs_cwl_runner.aws.record import (
     AwsRun,
     AwsUsageError,
+    mark_delivered,
     pause_record,
     resume_record,
-    settle,
     work_folder,
     write_batch_jobs,
 )
@@ -60,6 +67,7 @@ from fs_cwl_runner.aws.staging.inputs import stage_inputs
 from fs_cwl_runner.aws.staging.license import upload_license
 from fs_cwl_runner.aws.staging.progress import StderrProgress
 from fs_cwl_runner.aws.toil_run import (
+    COHORT_WORKFLOW,
     AwsRunSettings,
     ToilRun,
     aws_settings,
@@ -138,15 +146,35 @@ def jobstore_exists(aws: AwsRun) -> bool:
     return True
 
 
-def stage(aws: AwsRun, order: dict[str, Any], license_path: Path) -> Path:
-    """Upload inputs and license; write the job order with s3:// locations only."""
-    inputs = aws.settings.bucket
-    callback = None if aws.progress.quiet else StderrProgress()
+def delivered_before(aws: AwsRun) -> dict[str, Receipt]:
+    """The subjects delivered to the results before, each marked done in the run record."""
+    try:
+        receipts = read_receipts(aws.client, aws.dest, [s.subject_id for s in aws.record.subjects])
+    except aws_results.ResultsError as err:
+        raise AwsUsageError(f"{err}; check the AWS credentials") from err
+    for subject, receipt in receipts.items():
+        mark_delivered(aws.record.subject(subject), receipt)
+    return receipts
+
+
+def pending_files(aws: AwsRun, receipts: Mapping[str, Receipt]) -> dict[str, list[str]]:
+    """The local inputs to stage: those of the subjects not delivered, and the expert file."""
     if aws.cohort is None:
         raise AwsUsageError("a detached leader's inputs are staged before it starts")
+    files = input_files(aws.cohort)
+    return {name: paths for name, paths in files.items() if name not in receipts}
+
+
+def stage(
+    aws: AwsRun, order: dict[str, Any], license_path: Path, receipts: Mapping[str, Receipt]
+) -> Path:
+    """Upload the pending subjects' inputs and the license; write their job order with
+    s3:// locations only."""
+    inputs = aws.settings.bucket
+    callback = None if aws.progress.quiet else StderrProgress()
     try:
         staged = stage_inputs(
-            input_files(aws.cohort),
+            pending_files(aws, receipts),
             str(inputs),
             aws.client,
             progress=callback,
@@ -157,7 +185,8 @@ def stage(aws: AwsRun, order: dict[str, Any], license_path: Path) -> Path:
         raise AwsUsageError(f"{err} (nothing was submitted)") from err
     path = aws.work / "job.yml"
     aws.work.mkdir(parents=True, exist_ok=True)
-    write_job_order(staged_job_order(order, staged, license_uri), path)
+    destination = aws_results.prefix_uri(aws.dest)
+    write_job_order(staged_job_order(order, staged, license_uri, destination), path)
     return path
 
 
@@ -166,8 +195,17 @@ def lead(aws: AwsRun, job: Path, restart: bool) -> LeaderOutcome:
     env = toil_environment(os.environ, aws.settings.image, aws.settings.retry_count)
     messages = aws.work / "toil-messages.tsv"
     messages.unlink(missing_ok=True)
-    toil = ToilRun(aws.settings, aws.run, aws_results.prefix_uri(aws.dest), job, messages, restart)
-    tracker = ToilLogTracker(aws.record, aws.progress.say)
+    toil = ToilRun(
+        aws.settings,
+        aws.settings.jobstore(aws.run),
+        COHORT_WORKFLOW,
+        # Toil's own export takes the receipts only: the subjects are delivered already.
+        aws_results.prefix_uri(aws.dest.join(aws_results.TOIL_OUTPUTS)),
+        job,
+        messages,
+        restart,
+    )
+    tracker = ToilLogTracker(aws.record, aws.progress.say, deliveries=True)
     leader = Leader(toil_command(toil, env), env, aws.logs / "toil.log", tracker, aws.save)
     what = "resuming" if restart else "starting"
     aws.progress.say(
@@ -203,7 +241,7 @@ def stop_leftovers(aws: AwsRun, messages: Path) -> None:
         aws.progress.say(f"terminated {len(ended)} Batch jobs Toil left: {', '.join(ended)}")
 
 
-def adopt_finished_record(aws: AwsRun) -> None:
+def adopt_finished_record(aws: AwsRun, receipts: Mapping[str, Receipt]) -> None:
     """A run that finished before keeps its published record and Batch job list (so that
     the report written again still lists every stage's Batch jobs)."""
     try:
@@ -215,6 +253,8 @@ def adopt_finished_record(aws: AwsRun) -> None:
     ]:
         return
     aws.record = before
+    for subject, receipt in receipts.items():
+        mark_delivered(before.subject(subject), receipt)
     jobs, target = aws.logs / "batch-jobs.json", aws.dest.join("logs", "batch-jobs.json")
     if not jobs.exists():
         jobs.parent.mkdir(parents=True, exist_ok=True)
@@ -223,22 +263,22 @@ def adopt_finished_record(aws: AwsRun) -> None:
 
 
 def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutcome | None:
-    """Run Toil unless this run's results are in S3 already (then None)."""
+    """Run Toil for the subjects not delivered yet (None: every subject was delivered)."""
     restart = jobstore_exists(aws)
-    try:
-        finished = (
-            not restart
-            and aws_results.read_outputs_record(aws.client, aws.dest, aws.run) is not None
-        )
-    except aws_results.ResultsError as err:
-        raise AwsUsageError(f"{err}; check the AWS credentials") from err
-    if finished:
-        aws.progress.say(f"run {aws.run} finished before: its results are in {aws.dest}/")
-        adopt_finished_record(aws)
+    subjects = [s.subject_id for s in aws.record.subjects]
+    receipts = delivered_before(aws)
+    if not restart and receipts.keys() == set(subjects):
+        aws.progress.say(f"run {aws.run}: every subject was delivered before, to {aws.dest}/")
+        adopt_finished_record(aws, receipts)
         return None
+    if receipts:
+        aws.progress.say(
+            f"{len(receipts)} subjects delivered before ({', '.join(receipts)}): "
+            f"{len(subjects) - len(receipts)} to run"
+        )
     if restart:
         resume_record(aws)
-    return lead(aws, stage(aws, order, license_path), restart)
+    return lead(aws, stage(aws, order, license_path, receipts), restart)
 
 
 def configure(values: SettingValues, request: RunRequest) -> AwsBackendRun:
@@ -270,10 +310,16 @@ class AwsBackendRun:
             f"run {aws.run}"
         )
         outcome = start(aws, order, request.license)
-        settle(aws, outcome)
         return finish_run(
             AwsEnding(aws, outcome), request.cohort.bids_root, aws.progress, request.as_json
         )
+
+
+def finished_before(aws: AwsRun) -> bool:
+    """Every subject delivered and in the group tables (as ``logs/outputs.json`` says)."""
+    record = aws_results.read_outputs_record(aws.client, aws.dest, aws.run)
+    covered = aws_results.group_subjects(record) or []
+    return sorted(covered) == sorted(s.subject_id for s in aws.record.subjects)
 
 
 def run_detached(
@@ -289,13 +335,13 @@ def run_detached(
             aws.progress.say(
                 f"run {aws.run} is already {status} as Batch job {job_id}: nothing submitted"
             )
-        elif aws_results.read_outputs_record(aws.client, aws.dest, aws.run) is not None:
+        elif finished_before(aws):
             job_id = None
             aws.progress.say(f"run {aws.run} finished before: its results are in {results}")
         else:
-            job_id = submit_leader(
-                aws, stage(aws, order, license_path), queue, role_arn, os.environ
-            )
+            receipts = delivered_before(aws)
+            job = stage(aws, order, license_path, receipts)
+            job_id = submit_leader(aws, job, queue, role_arn, os.environ)
             aws.progress.say(f"submitted the Toil leader as Batch job {job_id} on {queue}")
     except (AwsError, aws_results.ResultsError) as err:
         print(f"error: {err}", file=sys.stderr)

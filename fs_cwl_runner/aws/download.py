@@ -3,8 +3,10 @@
 Runs on the laptop: ``fetch``, and an attached run with a local ``output:`` (a detached
 leader's results stay in S3).
 
-Verification. Toil writes the results (``--destBucket``) without a checksum of its own, so
-each file is checked against what S3 knows about it, as far as that goes:
+Verification. A delivered subject's receipt gives each file's SHA-256
+(:mod:`fs_cwl_runner.aws.receipts`): the downloaded bytes must have it (``sha256``). Other
+files (the group tables Toil exports, logs) are checked against what S3 knows about them,
+as far as that goes:
 
 * ``md5``: the object's ETag is a plain MD5 (an object uploaded or copied in one part,
   without SSE-KMS/SSE-C): the MD5 of the downloaded bytes must equal it.
@@ -36,6 +38,7 @@ from boto3.s3.transfer import TransferConfig
 
 from fs_cwl_runner.aws.errors import BOTO_ERRORS, aws_error
 from fs_cwl_runner.aws.retries import with_retries
+from fs_cwl_runner.manifest import sha256
 from fs_cwl_runner.s3uri import S3Uri
 
 if TYPE_CHECKING:
@@ -48,6 +51,8 @@ WORKERS = 16
 TRANSFER = TransferConfig(max_concurrency=4)
 PLAIN_MD5 = re.compile(r"[0-9a-f]{32}\Z")
 MULTIPART_MD5 = re.compile(r"([0-9a-f]{32})-(\d+)\Z")
+#: The checks that prove a file present already is the one in S3 (a size alone does not).
+VERIFYING = ("sha256", "md5", "multipart-md5")
 
 
 class FetchError(Exception):
@@ -56,12 +61,14 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One object under the source prefix: its key, path relative to the prefix, size, ETag."""
+    """One object under the source prefix: its key, path relative to the prefix, size, ETag
+    (empty when not known) and, from a receipt, SHA-256."""
 
     key: str
     relative: str
     size: int
     etag: str
+    sha256: str | None = None
 
 
 @dataclass
@@ -158,10 +165,18 @@ def _digests(path: Path, part_size: int | None) -> tuple[str, str | None]:
 
 
 def check(path: Path, item: RemoteFile, part_size: int | None) -> str:
-    """How ``path`` matches ``item`` (``md5``, ``multipart-md5``, ``size``); FetchError if not."""
+    """How ``path`` matches ``item`` (``sha256``, ``md5``, ``multipart-md5``, ``size``);
+    FetchError if not."""
     size = path.stat().st_size
     if size != item.size:
         raise FetchError(f"{path}: {size} bytes, but s3 holds {item.size} for {item.key}")
+    if item.sha256 is not None:
+        digest = sha256(path)
+        if digest != item.sha256:
+            raise FetchError(
+                f"{path}: SHA-256 {digest} differs from the receipt's {item.sha256} for {item.key}"
+            )
+        return "sha256"
     if PLAIN_MD5.match(item.etag):
         md5, _ = _digests(path, None)
         if md5 != item.etag:
@@ -233,7 +248,7 @@ class Downloader:
                     method = check(target, item, part_size)
                 except FetchError:
                     method = ""
-                if method in ("md5", "multipart-md5"):
+                if method in VERIFYING:
                     self._count(item, method, downloaded=False)
                     return
             self._count(item, self._download(item, target, part_size), downloaded=True)

@@ -1,17 +1,20 @@
 """How an AWS run ends (:class:`AwsEnding`), for the one run ending of :mod:`fs_cwl_runner.finish`.
 
-Runs where the Toil leader runs: the laptop, or the detached leader's Batch job. On Toil's
-success the results are tidied and recorded in S3 (:mod:`fs_cwl_runner.aws.results`) and,
-for a local ``output:``, downloaded and verified into it. The report is written where the
-local backend writes it; whatever the output, the report, run record, Batch job list and
-Toil's log also go next to the results in S3 (``report.html``, ``logs/``), where ``status``
-and ``fetch`` find them from any machine.
+Runs where the Toil leader runs: the laptop, or the detached leader's Batch job. Whatever
+Toil's outcome, the subjects with a receipt are done (:mod:`fs_cwl_runner.aws.receipts`),
+the group tables are built from them (:mod:`fs_cwl_runner.aws.group_tables`) and, for a
+local ``output:``, they are downloaded and checked against their receipts
+(:mod:`fs_cwl_runner.aws.local_copy`). The report is written where the local backend
+writes it; whatever the output, the report, run record, Batch job list and Toil's logs also
+go next to the results in S3 (``report.html``, ``logs/``), where ``status`` and ``fetch``
+find them from any machine.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,32 +23,25 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws import results as aws_results
-from fs_cwl_runner.aws.errors import aws_error
+from fs_cwl_runner.aws.errors import AwsError, aws_error
+from fs_cwl_runner.aws.group_tables import build_group_tables
 from fs_cwl_runner.aws.leader import LeaderOutcome
-from fs_cwl_runner.aws.record import AwsRun, retries
+from fs_cwl_runner.aws.local_copy import download_delivered
+from fs_cwl_runner.aws.receipts import Receipt, read_receipts
+from fs_cwl_runner.aws.record import AwsRun, retries, settle
 
 #: The logs that go next to the results of an s3:// output, under ``logs/``.
-PUBLISHED_LOGS = ("run.json", "batch-jobs.json", "toil.log")
+PUBLISHED_LOGS = ("run.json", "batch-jobs.json", "toil.log", "toil-group.log")
 
 
-def tidy_results(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
-    """After Toil's success: drop its top-level log copies, record the finished run."""
-    if outcome is None:
-        return
-    outputs = outcome.outputs or {}
-    removed = aws_results.remove_top_level_logs(aws.client, aws.dest, outputs)
-    aws_results.write_outputs_record(aws.client, aws.dest, aws.run, outputs)
-    aws.progress.say(f"results in {aws.dest}/ ({removed} top-level log copies removed)")
-
-
-def download(aws: AwsRun) -> dict[str, Any] | None:
-    """A local output gets the results, verified; None for an s3:// output."""
+def download(aws: AwsRun, receipts: Mapping[str, Receipt]) -> dict[str, Any] | None:
+    """A local output gets the delivered subjects and group tables, verified; None for an
+    s3:// output."""
     if aws.layout is None:
         return None
-    subjects = [s.subject_id for s in aws.record.subjects]
     stream = None if aws.progress.quiet else sys.stderr
-    outcome = aws_results.download_results(
-        aws.client, aws.dest, aws.layout, subjects, aws.progress.say, stream
+    outcome = download_delivered(
+        aws.client, aws.dest, aws.layout, receipts, aws.progress.say, stream
     )
     for subject in outcome.skipped:
         aws.progress.say(f"{subject}: finished before, skipped")
@@ -66,20 +62,22 @@ def download(aws: AwsRun) -> dict[str, Any] | None:
     }
 
 
-def run_results(aws: AwsRun, outcome: LeaderOutcome | None) -> dict[str, Any] | None:
-    """Tidy and download the results of a successful run; None when there are none."""
-    if outcome is not None and outcome.returncode != 0:
-        return None
+def run_results(aws: AwsRun) -> dict[str, Any]:
+    """After Toil: the record settled by the receipts, the group tables of the delivered
+    subjects, the local download; ``{"delivered": [...], "download": ...}``."""
     try:
-        tidy_results(aws, outcome)
-        return download(aws)
-    except aws_results.ResultsError as err:
+        receipts = read_receipts(aws.client, aws.dest, [s.subject_id for s in aws.record.subjects])
+        settle(aws, receipts)
+        aws.save()
+        build_group_tables(aws, receipts)
+        return {"delivered": list(receipts), "download": download(aws, receipts)}
+    except (aws_results.ResultsError, AwsError) as err:
         print(
-            f"error: {err}; the results stay in {aws.dest}/: run the same command again "
-            "to download them",
+            f"error: {err}; the delivered subjects stay in {aws.dest}/: run the same command "
+            "again to download them",
             file=sys.stderr,
         )
-        return {"errors": [str(err)]}
+        return {"delivered": None, "download": {"errors": [str(err)]}}
 
 
 def upload(aws: AwsRun, files: list[tuple[Path, str]]) -> None:
@@ -99,7 +97,7 @@ class AwsEnding:
     aws: AwsRun
     outcome: LeaderOutcome | None
     detached: bool = False  # the leader runs as a Batch job (--detach)
-    delivered: dict[str, Any] | None = None
+    results: dict[str, Any] | None = None  # run_results()
 
     @property
     def record(self) -> state.RunRecord:
@@ -114,13 +112,18 @@ class AwsEnding:
         return self.aws.logs
 
     def deliver(self) -> dict[str, Any] | None:
-        self.delivered = run_results(self.aws, self.outcome)
-        return self.delivered
+        self.results = run_results(self.aws)
+        return self.download
+
+    @property
+    def download(self) -> dict[str, Any] | None:
+        download: dict[str, Any] | None = (self.results or {}).get("download")
+        return download
 
     def group_tables(self) -> Path | None:
-        """The QC table of the group step Toil ran: downloaded, or fetched on its own."""
+        """The QC table of the group tables: downloaded, or fetched on its own."""
         aws = self.aws
-        if aws.layout is not None:
+        if aws.layout is not None and aws.layout.group.is_dir():
             return aws.layout.group / "qc.tsv"
         target, local = aws.dest.join("group", "qc.tsv"), aws.work / "qc.tsv"
         try:
@@ -150,20 +153,24 @@ class AwsEnding:
             "toil_exit_code": None if self.outcome is None else self.outcome.returncode,
             "batch_jobs": json.loads(batch_jobs.read_text()) if batch_jobs.exists() else [],
             "retries": retries(aws.record),
-            "download": self.delivered,
+            "delivered": None if self.results is None else self.results["delivered"],
+            "download": self.download,
         }
 
     def notes(self) -> list[str]:
         if self.outcome is None or self.outcome.returncode == 0:
             return []
         rerun = "fs-cwl-run --detach command" if self.detached else "command"
+        delivered = (self.results or {}).get("delivered") or []
         return [
-            f"Toil exited with status {self.outcome.returncode}: no results were exported "
-            "(Toil exports only when the whole cohort succeeds). The job store "
-            f"{self.aws.settings.jobstore(self.aws.run)} is kept: fix the cause and run "
-            f"the same {rerun} again to resume."
+            f"Toil exited with status {self.outcome.returncode}. The "
+            f"{len(delivered)} subjects that finished are delivered to {self.aws.dest}/ "
+            "with the group tables of those. The job store "
+            f"{self.aws.settings.jobstore(self.aws.run)} is kept: fix the cause and run the "
+            f"same {rerun} again to resume (delivered subjects and finished stages are not "
+            "run again)."
         ]
 
     def failed(self) -> bool:
         toil_failed = self.outcome is not None and self.outcome.returncode != 0
-        return toil_failed or bool(self.delivered and self.delivered.get("errors"))
+        return toil_failed or bool(self.download and self.download.get("errors"))

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from ruamel.yaml import YAML
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws.backend import jobstore_exists, lead
+from fs_cwl_runner.aws.backend import delivered_before, jobstore_exists, lead
 from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.detach import LEADER_JOB_ORDER, deregister, read_spec, settings_of
 from fs_cwl_runner.aws.errors import aws_errors
 from fs_cwl_runner.aws.finish import AwsEnding
-from fs_cwl_runner.aws.record import AwsRun, AwsUsageError, resume_record, settle
+from fs_cwl_runner.aws.leader import LeaderOutcome
+from fs_cwl_runner.aws.record import AwsRun, AwsUsageError, resume_record
 from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, S3UriError
@@ -73,6 +75,15 @@ def leader_run(results: str) -> tuple[AwsRun, Path, dict[str, Any]]:
     return aws, job_order, spec
 
 
+def lead_pending(aws: AwsRun, job_order: Path, restart: bool) -> LeaderOutcome | None:
+    """Toil on the job order, unless it has no subject left to run (then None)."""
+    subjects = YAML(typ="safe").load(job_order.read_text()).get("subjects") or []
+    if not subjects and not restart:
+        aws.progress.say("every subject was delivered before: only the group tables are left")
+        return None
+    return lead(aws, job_order, restart)
+
+
 def run_leader(results: str) -> int:
     """Lead the run whose results go to ``results``; exit 0 all done, 1 something failed."""
     aws, job_order, spec = leader_run(results)
@@ -81,12 +92,12 @@ def run_leader(results: str) -> int:
         f"results to {aws.dest}/"
     )
     restart = jobstore_exists(aws)
+    delivered_before(aws)
     if restart:
         resume_record(aws)
     bids_root = Path(spec["bids_root"]) if spec.get("bids_root") else None
     try:
-        outcome = lead(aws, job_order, restart)
-        settle(aws, outcome)
+        outcome = lead_pending(aws, job_order, restart)
         # The final run record goes next to the results with the report.
         return finish_run(
             AwsEnding(aws, outcome, detached=True), bids_root, aws.progress, as_json=False

@@ -7,6 +7,9 @@ whose previous stage finished first and that still waits for this step (recon-al
 depend on each other, so the choice is exact whenever one subject is eligible, and corrected
 when the stage ends and recon-all's verdict names the subject).
 
+With ``deliveries`` (cohort-delivered.cwl), a subject is done once its delivery step
+ended, not at its last recon-all stage; the delivery's log names its subject.
+
 A failed attempt is told apart by Batch's status reason: its host went away (an
 interruption, retried without using a try: :mod:`fs_cwl_runner.aws.toil_entry`), or the
 stage failed on its own (recon-all's error, tried once more at most); the run record counts
@@ -18,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws.toil_entry import is_interruption
@@ -27,6 +31,8 @@ from fs_cwl_runner.toil_log import (
     BLOCK_END,
     BLOCK_START,
     COMPLETELY_FAILED,
+    DELIVER,
+    DELIVERING,
     GROUP,
     ISSUED,
     STEP_COMPLETE,
@@ -62,14 +68,22 @@ class _Block:
     job_id: str | None  # Toil job id of a "Log from job" block
     lines: list[str] = field(default_factory=list)
     verdict: tuple[str, str] | None = None
+    delivering: str | None = None  # the subject a delivery's log names
+
+    @property
+    def subject(self) -> str | None:
+        return self.verdict[0] if self.verdict else self.delivering
 
 
 class ToilLogTracker:
     """Updates a run record from Toil's log lines; ``say`` gets one line per event."""
 
-    def __init__(self, run: state.RunRecord, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, run: state.RunRecord, say: Callable[[str], None], deliveries: bool = False
+    ) -> None:
         self.run = run
         self.say = say
+        self.deliveries = deliveries
         self.jobs: dict[str, TrackedJob] = {}  # by Toil job id
         self.done_at: dict[tuple[str, str], float] = {}
         self.block: _Block | None = None
@@ -79,7 +93,24 @@ class ToilLogTracker:
 
     # --- inference --------------------------------------------------------------------
 
+    def _deliverable(self) -> list[state.SubjectRecord]:
+        """Subjects whose stages are done, not delivered, and no delivery job has."""
+        assigned = {job.subject for job in self.jobs.values() if job.stage == DELIVER}
+        ready = [
+            s
+            for s in self.run.subjects
+            if s.delivered is None
+            and s.subject_id not in assigned
+            and all(st.status == state.DONE for st in s.stages)
+        ]
+        return sorted(
+            ready,
+            key=lambda s: max([self.done_at.get((s.subject_id, st.name), 0.0) for st in s.stages]),
+        )
+
     def _eligible(self, stage: str) -> list[state.SubjectRecord]:
+        if stage == DELIVER:
+            return self._deliverable()
         ready = [
             s
             for s in self.run.subjects
@@ -96,8 +127,8 @@ class ToilLogTracker:
 
     def _guess(self, stage: str) -> state.SubjectRecord | None:
         ready = self._eligible(stage)
-        if ready:
-            return ready[0]
+        if ready or stage == DELIVER:
+            return ready[0] if ready else None
         waiting = [s for s in self.run.subjects if s.stage(stage).status == state.PENDING]
         return waiting[0] if waiting else None
 
@@ -118,6 +149,9 @@ class ToilLogTracker:
         if stage == GROUP:
             self.run.group_status = state.RUNNING
             self.say(f"group tables: submitted{retry}")
+            return
+        if stage == DELIVER:
+            self.say(f"{self._who(stage, job)}: delivery to S3 submitted{retry}")
             return
         if job.subject is not None:
             self._mark(job.subject, stage, state.RUNNING)
@@ -140,15 +174,26 @@ class ToilLogTracker:
         record.started = record.started or now
         if status == state.DONE:
             self.done_at[(subject_id, stage)] = now
-            if all(s.status == state.DONE for s in subject.stages):
+            if not self.deliveries and all(s.status == state.DONE for s in subject.stages):
                 subject.status = state.DONE
         elif status == state.FAILED:
             subject.status, subject.failed_stage = state.FAILED, stage
+
+    def _delivered(self, subject_id: str | None) -> None:
+        if subject_id not in {s.subject_id for s in self.run.subjects}:
+            return
+        subject = self.run.subject(str(subject_id))
+        subject.status = state.DONE
+        subject.delivered = datetime.now(timezone.utc).isoformat()
+        self.say(f"{subject_id}: delivered to S3")
 
     def _stage_done(self, stage: str, subject_id: str | None) -> None:
         if stage == GROUP:
             self.run.group_status = state.DONE
             self.say("group tables: done")
+            return
+        if stage == DELIVER:
+            self._delivered(subject_id)
             return
         if subject_id is None or subject_id not in {s.subject_id for s in self.run.subjects}:
             guess = next(
@@ -185,7 +230,7 @@ class ToilLogTracker:
         reason = self.stop_reasons.get(job.batch_ids[-1]) if job.batch_ids else None
         interrupted = is_interruption(reason)
         who = "group tables" if stage == GROUP else f"{job.subject or '?'}: {stage}"
-        if stage != GROUP and job.subject is not None:
+        if stage not in (GROUP, DELIVER) and job.subject is not None:
             record = self.run.subject(job.subject).stage(stage)
             if interrupted:
                 record.interruptions += 1
@@ -205,6 +250,13 @@ class ToilLogTracker:
             self.run.group_status = state.FAILED
             self.say("group tables: failed")
             return
+        if stage == DELIVER:
+            if job.subject is not None:
+                subject = self.run.subject(job.subject)
+                subject.status, subject.failed_stage = state.FAILED, DELIVER
+                subject.log_tail = self.failed_lines.get(job_id, [])[-TAIL_LINES:]
+            self.say(f"{job.subject or '?'}: delivery to S3 failed, no tries left")
+            return
         if job.subject is not None:
             self._correct_guess(stage, job.subject)
             self._mark(job.subject, stage, state.FAILED)
@@ -218,7 +270,9 @@ class ToilLogTracker:
         if block.job_id is not None:
             self.failed_lines[block.job_id] = block.lines
             job = self.jobs.get(block.job_id)
-            if job is not None and block.verdict is not None and job.stage != GROUP:
+            if job is not None and job.stage == DELIVER and block.delivering is not None:
+                job.subject = block.delivering
+            elif job is not None and block.verdict is not None and job.stage != GROUP:
                 self._correct_guess(job.stage, block.verdict[0])
                 job.subject = block.verdict[0]
             return
@@ -227,7 +281,7 @@ class ToilLogTracker:
             self.completed.remove(stage)
             ok = block.verdict is None or block.verdict[1].startswith("finished")
             if ok:
-                self._stage_done(stage, block.verdict[0] if block.verdict else None)
+                self._stage_done(stage, block.subject)
 
     def _in_block(self, line: str) -> bool:
         block = self.block
@@ -240,6 +294,8 @@ class ToilLogTracker:
         block.lines.append(line.rstrip("\n").strip())
         if match := VERDICT.search(line):
             block.verdict = (match.group(1), match.group(2))
+        elif match := DELIVERING.search(line):
+            block.delivering = match.group(1)
         return True
 
     def _flush_completed(self) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,15 +22,16 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws.leader import LeaderOutcome, batch_job_ids
+from fs_cwl_runner.aws.leader import batch_job_ids
 from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.receipts import Receipt
 from fs_cwl_runner.aws.toil_run import AwsRunSettings
 from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 from fs_cwl_runner.settings import SettingsError
-from fs_cwl_runner.toil_log import GROUP
+from fs_cwl_runner.toil_log import DELIVER, GROUP
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -124,31 +126,39 @@ def resume_record(aws: AwsRun) -> None:
                 )
 
 
-def settle(aws: AwsRun, outcome: LeaderOutcome | None) -> None:
-    """The record after Toil: everything done on success; else what the log showed."""
-    record = aws.record
-    ok = outcome is None or outcome.returncode == 0
-    for subject in record.subjects:
+def settle(aws: AwsRun, receipts: Mapping[str, Receipt]) -> None:
+    """The record after Toil: a subject with a receipt is done, whatever the log showed;
+    one without is failed (as the log showed) or still to run."""
+    for subject in aws.record.subjects:
+        receipt = receipts.get(subject.subject_id)
+        if receipt is not None:
+            mark_delivered(subject, receipt)
+            continue
         for stage in subject.stages:
-            if ok:
-                stage.status = state.DONE
-            elif stage.status == state.RUNNING:
+            if stage.status == state.RUNNING:
                 stage.status = state.PENDING
-        if ok or all(s.status == state.DONE for s in subject.stages):
-            subject.status = state.DONE
-        elif subject.status != state.FAILED:
+        if subject.status != state.FAILED:
             subject.status = state.PENDING
-        if subject.status == state.FAILED:
+        else:
             subject.error = failure_text(subject, aws.logs)
-    if ok:
-        record.group_status = state.DONE
-    elif record.group_status != state.DONE:
-        record.group_status = state.FAILED
-    record.finished = time.time()
+    aws.record.finished = time.time()
+
+
+def mark_delivered(subject: state.SubjectRecord, receipt: Receipt) -> None:
+    """A subject with a receipt: every stage done (as far as the log did not say when)."""
+    for stage in subject.stages:
+        stage.status = state.DONE
+    subject.status, subject.delivered = state.DONE, receipt.finished
+    subject.failed_stage, subject.error, subject.log_tail = None, None, []
 
 
 def failure_text(subject: state.SubjectRecord, logs: Path) -> str:
     """Why a subject failed on Batch: its stage's own error (how often), or interruptions."""
+    if subject.failed_stage == DELIVER:
+        return (
+            "its delivery to S3 failed (the recon-all stages had finished: the same command "
+            f"delivers it without running them again); see {logs / 'toil.log'}"
+        )
     text = f"stage {subject.failed_stage} failed on AWS Batch"
     if subject.failed_stage is not None:
         stage = subject.stage(subject.failed_stage)
@@ -161,6 +171,10 @@ def failure_text(subject: state.SubjectRecord, logs: Path) -> str:
         if stage.interruptions:
             text += f"; its host was lost {stage.interruptions} times"
     return f"{text}; see {logs / 'toil.log'} and {logs / 'batch-jobs.json'}"
+
+
+def subject_ids(record: state.RunRecord) -> set[str]:
+    return {subject.subject_id for subject in record.subjects}
 
 
 def retries(record: state.RunRecord) -> list[dict[str, Any]]:
@@ -205,6 +219,8 @@ def record_batch_jobs(record: state.RunRecord, jobs: list[dict[str, Any]]) -> No
             continue
         if job["stage"] == GROUP:
             known = record.group_batch_jobs
+        elif job["stage"] == DELIVER and job["subject"] in subject_ids(record):
+            known = record.subject(job["subject"]).delivery_batch_jobs
         else:
             try:
                 known = record.subject(job["subject"]).stage(job["stage"]).batch_jobs

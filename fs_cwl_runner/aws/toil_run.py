@@ -303,9 +303,13 @@ def _swap(value: Any, mapping: Mapping[str, str]) -> Any:
 
 
 def staged_job_order(
-    order: Mapping[str, Any], staged: Mapping[str, Mapping[str, str]], license_uri: str
+    order: Mapping[str, Any],
+    staged: Mapping[str, Mapping[str, str]],
+    license_uri: str,
+    destination: str,
 ) -> dict[str, Any]:
-    """cohort.cwl's job order with s3:// locations only (the license as a File in S3).
+    """cohort-delivered.cwl's job order with s3:// locations only (the license as a File in
+    S3), for the subjects of ``staged``, each delivered to ``destination``.
 
     Each subject's files come from that subject's staging folder, even when subjects
     share a local file.
@@ -314,8 +318,11 @@ def staged_job_order(
     result: dict[str, Any] = _swap(options, _location_map(staged.get(EXPERT_GROUP, {})))
     result["fs_license"] = {"class": "File", "location": license_uri}
     result["subjects"] = [
-        _swap(record, _location_map(staged[record["subject_id"]])) for record in order["subjects"]
+        _swap(record, _location_map(staged[record["subject_id"]]))
+        for record in order["subjects"]
+        if record["subject_id"] in staged
     ]
+    result["destination"] = destination
     return result
 
 
@@ -356,20 +363,30 @@ def worker_variables(env: Mapping[str, str]) -> list[str]:
     return args
 
 
+#: The run's main workflow: each subject delivered as soon as it finishes.
+COHORT_WORKFLOW = "workflows/cohort-delivered.cwl"
+#: The run's second workflow: the group tables of the subjects delivered so far.
+GROUP_WORKFLOW = "workflows/group-tables.cwl"
+
+
 @dataclass(frozen=True)
 class ToilRun:
-    """One invocation of toil-cwl-runner for a run."""
+    """One invocation of toil-cwl-runner for a run: ``workflow`` (under cwl/) in ``jobstore``."""
 
     settings: AwsRunSettings
-    run: str
-    destination: str  # s3://... prefix of the results, ending in "/"
+    jobstore: str  # aws:<region>:<name>
+    workflow: str
+    destination: str  # s3://... prefix Toil exports the outputs to, ending in "/"
     job_order: Path
     messages: Path  # Toil's message bus file (Batch job ids)
     restart: bool
+    #: Toil's --clean: the cohort's job store stays after a failure (to resume), the
+    #: group tables' never (they are built again from the receipts).
+    clean: str = "onSuccess"
 
 
 def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
-    """``toil-cwl-runner`` (through :mod:`.toil_entry`) on cohort.cwl with aws_batch."""
+    """``toil-cwl-runner`` (through :mod:`.toil_entry`) on ``toil.workflow`` with aws_batch."""
     settings = toil.settings
     args = [
         sys.executable,
@@ -384,7 +401,7 @@ def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
         "--awsBatchJobRoleArn",
         settings.job_role_arn,
         "--jobStore",
-        settings.jobstore(toil.run),
+        toil.jobstore,
         "--destBucket",
         toil.destination,
         "--retryCount",
@@ -393,7 +410,7 @@ def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
         "--enableUnlimitedPreemptibleRetries",
         "true",
         "--clean",
-        "onSuccess",
+        toil.clean,
         "--logInfo",
         # The image is the tools' container: FreeSurfer is on its PATH.
         "--no-container",
@@ -407,4 +424,4 @@ def toil_command(toil: ToilRun, env: Mapping[str, str]) -> list[str]:
     if toil.restart:
         args.append("--restart")
     args += worker_variables(env)
-    return [*args, str(engine.cwl_dir() / "workflows" / "cohort.cwl"), str(toil.job_order)]
+    return [*args, str(engine.cwl_dir() / toil.workflow), str(toil.job_order)]

@@ -185,7 +185,7 @@ def dry_run(cohort: CohortSpec, values: SettingValues, backend: str, options: Dr
         if is_aws(configured)
         else preflight.local_layout(cohort)
     )
-    stages: list[StageResources] = stage_table()
+    stages: list[StageResources] = stage_table(delivery=is_aws(configured))
     report: dict[str, Any] = {
         "dry_run": True,
         "cohort": str(cohort.path),

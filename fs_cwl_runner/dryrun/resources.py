@@ -21,6 +21,8 @@ ESTIMATED_HOURS = {
     "autorecon_lh": 2.0,
     "autorecon_rh": 2.0,
     "autorecon3": 1.0,
+    # Copying ~0.5 GB to S3 with its checksums: a few minutes.
+    "deliver": 0.05,
     "group_tables": 0.05,
 }
 

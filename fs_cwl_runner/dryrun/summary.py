@@ -1,8 +1,9 @@
 """The totals of a dry run: stages, Batch jobs, and CPU-hours from the CWL resource hints.
 
 Each subject runs every stage of subject.cwl; the cohort adds one group stage (cohort.cwl's
-stats tables). On AWS each of them is one Batch job with the vCPUs and memory of its hints;
-with ``--detach`` the Toil leader is one more (:mod:`fs_cwl_runner.aws.detach`).
+stats tables). On AWS each of them is one Batch job with the vCPUs and memory of its hints,
+each subject's delivery to S3 (subject-delivered.cwl's ``deliver`` step) one more; with
+``--detach`` the Toil leader is one more too (:mod:`fs_cwl_runner.aws.detach`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from fs_cwl_runner.dryrun.stagejobs import subject_steps, tool_path
 
 COHORT_WORKFLOW = "workflows/cohort.cwl"
 GROUP_STAGE = "group_tables"
+#: An AWS run's delivery of each finished subject, and its tool.
+DELIVER_STAGE = "deliver"
+DELIVER_TOOL = "tools/deliver-subject.cwl"
 #: The row of the detached Toil leader in the Batch jobs table.
 LEADER_STAGE = "toil_leader"
 
@@ -37,9 +41,12 @@ class BatchJobs:
     memory_mib: int
 
 
-def stage_table() -> list[StageResources]:
-    """Every subject stage, then the group stage, with its tool's resource hints."""
+def stage_table(delivery: bool = False) -> list[StageResources]:
+    """Every subject stage (with ``delivery``, the AWS run's delivery step after them), then
+    the group stage, with its tool's resource hints."""
     table = [stage_resources(stage, tool_path(stage)) for stage in subject_steps()]
+    if delivery:
+        table.append(stage_resources(DELIVER_STAGE, engine.cwl_dir() / DELIVER_TOOL))
     workflow = engine.cwl_dir() / COHORT_WORKFLOW
     steps = YAML(typ="safe").load(workflow.read_text())["steps"]
     if GROUP_STAGE in steps:

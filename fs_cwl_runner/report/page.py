@@ -147,17 +147,25 @@ def _subjects_table(run: RunRecord, now: float) -> str:
     if not run.subjects:
         return "<p>The run has no subjects.</p>"
     stage_heads = "".join(f"<th>{name}</th>" for name in STAGES)
+    # Only an AWS run delivers each subject as a step of its own.
+    delivery = any(s.delivered or s.delivery_batch_jobs for s in run.subjects)
+    stage_heads += "<th>Delivered</th>" if delivery else ""
     head = (
         f"<tr><th>Subject</th><th>Status</th>{stage_heads}<th>Failed stage</th><th>Error</th></tr>"
     )
-    body = "\n".join(_subject_row(subject, now) for subject in run.subjects)
+    body = "\n".join(_subject_row(subject, now, delivery) for subject in run.subjects)
     return f'<table class="subjects">\n{head}\n{body}\n</table>'
 
 
-def _subject_row(subject: SubjectRecord, now: float) -> str:
+def _subject_row(subject: SubjectRecord, now: float, delivery: bool) -> str:
     stages = {record.name: record for record in subject.stages}
     cells = [f"<td>{escape(subject.subject_id)}</td>", f"<td>{_badge(subject.status)}</td>"]
     cells += [_stage_cell(stages.get(name), now) for name in STAGES]
+    if delivery:
+        when = escape(subject.delivered.replace("T", " ")[:19]) if subject.delivered else "&ndash;"
+        cells.append(
+            f'<td class="delivered">{when}{_batch_job_ids(subject.delivery_batch_jobs)}</td>'
+        )
     cells.append(f'<td class="failed-stage">{escape(subject.failed_stage or "")}</td>')
     cells.append(_error_cell(subject))
     return f'<tr id="subject-{escape(subject.subject_id)}">{"".join(cells)}</tr>'

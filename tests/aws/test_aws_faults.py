@@ -266,7 +266,7 @@ def launched_stages(batch: LocalBatch) -> Counter[str]:
     for launch in batch.docker.launches:
         match = LAUNCH_STAGE.match(launch.container_name)
         assert match, launch.container_name
-        stages[match.group(1) or match.group(2)] += 1
+        stages[match.group(1)] += 1
     return stages
 
 

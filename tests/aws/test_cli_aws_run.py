@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from ruamel.yaml import YAML
 
-from fs_cwl_runner import state
+from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws.download import FetchError, RemoteFile, check
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.record import retries
@@ -167,7 +167,7 @@ def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> N
     for launch in batch.docker.launches:
         match = LAUNCH_STAGE.match(launch.container_name)
         assert match, launch.container_name
-        stages[match.group(1) or match.group(2)] += 1
+        stages[match.group(1)] += 1
         assert launch.exit_code == 0, launch.container_name
         assert launch.image == IMAGE
     assert stages == {**dict.fromkeys(STAGE_OF_DOUBLE.values(), 3), "group_tables": 1}
@@ -672,7 +672,7 @@ def test_default_image_is_this_package_tagged_with_toils_commit(
 
 
 def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fs_cwl_runner.aws.toil_run import ToilRun, aws_settings, toil_command
+    from fs_cwl_runner.aws.toil_run import COHORT_WORKFLOW, ToilRun, aws_settings, toil_command
     from fs_cwl_runner.settings import SettingsError, SettingValues
 
     monkeypatch.delenv("FS_CWL_RETRIES", raising=False)
@@ -692,13 +692,16 @@ def test_retries_setting_reaches_toil_and_is_checked(monkeypatch: pytest.MonkeyP
     assert settings.retry_count == 7
     toil = ToilRun(
         settings,
-        "run",
-        "s3://my-bucket/p/outputs/run/",
+        settings.jobstore("run"),
+        COHORT_WORKFLOW,
+        "s3://my-bucket/p/outputs/run/logs/toil-outputs/",
         Path("job.yml"),
         Path("messages.tsv"),
         restart=False,
     )
     command = toil_command(toil, {})
+    assert command[-2:] == [str(engine.cwl_dir() / COHORT_WORKFLOW), "job.yml"]
+    assert command[command.index("--clean") + 1] == "onSuccess"
     # --retries counts interruptions (toil_entry reads it); a stage's own error gets one retry.
     assert command[1:3] == ["-m", "fs_cwl_runner.aws.toil_entry"]
     assert command[command.index("--retryCount") + 1] == "1"

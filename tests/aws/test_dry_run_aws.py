@@ -71,7 +71,9 @@ def test_aws_dry_run_reads_the_bucket_and_submits_nothing(
     assert jobs["autorecon2_volume"]["vcpus"] == 2
     assert jobs["autorecon2_volume"]["memory_mib"] == 6144
     assert {job["queue"] for job in jobs.values()} == {queue.name}
-    assert report["summary"]["batch_jobs"] == 3 * 5 + 1
+    # Per subject five stages and the delivery to S3; once the group tables.
+    assert jobs["deliver"]["jobs"] == 3 and jobs["deliver"]["vcpus"] == 1
+    assert report["summary"]["batch_jobs"] == 3 * 6 + 1
     assert "holds no bin/recon-all" in report["freesurfer"]
     assert report["steps"] == {}
     assert "-autorecon1" in report["subjects"][0]["commands"]["autorecon1"]

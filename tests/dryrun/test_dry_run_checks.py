@@ -94,7 +94,8 @@ def test_detach_shows_the_leader_batch_job(tmp_path: Path) -> None:
     assert report["settings"]["leader_queue"] == "leader-queue"
     assert report["settings"]["leader_role_arn"] == ROLE
     assert isinstance(report["settings"]["retry_count"], int)
-    assert report["summary"]["batch_jobs"] == 5 + 1 + 1  # 5 stages, group tables, leader
+    # 5 stages, the delivery, group tables, leader
+    assert report["summary"]["batch_jobs"] == 5 + 1 + 1 + 1
     assert {item["state"] for item in report["inputs"]["list"]} == {"unknown"}
 
 
@@ -102,7 +103,9 @@ def test_text_says_one_file_and_one_subject(tmp_path: Path) -> None:
     result = dry_run([str(one_subject(tmp_path)), *AWS_ARGS], offline_env(tmp_path), TIMEOUT_S)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "inputs: 1 file, " in result.stdout
-    assert "summary: 1 subject, 6 stages, 6 Batch jobs," in result.stdout
+    # The five recon-all stages, the delivery to S3 and the group tables.
+    assert "summary: 1 subject, 7 stages, 7 Batch jobs," in result.stdout
+    assert "deliver " in result.stdout
     assert "1 subjects" not in result.stdout and "1 files" not in result.stdout
     assert "toil_leader" not in result.stdout  # no --detach, no leader job
 

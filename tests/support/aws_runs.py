@@ -30,18 +30,19 @@ from support.paths import DOUBLE_BIN
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-#: A guard against a hung run, not a speed target: the 3-subject cohort takes about 380 s
-#: on an idle 2-core machine (most of it Toil's start, per-job start-up and its export).
+#: A guard against a hung run, not a speed target: the 3-subject cohort takes a few minutes
+#: on an idle 2-core machine (most of it Toil's start and per-job start-up).
 RUN_TIMEOUT_S = 720
 BUCKET = "fs-cwl-results"
 IMAGE = f"fs-cwl:0.1.0-toil-{toil.version.currentCommit}"
 #: License-shaped (the runner checks the shape), plainly not a license; its last line is
 #: the secret the tests look for in every log and request.
 LICENSE_TEXT = "aws-test@example.invalid\n00000\n *AAAAAAAAAAAA\nNotAFreeSurferKeyAws8f3c1e\n"
-#: Batch job names (Toil's job names, made safe) -> the run record's stage.
+#: Batch job names (Toil's job names, made safe) -> the run record's stage (group 1):
+#: subject.cwl's stages, subject-delivered.cwl's delivery, group-tables.cwl's tables.
 LAUNCH_STAGE = re.compile(
-    r"^CWLJob-(?:subjectcwl(autorecon1|autorecon2_volume|autorecon_lh|"
-    r"autorecon_rh|autorecon3)|cohortcwl(group_tables))"
+    r"^CWLJob-(?:subjectcwl|subject-deliveredcwl|cohortcwl|group-tablescwl)"
+    r"(autorecon1|autorecon2_volume|autorecon_lh|autorecon_rh|autorecon3|deliver|group_tables)"
 )
 
 

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 
@@ -30,8 +31,13 @@ STAGE_OF_DOUBLE = {
 }
 
 
-def write_cohort(folder: Path, output: Path) -> Path:
-    cohort = {
+#: Two more subjects for a larger cohort (write_cohort's ``more``), from the same images.
+MORE_SUBJECTS = ["sub-04", "sub-05"]
+
+
+def write_cohort(folder: Path, output: Path, more: bool = False) -> Path:
+    """The 3-subject cohort (:data:`SUBJECTS`); with ``more``, :data:`MORE_SUBJECTS` too."""
+    cohort: dict[str, Any] = {
         "subjects": [
             {"id": "sub-01", "t1": [str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")]},
             {
@@ -50,6 +56,11 @@ def write_cohort(folder: Path, output: Path) -> Path:
         "freesurfer": {"three_tesla": True},
         "output": str(output),
     }
+    if more:
+        cohort["subjects"] += [
+            {"id": subject, "t1": [str(EXAMPLE_DATA / f"sub-0{i}_T1w.nii.gz")]}
+            for i, subject in enumerate(MORE_SUBJECTS, start=1)
+        ]
     path = folder / "cohort.yml"
     with path.open("w") as stream:
         YAML().dump(cohort, stream)
