@@ -4,8 +4,10 @@ RUN names the results: an ``s3://bucket/prefix`` URI; a cohort file (its s3:// o
 the run's outputs in ``--bucket``); a local output folder of that cohort (its
 ``logs/run.json`` names the cohort file); or a run id, as ``fs-cwl-run --json`` prints it
 (``s3://<bucket>/outputs/<run id>/``); :func:`locate_run` finds them, for ``aws clean``
-too. ``--stats-only`` takes each subject's ``stats/`` and ``group/`` only. How files are
-verified: :mod:`fs_cwl_runner.aws.download`. A JSON summary goes to stdout, progress to
+too. ``--stats-only`` takes each subject's ``stats/`` and ``group/`` only. Only delivered
+subjects are fetched (those with a receipt, :mod:`fs_cwl_runner.aws.receipts`), each file
+checked against its receipt's SHA-256; how other files are verified:
+:mod:`fs_cwl_runner.aws.download`. A JSON summary goes to stdout, progress to
 stderr.
 """
 
@@ -14,19 +16,22 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fs_cwl_runner import engine, state
 from fs_cwl_runner.aws.clients import s3_client
 from fs_cwl_runner.aws.download import (
     FetchError,
+    RemoteFile,
     StderrCounter,
     fetch_files,
     list_files,
     stats_only,
 )
-from fs_cwl_runner.aws.results import destination
+from fs_cwl_runner.aws.receipts import Receipt, read_receipts
+from fs_cwl_runner.aws.results import GROUP, ResultsError, destination
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
@@ -35,6 +40,7 @@ from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, SettingValues
 
 RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+LOGS = "logs"
 
 
 class FetchUsageError(SettingsError):
@@ -96,6 +102,29 @@ def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
     return locate_run(request.run, values).results
 
 
+def delivered_files(
+    files: list[RemoteFile], receipts: Mapping[str, Receipt]
+) -> tuple[list[RemoteFile], list[str]]:
+    """The files to fetch, and the subject folders left out.
+
+    A delivered subject's files are those its receipt lists, with their SHA-256; the folder
+    of a subject without a receipt (a delivery that failed or has not finished) is left
+    out. Results without any receipt (of a release before receipts) are taken whole.
+    """
+    if not receipts:
+        return files, []
+    kept, left_out = [], set()
+    for item in files:
+        top, _, rest = item.relative.partition("/")
+        if not rest or top in (GROUP, LOGS):
+            kept.append(item)
+        elif top not in receipts:
+            left_out.add(top)
+        elif (entry := receipts[top].files.get(rest)) is not None:
+            kept.append(replace(item, sha256=entry.sha256))
+    return kept, sorted(left_out)
+
+
 def fetch_results(request: FetchRequest, values: SettingValues) -> int:
     """Download RUN's results into DEST, every file verified; exit 1 when some file failed."""
     source = results_uri(request, values)
@@ -104,6 +133,13 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
         files = list_files(client, source)
     except FetchError as err:
         raise FetchUsageError(str(err)) from err
+    try:
+        receipts = read_receipts(client, source)
+    except ResultsError as err:
+        raise FetchUsageError(str(err)) from err
+    files, undelivered = delivered_files(files, receipts)
+    for subject in undelivered:
+        print(f"{subject}: not delivered (no receipt), skipped", file=sys.stderr)
     if request.stats_only:
         files = stats_only(files)
     if not files:
@@ -122,8 +158,9 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
                 "destination": str(dest),
                 "stats_only": request.stats_only,
                 **result.to_json(),
-                "subjects": sorted(tops - {"group", "logs"}),
-                "group": "group" in tops,
+                "subjects": sorted(tops - {GROUP, LOGS}),
+                "group": GROUP in tops,
+                "not_delivered": undelivered,
             }
         )
     )

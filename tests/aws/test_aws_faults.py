@@ -1,10 +1,13 @@
 """Faults of an AWS run, on the local AWS: nothing finished is lost, nothing is left running.
 
-The same 3-subject cohort as in test_cli_aws_run, through ``fs-cwl-run --backend aws``:
+The cohort of test_cli_aws_run, through ``fs-cwl-run --backend aws``:
 
-- a Spot interruption of one stage's Batch job is retried without using a try, a stage that
-  fails on its own is tried twice and no more, the user's keys reach no job, bucket or log,
-  ``status`` answers from an empty folder, and the same command resumes once fixed;
+- five subjects, one failing: the four others are delivered, downloaded and checked against
+  their receipts, with their group tables, report and run record; a Spot interruption of
+  one stage's Batch job is retried without using a try, the stage that fails on its own is
+  tried twice and no more, the user's keys reach no job, bucket or log, ``status`` answers
+  from an empty folder, and once the fault is fixed the same command delivers the fifth
+  subject and builds the tables again;
 - a leader killed at once (as by a power cut) resumes with the same command, and the
   stages finished before the kill do not run again;
 - a Ctrl-C stops the run, says how to resume, and leaves no Batch job queued or running.
@@ -43,7 +46,14 @@ from support.aws_runs import (
     runner_environment,
 )
 from support.batch_docker import SPOT_EXIT_CODE, SPOT_STATUS_REASON, InjectedFailure
-from support.cli_runs import RUNNER, STAGE_OF_DOUBLE, SUBJECTS, check_finished, write_cohort
+from support.cli_runs import (
+    MORE_SUBJECTS,
+    RUNNER,
+    STAGE_OF_DOUBLE,
+    SUBJECTS,
+    check_finished,
+    write_cohort,
+)
 from support.cwl_runs import read_calls
 from support.job_runners import LocalProcess, LocalProcessRunner, kill_session, session_members
 from support.local_aws import REGION, LocalBatch, batch_client, local_batch
@@ -270,11 +280,11 @@ def launched_stages(batch: LocalBatch) -> Counter[str]:
     return stages
 
 
-def check_complete(output: Path, summary: dict[str, Any]) -> None:
+def check_complete(output: Path, summary: dict[str, Any], subjects: list[str] = SUBJECTS) -> None:
     """Every subject and the group tables are done and downloaded."""
-    assert summary["counts"]["done"] == 3 and summary["group"] == "done", summary
+    assert summary["counts"]["done"] == len(subjects) and summary["group"] == "done", summary
     assert summary["failed"] == []
-    check_finished(output, SUBJECTS)
+    check_finished(output, subjects)
     record = read_record(output)
     assert record is not None
     assert all(st["status"] == "done" for s in record["subjects"] for st in s["stages"])
@@ -303,17 +313,50 @@ def keys_found(batch: LocalBatch, s3: S3Client, tmp_path: Path, texts: Sequence[
     return found
 
 
+#: The 5-subject cohort; sub-03 fails in its left hemisphere stage until the fault is fixed.
+FIVE = [*SUBJECTS, *MORE_SUBJECTS]
+FAILING = "sub-03"
+DELIVERED = [subject for subject in FIVE if subject != FAILING]
+
+
+def receipt_keys(s3: S3Client, results: str) -> list[str]:
+    prefix = f"{results.removeprefix(f's3://{BUCKET}/')}logs/delivered/"
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+    return sorted(item["Key"][len(prefix) :] for item in listed)
+
+
+def check_delivered(output: Path, summary: dict[str, Any], s3: S3Client) -> None:
+    """The first run's four subjects: in S3 with receipts, downloaded and checked, with the
+    group tables and report of those four and the run record next to them."""
+    assert summary["delivered"] == DELIVERED, summary
+    assert receipt_keys(s3, summary["results"]) == [f"{s}.json" for s in DELIVERED]
+    check_finished(output, DELIVERED)  # the group tables list these four, in cohort order
+    assert not (output / FAILING).exists()
+    qc = (output / "group" / "qc.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in qc[1:]] == DELIVERED
+    download = summary["download"]
+    files = sum(1 for s in DELIVERED for p in (output / s).rglob("*") if p.is_file())
+    assert download["verified"]["sha256"] == files and download["errors"] == [], download
+    prefix = summary["results"].removeprefix(f"s3://{BUCKET}/")
+    record = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}logs/run.json")["Body"].read())
+    assert [s["status"] for s in record["subjects"]] == ["done", "done", "failed", "done", "done"]
+    report = s3.get_object(Bucket=BUCKET, Key=f"{prefix}report.html")["Body"].read().decode()
+    assert all(f'id="subject-{s}"' in report for s in FIVE)
+
+
 def test_interruption_is_retried_a_stage_error_tried_twice_keys_stay_home(
     freesurfer: FreeSurfer, seaweedfs: S3Server, tmp_path: Path, license_file: Path
 ) -> None:
-    """One cohort, three faults a user meets: the host of a hemisphere job is lost (retried
-    without using a try), sub-03's autorecon_lh fails on its own (tried twice, no more), and
-    the user's keys are in the runner's environment (they reach nothing but its own calls).
-    Then ``status`` from an empty folder, and the same command after the fault is fixed."""
+    """One cohort, the faults a user meets: sub-03's autorecon_lh fails on its own (tried
+    twice, no more) while the four other subjects are delivered; the host of a hemisphere
+    job is lost (retried without using a try); the user's keys are in the runner's
+    environment (they reach nothing but its own calls). Then ``status`` from an empty
+    folder, and the same command after the fault is fixed."""
     spot = InjectedFailure(LH_JOB, attempts=1, after_seconds=1.5)
     output = tmp_path / "results"
-    cohort = write_cohort(tmp_path, output)
-    with batch_with(freesurfer, tmp_path, [spot], sleep="3", fail="sub-03:hemi-lh") as batch:
+    cohort = write_cohort(tmp_path, output, more=True)
+    double = {"sleep": "3", "fail": f"{FAILING}:hemi-lh"}
+    with batch_with(freesurfer, tmp_path, [spot], **double) as batch:
         env = runner_environment(
             batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
         )
@@ -322,26 +365,30 @@ def test_interruption_is_retried_a_stage_error_tried_twice_keys_stay_home(
         result = run_cli(args, env)
         assert result.returncode == 1, result.stderr[-6000:]
         summary = json.loads(result.stdout)
-        assert summary["counts"]["done"] == 2 and summary["group"] == "failed", summary
+        assert summary["counts"]["done"] == 4 and summary["group"] == "done", summary
         [failed] = summary["failed"]
-        assert (failed["subject"], failed["stage"]) == ("sub-03", "autorecon_lh")
+        assert (failed["subject"], failed["stage"]) == (FAILING, "autorecon_lh")
         assert "its own error in 2 tries" in failed["error"], failed
+        s3 = s3_client(seaweedfs.endpoint_url)
+        check_delivered(output, summary, s3)
         # The interrupted attempt cost no try; sub-03's error was tried once more, no more.
         assert launched_stages(batch) == {
-            "autorecon1": 3,
-            "autorecon2_volume": 3,
-            "autorecon_lh": 5,
-            "autorecon_rh": 3,
-            "autorecon3": 2,
+            "autorecon1": 5,
+            "autorecon2_volume": 5,
+            "autorecon_lh": 7,
+            "autorecon_rh": 5,
+            "autorecon3": 4,
+            "deliver": 4,
+            "group_tables": 1,
         }
         [lost] = [launch for launch in batch.docker.launches if launch.interrupted]
         assert (lost.exit_code, lost.status_reason) == (SPOT_EXIT_CODE, SPOT_STATUS_REASON)
         by_subject = {(r["subject"], r["stage"]): r for r in summary["retries"]}
-        assert by_subject[("sub-03", "autorecon_lh")]["errors"] == 2, by_subject
+        assert by_subject[(FAILING, "autorecon_lh")]["errors"] == 2, by_subject
         assert sum(r["interruptions"] for r in summary["retries"]) == 1, by_subject
         assert "interrupted (Host EC2" in result.stderr and "no try used" in result.stderr
         assert "the stage's own error" in result.stderr
-        s3 = s3_client(seaweedfs.endpoint_url)
+        assert "sub-01: delivered to S3" in result.stderr
         assert keys_found(batch, s3, tmp_path, [result.stdout, result.stderr]) == []
 
         # From an empty folder of another "machine": the record is next to the results.
@@ -352,15 +399,15 @@ def test_interruption_is_retried_a_stage_error_tried_twice_keys_stay_home(
         assert status.returncode == 0, status.stderr
         published = json.loads(status.stdout)
         assert {s["subject_id"]: s["status"] for s in published["subjects"]} == {
-            "sub-01": "done",
-            "sub-02": "done",
-            "sub-03": "failed",
+            **dict.fromkeys(DELIVERED, "done"),
+            FAILING: "failed",
         }
         by_cohort = run_cli(["status", str(cohort)], other_env, 60, cwd=elsewhere)
         assert by_cohort.returncode == 0, by_cohort.stderr
         assert re.search(r"sub-03\s+failed", by_cohort.stdout), by_cohort.stdout
 
-        # The fault fixed, the same command resumes: sub-03 only, its failed stage once.
+        # The fault fixed, the same command resumes: sub-03 only, its failed stage once,
+        # its delivery, and the group tables built again for all five.
         runner = batch.docker.containers.runner
         assert isinstance(runner, LocalProcessRunner)
         runner.base_environment.pop("FS_CWL_DOUBLE_FAIL")
@@ -368,13 +415,15 @@ def test_interruption_is_retried_a_stage_error_tried_twice_keys_stay_home(
         again = run_cli(args, env)
         assert again.returncode == 0, again.stderr[-6000:]
         assert "resuming Toil" in again.stderr
-        check_complete(output, json.loads(again.stdout))
+        second = json.loads(again.stdout)
+        check_complete(output, second, FIVE)
+        assert second["download"]["subjects"] == [FAILING], second["download"]
+        assert receipt_keys(s3, summary["results"]) == [f"{s}.json" for s in FIVE]
         resumed = Counter(
             LAUNCH_STAGE.match(launch.container_name).group(1)  # type: ignore[union-attr]
-            or "group_tables"
             for launch in batch.docker.launches[launches:]
         )
-        assert resumed == {"autorecon_lh": 1, "autorecon3": 1, "group_tables": 1}, resumed
+        assert resumed == {"autorecon_lh": 1, "autorecon3": 1, "deliver": 1, "group_tables": 1}
 
 
 def test_killed_leader_resumes_without_rerunning_finished_stages(

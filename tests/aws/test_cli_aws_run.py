@@ -162,7 +162,8 @@ def check_job_order(path: Path) -> None:
 
 
 def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> None:
-    """Every stage ran once, as a Batch job; Toil cleaned up its job definitions."""
+    """Every stage and each subject's delivery ran once, as a Batch job, and the group
+    tables once; Toil cleaned up its job definitions."""
     stages = Counter()
     for launch in batch.docker.launches:
         match = LAUNCH_STAGE.match(launch.container_name)
@@ -170,13 +171,17 @@ def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> N
         stages[match.group(1)] += 1
         assert launch.exit_code == 0, launch.container_name
         assert launch.image == IMAGE
-    assert stages == {**dict.fromkeys(STAGE_OF_DOUBLE.values(), 3), "group_tables": 1}
+    assert stages == {
+        **dict.fromkeys(STAGE_OF_DOUBLE.values(), 3),
+        "deliver": 3,
+        "group_tables": 1,
+    }
     calls = Counter(
         (c["subject"], STAGE_OF_DOUBLE[c["stage"]]) for c in read_calls(tmp_path / "calls")
     )
     assert set(calls.values()) == {1} and len(calls) == 15
     batch_ids = [job["batch_job_id"] for job in summary["batch_jobs"]]
-    assert len(batch_ids) == 16 and all(batch_ids)
+    assert len(batch_ids) == 19 and all(batch_ids)
     assert {job["subject"] for job in summary["batch_jobs"] if job["stage"] != "group"} == set(
         SUBJECTS
     )
@@ -195,8 +200,11 @@ def check_report_lists_batch_jobs(
             assert record["group_batch_jobs"] == [job["batch_job_id"]]
             continue
         [subject] = [s for s in record["subjects"] if s["subject_id"] == job["subject"]]
-        [stage] = [st for st in subject["stages"] if st["name"] == job["stage"]]
-        assert stage["batch_jobs"] == [job["batch_job_id"]]
+        if job["stage"] == "deliver":
+            assert subject["delivery_batch_jobs"] == [job["batch_job_id"]]
+        else:
+            [stage] = [st for st in subject["stages"] if st["name"] == job["stage"]]
+            assert stage["batch_jobs"] == [job["batch_job_id"]]
         row = re.search(rf'<tr id="subject-{job["subject"]}">.*?</tr>', page, re.DOTALL)
         assert row and job["batch_job_id"] in row.group()
 
@@ -206,11 +214,22 @@ def check_results(s3: S3Client, summary: dict[str, Any], local: Path, results: P
     prefix = summary["results"].removeprefix(f"s3://{BUCKET}/")
     remote = keys(s3, prefix)
     expected = tree(local, [*SUBJECTS, "group"])
-    # Next to the results, whatever the output: the record of the finished run, the run
-    # record, report and logs (status and fetch read them from any machine).
-    published = {"logs/outputs.json", "report.html", "logs/run.json", "logs/batch-jobs.json"}
-    assert published | {"logs/toil.log"} <= set(remote), sorted(remote)[:10]
-    assert set(remote) - published - {"logs/toil.log"} == set(expected)
+    # Next to the results, whatever the output: the record of what they hold, each
+    # subject's receipt, the run record, report and logs (status and fetch read them from
+    # any machine), and the receipts as Toil exported them.
+    published = {
+        "logs/outputs.json",
+        "report.html",
+        "logs/run.json",
+        "logs/batch-jobs.json",
+        "logs/toil.log",
+        "logs/toil-group.log",
+        *(f"logs/delivered/{subject}.json" for subject in SUBJECTS),
+    }
+    assert published <= set(remote), sorted(remote)[:10]
+    exported = {name for name in remote if name.startswith("logs/toil-outputs/")}
+    assert len(exported) == len(SUBJECTS), sorted(exported)
+    assert set(remote) - published - exported == set(expected)
     downloaded = tree(results, [*SUBJECTS, "group"])
     assert set(downloaded) == set(expected)
     differing = {name for name in expected if downloaded[name] != expected[name]}
@@ -257,6 +276,11 @@ def test_cohort_on_local_batch(
     check_report_lists_batch_jobs(results / "report.html", record, summary)
     finish_local_run(local_run)
     check_results(s3, summary, local_results, results)
+    # Each subject's file was checked against its receipt's SHA-256; none by size alone.
+    verified = summary["download"]["verified"]
+    assert verified["sha256"] == len(tree(results, SUBJECTS)), verified
+    assert "size" not in verified, verified
+    assert summary["delivered"] == SUBJECTS
     # fetch reproduces the results; --stats-only takes stats/ and group/ only.
     fetched = run_cli(["fetch", summary["results"], str(tmp_path / "fetched")], env, 120)
     assert fetched.returncode == 0, fetched.stderr[-3000:]
