@@ -4,8 +4,9 @@ A run that failed or was interrupted keeps Toil's job store, so that the same co
 resumes (``--clean onSuccess``): the bucket ``<jobstore_prefix><run id>--toil``, which holds
 Toil's copy of every input, the FreeSurfer license among them
 (:mod:`fs_cwl_runner.aws.jobstore`). ``clean`` deletes every object version and unfinished
-upload in it, then the bucket. The results, and the inputs and license staged under
-``--bucket``, stay: the same command then runs the cohort again from its start.
+upload in it, then the bucket. The results (the delivered subjects among them), and the
+inputs and license staged under ``--bucket``, stay: the same command then runs the subjects
+not delivered yet from their start.
 
 RUN is found as ``fetch`` finds it (:func:`fs_cwl_runner.aws.fetch.locate_run`). For an
 ``s3://`` URI the run id comes from the records there (the detached leader's spec, the

@@ -1,0 +1,150 @@
+"""The runner's side of delivery: receipts read, group tables' inputs, downloads checked.
+
+Receipts are written by the delivery script itself (cwl/tools/deliver_subject.py) into
+SeaweedFS; the local download and ``fetch``'s selection then trust a subject only through
+its receipt, and reject a file whose bytes differ from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from fs_cwl_runner import state
+from fs_cwl_runner.aws.fetch import delivered_files
+from fs_cwl_runner.aws.group_tables import group_inputs
+from fs_cwl_runner.aws.local_copy import download_delivered, receipt_files
+from fs_cwl_runner.aws.progress import ToilLogTracker
+from fs_cwl_runner.aws.receipts import DeliveredFile, Receipt, parse_receipt, read_receipts
+from fs_cwl_runner.aws.results import ResultsError
+from fs_cwl_runner.layout import Layout, is_finished
+from fs_cwl_runner.s3uri import S3Uri
+
+from support.aws_runs import BUCKET
+from support.delivery import make_subject, run_delivery
+from support.local_aws import toil_environment
+from support.s3_server import S3Server, s3_client
+
+pytestmark = pytest.mark.aws
+HASH = "a" * 64
+
+
+def receipt(subject: str, *names: str) -> Receipt:
+    return Receipt(subject, {n: DeliveredFile(1, HASH) for n in names}, "2026-01-01", 1.0)
+
+
+def deliver(seaweedfs: S3Server, tmp_path: Path, prefix: str, subjects: list[str]) -> None:
+    env = toil_environment(os.environ, "http://127.0.0.1:9", seaweedfs.endpoint_url, tmp_path)
+    for subject in subjects:
+        folder = make_subject(tmp_path / "staged", subject)
+        result = run_delivery(folder, subject, f"s3://{BUCKET}/{prefix}", tmp_path / subject, env)
+        assert result.returncode == 0, result.stderr
+
+
+def test_a_receipt_that_is_not_one_is_named() -> None:
+    with pytest.raises(ResultsError, match=r"s3://b/r\.json is not a delivery receipt \(KeyError"):
+        parse_receipt({"subject_id": "sub-01"}, "s3://b/r.json")
+    bad = {"subject_id": "s", "files": {"a": {"size": 1, "sha256": "x"}}, "finished": "t"}
+    with pytest.raises(ResultsError, match="SHA-256 is malformed"):
+        parse_receipt({**bad, "seconds": 1}, "r")
+
+
+def test_group_tables_read_the_delivered_subjects_that_have_their_stats() -> None:
+    stats = ("stats/aseg.stats", "stats/wmparc.stats", "stats/lh.aparc.stats")
+    receipts = {
+        "sub-02": receipt("sub-02", *stats),
+        "sub-01": receipt("sub-01", *stats, "stats/rh.aparc.a2009s.stats"),
+        "sub-04": receipt("sub-04", "stats/aseg.stats"),
+    }
+    inputs = group_inputs(receipts, ["sub-01", "sub-02", "sub-03", "sub-04"])
+    assert inputs.subjects == ["sub-01", "sub-02"]  # cohort order; sub-03 not delivered
+    assert inputs.left_out == {
+        "sub-04": "its receipt lists no stats/wmparc.stats, stats/?h.aparc*.stats"
+    }
+
+
+def test_fetch_takes_what_receipts_list_and_leaves_undelivered_folders_out() -> None:
+    from fs_cwl_runner.aws.download import RemoteFile
+
+    def remote(relative: str) -> RemoteFile:
+        return RemoteFile(f"p/{relative}", relative, 1, "e")
+
+    files = [
+        remote(name)
+        for name in (
+            "report.html",
+            "group/qc.tsv",
+            "logs/run.json",
+            "sub-01/stats/aseg.stats",
+            "sub-01/leftover.tmp",  # not in the receipt: from an attempt that did not finish
+            "sub-03/stats/aseg.stats",  # no receipt: its delivery did not finish
+        )
+    ]
+    kept, left_out = delivered_files(files, {"sub-01": receipt("sub-01", "stats/aseg.stats")})
+    assert [f.relative for f in kept] == [
+        "report.html",
+        "group/qc.tsv",
+        "logs/run.json",
+        "sub-01/stats/aseg.stats",
+    ]
+    assert kept[3].sha256 == HASH and kept[0].sha256 is None
+    assert left_out == ["sub-03"]
+    assert delivered_files(files, {}) == (files, [])  # results from before receipts
+
+
+def test_the_tracker_follows_each_delivery_and_names_its_subject() -> None:
+    run = state.RunRecord("c", "o", "aws", "toil", subjects=[state.SubjectRecord("sub-01")])
+    for stage in run.subjects[0].stages:
+        stage.status = state.DONE
+    said: list[str] = []
+    tracker = ToilLogTracker(run, said.append, deliveries=True)
+    name = "subject-delivered.cwl.deliver.deliver-subject.cwl"
+    lines = [
+        f"[t] [I] [toil.leader] Issued job 'CWLJob' {name} j9 v1 with job batch system ID: 23 and",
+        f"[t] [I] [toil.statsAndLogging] Got message from job: CWL step complete: {name}",
+        f"[t] [I] [toil.statsAndLogging] {name}.stderr follows:",
+        "=========>",
+        "\tdeliver-subject: sub-01: 331 files, 564153 bytes to s3://b/p/sub-01/",
+        "<=========",
+    ]
+    for line in lines:
+        tracker.feed(line + "\n")
+    tracker.finish()
+    assert said == ["sub-01: delivery to S3 submitted", "sub-01: delivered to S3"]
+    assert run.subjects[0].status == state.DONE and run.subjects[0].delivered
+    assert tracker.batch_ids() == {23: ("deliver", "sub-01")}
+
+
+def test_download_checks_each_file_against_its_receipt(
+    seaweedfs: S3Server, tmp_path: Path
+) -> None:
+    s3 = s3_client(seaweedfs.endpoint_url)
+    prefix = "download-check/outputs/run-1"
+    dest = S3Uri(BUCKET, prefix)
+    deliver(seaweedfs, tmp_path / "aws", f"{prefix}/", ["sub-01", "sub-02"])
+    receipts = read_receipts(s3, dest)
+    assert sorted(receipts) == ["sub-01", "sub-02"]
+    # sub-02's brain.mgz changed in S3 after its delivery: its receipt no longer matches.
+    [damaged] = [f for f in receipt_files(dest, receipts["sub-02"]) if f.key.endswith("brain.mgz")]
+    s3.put_object(Bucket=BUCKET, Key=damaged.key, Body=b"x" * damaged.size)
+    layout = Layout(tmp_path / "results")
+    said: list[str] = []
+    outcome = download_delivered(s3, dest, layout, receipts, said.append)
+    [error] = outcome.result.errors
+    assert "brain.mgz" in error and "differs from the receipt's" in error
+    assert outcome.subjects == [] and not layout.subject("sub-01").exists()  # nothing placed
+
+    del receipts["sub-02"]
+    outcome = download_delivered(s3, dest, layout, receipts, said.append)
+    assert outcome.result.errors == [] and outcome.subjects == ["sub-01"]
+    assert outcome.result.verified == {"sha256": len(receipts["sub-01"].files)}
+    assert is_finished(layout, "sub-01")
+    again = download_delivered(s3, dest, layout, receipts, said.append)
+    assert again.skipped == ["sub-01"] and again.result.files == 0
+    listed = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=f"{prefix}/logs/delivered/sub-01.json")["Body"].read()
+    )
+    assert set(listed["files"]) == set(receipts["sub-01"].files)
