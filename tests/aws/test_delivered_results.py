@@ -118,9 +118,7 @@ def test_the_tracker_follows_each_delivery_and_names_its_subject() -> None:
     assert tracker.batch_ids() == {23: ("deliver", "sub-01")}
 
 
-def test_download_checks_each_file_against_its_receipt(
-    seaweedfs: S3Server, tmp_path: Path
-) -> None:
+def test_download_checks_each_file_against_its_receipt(seaweedfs: S3Server, tmp_path: Path) -> None:
     s3 = s3_client(seaweedfs.endpoint_url)
     prefix = "download-check/outputs/run-1"
     dest = S3Uri(BUCKET, prefix)
