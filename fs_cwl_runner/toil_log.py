@@ -16,7 +16,8 @@ What Toil 9.6's leader logs of a CWL run, whatever the batch system:
   the group tables step of cohort.cwl, and of the group tables run of the AWS backend.
 * ``subject-delivered.cwl.deliver.deliver-subject.cwl``: a subject's delivery to S3 (AWS
   backend); its ``.stderr follows:`` block names the subject (``deliver-subject: <subject>:
-  <n> files, ...``).
+  <n> files, ...``) and says what it sent (``deliver-subject: delivered <n> files (<b> bytes
+  sent) in <s> s``).
 * ``Job <batch system id> failed because: <reason>`` (AWS Batch only): Batch's status
   reason of a failed attempt, logged just before Toil's ``Job failed`` line; ``Host EC2
   (instance …) terminated.`` for an attempt whose host went away.
@@ -37,6 +38,7 @@ SUBJECT_STAGE = re.compile(r"^subject\.cwl\.(\w+)\.[\w.-]+\.cwl$")
 GROUP_STAGE = re.compile(r"^(?:cohort|group-tables)\.cwl\.group_tables\.[\w.-]+\.cwl$")
 DELIVER_STAGE = re.compile(r"^subject-delivered\.cwl\.deliver\.[\w.-]+\.cwl$")
 DELIVERING = re.compile(r"deliver-subject: (\S+): \d+ files, \d+ bytes to ")
+DELIVERED = re.compile(r"deliver-subject: delivered (\d+) files \((\d+) bytes sent\) in ([\d.]+) s")
 ISSUED = re.compile(r"Issued job 'CWLJob' (\S+) (\S+) v\d+ with job batch system ID: (\d+)")
 STEP_COMPLETE = re.compile(r"CWL step complete: (\S+)")
 BLOCK_START = re.compile(r"(?:(\S+)\.std(?:out|err) follows:|Log from job \"(.+?)\" follows:)")

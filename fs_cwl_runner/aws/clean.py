@@ -11,7 +11,9 @@ not delivered yet from their start.
 RUN is found as ``fetch`` finds it (:func:`fs_cwl_runner.aws.fetch.locate_run`). For an
 ``s3://`` URI the run id comes from the records there (the detached leader's spec, the
 record of a finished run), or from the URI itself when it is ``<bucket>/outputs/<run id>``.
-Nothing is deleted while the run's detached leader is queued or running (exit 2).
+The run's second job store, of its group tables (``<job store>-g``), is deleted too when a
+killed leader left it (a group tables run deletes it whatever its outcome). Nothing is
+deleted while the run's detached leader is queued or running (exit 2).
 ``--dry-run`` lists what would go and deletes nothing. Progress goes to stderr, and with
 ``--json`` a summary to stdout.
 """
@@ -32,6 +34,7 @@ from fs_cwl_runner.aws.results import OUTPUTS_RECORD
 from fs_cwl_runner.aws.staging.license import LICENSE_KEY
 from fs_cwl_runner.aws.toil_run import (
     DEFAULT_JOBSTORE_PREFIX,
+    GROUP_JOBSTORE_SUFFIX,
     jobstore_bucket_name,
     parse_bucket,
 )
@@ -63,6 +66,7 @@ class CleanTarget:
     results: S3Uri
     spec: Mapping[str, Any] | None  # the detached leader's, if this run had one
     store: RunJobStore
+    group_store: RunJobStore  # the group tables' job store
     staged: S3Uri | None  # --bucket with its prefix: the staged inputs and license
     region: str | None  # the run's, as its leader spec or --region names it
 
@@ -105,7 +109,10 @@ def clean_target(client: S3Client, text: str, values: SettingValues) -> CleanTar
         client, jobstore_bucket_name(prefix, run), staged.join(LICENSE_KEY) if staged else None, run
     )
     region = settings.get("region") or values.get("region")
-    return CleanTarget(run, location.results, spec, store, staged, region)
+    group = RunJobStore(
+        client, jobstore_bucket_name(prefix, run + GROUP_JOBSTORE_SUFFIX), None, run
+    )
+    return CleanTarget(run, location.results, spec, store, group, staged, region)
 
 
 def refuse_while_leading(target: CleanTarget) -> None:
@@ -190,6 +197,20 @@ def summary(
     }
 
 
+def clean_group_store(target: CleanTarget, dry_run: bool) -> bool:
+    """Delete (unless ``dry_run``) the group tables' job store, if a killed leader left one."""
+    store = target.group_store
+    if not store.exists():
+        return False
+    say(
+        f"run {target.run}: the group tables' job store bucket {store.bucket} was left by a "
+        f"leader that did not end: {'would delete' if dry_run else 'deleting'} it"
+    )
+    if not dry_run:
+        store.delete()
+    return True
+
+
 def clean_run(request: CleanRequest, values: SettingValues) -> int:
     """List, and unless ``dry_run`` delete, RUN's job store; exit 0 (also when there is none)."""
     client = s3_client(values.get("region"))
@@ -208,6 +229,14 @@ def clean_run(request: CleanRequest, values: SettingValues) -> int:
         else:
             target.store.delete()
             say(f"deleted Toil's job store bucket {found.bucket}")
+    group = clean_group_store(target, request.dry_run)
     if request.as_json:
-        print(json.dumps(summary(target, found, copies, request.dry_run)))
+        print(
+            json.dumps(
+                {
+                    **summary(target, found, copies, request.dry_run),
+                    "group_jobstore_bucket": target.group_store.bucket if group else None,
+                }
+            )
+        )
     return 0

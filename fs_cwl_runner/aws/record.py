@@ -104,7 +104,8 @@ def pause_record(record: state.RunRecord) -> None:
 
 
 def resume_record(aws: AwsRun) -> None:
-    """Stages an interrupted run finished stay done in the record (Toil skips them)."""
+    """Stages an interrupted run finished stay done in the record (Toil skips them), and
+    every stage keeps the Batch jobs of its earlier attempts."""
     path = aws.logs / "run.json"
     try:
         before = state.load(path)
@@ -117,7 +118,10 @@ def resume_record(aws: AwsRun) -> None:
             old = before.subject(subject.subject_id)
         except KeyError:
             continue
+        # The report of the resumed run still lists the earlier attempts' Batch jobs.
+        subject.delivery_batch_jobs = list(old.delivery_batch_jobs)
         for stage in subject.stages:
+            stage.batch_jobs = list(old.stage(stage.name).batch_jobs)
             if old.stage(stage.name).status == state.DONE:
                 stage.status = state.DONE
                 stage.started, stage.finished = (

@@ -15,11 +15,13 @@ run keeps it so that the same command resumes; a run that succeeds deletes it it
 
 Deleted: the bucket <jobstore_prefix><run id>--toil, every object version and unfinished
 upload in it, then the bucket. It holds Toil's copy of the FreeSurfer license and of every
-input, Toil's jobs and the files the stages wrote.
+input, Toil's jobs and the files the stages wrote. Also the group tables' job store
+<jobstore_prefix><run id>-g--toil, if a leader that was killed left it.
 
 Kept: the run's results (s3://<bucket>/outputs/<run id>/, or the cohort's s3:// output),
-and the inputs and the license staged under --bucket (inputs/, secrets/). Running the same
-command again starts the run over, without uploading the inputs again.
+the delivered subjects among them, and the inputs and the license staged under --bucket
+(inputs/, secrets/). Running the same command again runs the subjects not delivered yet
+from their start, without uploading the inputs again.
 
 Nothing is deleted (exit 2) while the run's detached leader is queued or running. Do not
 clean a run that is still going attached on another machine: it would lose its job store.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import textwrap
 from pathlib import Path
 from typing import TypeAlias
 
@@ -78,6 +79,16 @@ def add_backend_settings(parser: argparse.ArgumentParser) -> None:
 def add_run(sub: Commands) -> None:
     """The ``run`` command: the cohort, the backend and its settings, the dry run."""
     run = command(sub, "run", "validate, plan, run and report (the default command)")
+    # The formatter keeps the description's lines as they are (for the epilog's layout).
+    run.description = textwrap.fill(
+        "Run every subject of the cohort, then the group tables and report.html. With "
+        "--backend aws each subject is delivered to s3://BUCKET/outputs/RUN_ID/SUBJECT/ "
+        "as soon as it finishes, whatever the others do (and, for a local output:, "
+        "downloaded there, checked against its receipt's SHA-256); the group tables are "
+        "built from the delivered subjects. Running the same command again resumes: "
+        "delivered subjects and finished stages are not run again.",
+        width=78,
+    )
     run.add_argument("cohort", type=Path, help=COHORT_HELP)
     add_setting(run, "fs_license")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")

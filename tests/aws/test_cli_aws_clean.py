@@ -78,6 +78,7 @@ def test_dry_run_lists_the_job_store_and_its_license_copy_and_deletes_nothing(
         "dry_run": True,
         "deleted": False,
         "kept": [f"s3://{BUCKET}/{prefix}/outputs/{run}/", f"s3://{BUCKET}/{prefix}/"],
+        "group_jobstore_bucket": None,  # none was left
     }
     assert f"Toil's job store bucket {shape.bucket} holds {len(shape.keys)} objects" in stderr
     assert f"among them Toil's copy of the FreeSurfer license: {shape.license_copy}" in stderr
@@ -94,9 +95,14 @@ def test_clean_deletes_the_job_store_and_keeps_results_and_staged_inputs(
 ) -> None:
     run, prefix = f"abandoned-{next(_numbers)}", "wet"
     shape, staged = abandoned_run(s3, run, prefix)
+    # A leader killed while it built the group tables left their job store too.
+    group = make_jobstore(s3, f"{DEFAULT_JOBSTORE_PREFIX}{run}-g--toil", b"tables", versioned=False)
     code, summary, stderr = clean(env, run, "--bucket", f"{BUCKET}/{prefix}", "--json")
     assert code == 0, stderr
     assert summary is not None and summary["deleted"] is True and summary["exists"] is True
+    assert summary["group_jobstore_bucket"] == group.bucket
+    assert f"the group tables' job store bucket {group.bucket} was left" in stderr
+    assert not bucket_exists(s3, group.bucket)
     assert summary["license_copies"] == [shape.license_copy]
     assert f"deleted Toil's job store bucket {shape.bucket}" in stderr
     assert not bucket_exists(s3, shape.bucket)

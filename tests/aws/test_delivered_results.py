@@ -108,12 +108,16 @@ def test_the_tracker_follows_each_delivery_and_names_its_subject() -> None:
         f"[t] [I] [toil.statsAndLogging] {name}.stderr follows:",
         "=========>",
         "\tdeliver-subject: sub-01: 331 files, 564153 bytes to s3://b/p/sub-01/",
+        "\tdeliver-subject: delivered 331 files (5641530 bytes sent) in 2.5 s; receipt s3://b/r",
         "<=========",
     ]
     for line in lines:
         tracker.feed(line + "\n")
     tracker.finish()
-    assert said == ["sub-01: delivery to S3 submitted", "sub-01: delivered to S3"]
+    assert said == [
+        "sub-01: delivery to S3 submitted",
+        "sub-01: delivered to S3 (331 files, 5.6 MB in 2.5 s, 2.3 MB/s)",
+    ]
     assert run.subjects[0].status == state.DONE and run.subjects[0].delivered
     assert tracker.batch_ids() == {23: ("deliver", "sub-01")}
 
