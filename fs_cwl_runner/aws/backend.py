@@ -50,7 +50,7 @@ from fs_cwl_runner.aws.detach import (
 from fs_cwl_runner.aws.errors import AwsError, aws_error
 from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.jobstore import encrypting
-from fs_cwl_runner.aws.leader import Leader, LeaderOutcome, batch_job_ids, terminate_leftovers
+from fs_cwl_runner.aws.leader import Leader, LeaderOutcome
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.receipts import Receipt, read_receipts
 from fs_cwl_runner.aws.record import (
@@ -59,6 +59,7 @@ from fs_cwl_runner.aws.record import (
     mark_delivered,
     pause_record,
     resume_record,
+    stop_leftovers,
     work_folder,
     write_batch_jobs,
 )
@@ -84,8 +85,11 @@ from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import job_order, write_job_order
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.request import RunRequest
-from fs_cwl_runner.s3uri import is_s3_uri
+from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 from fs_cwl_runner.settings import SettingValues
+
+#: Subjects named in a progress line, at most (a cohort may have thousands).
+SHOWN_SUBJECTS = 5
 
 
 def image_warning(image: str) -> str | None:
@@ -151,7 +155,10 @@ def delivered_before(aws: AwsRun) -> dict[str, Receipt]:
     try:
         receipts = read_receipts(aws.client, aws.dest, [s.subject_id for s in aws.record.subjects])
     except aws_results.ResultsError as err:
-        raise AwsUsageError(f"{err}; check the AWS credentials") from err
+        raise AwsUsageError(
+            f"{err}; if a receipt is damaged, delete it to deliver that subject again, "
+            "else check the AWS credentials (nothing was submitted)"
+        ) from err
     for subject, receipt in receipts.items():
         mark_delivered(aws.record.subject(subject), receipt)
     return receipts
@@ -230,17 +237,6 @@ def lead(aws: AwsRun, job: Path, restart: bool) -> LeaderOutcome:
     return outcome
 
 
-def stop_leftovers(aws: AwsRun, messages: Path) -> None:
-    ids = sorted(set(batch_job_ids(messages).values()))
-    try:
-        ended = terminate_leftovers(aws.settings.region, ids, "fs-cwl-run interrupted")
-    except RuntimeError as err:
-        print(f"warning: {err}", file=sys.stderr)
-        return
-    if ended:
-        aws.progress.say(f"terminated {len(ended)} Batch jobs Toil left: {', '.join(ended)}")
-
-
 def adopt_finished_record(aws: AwsRun, receipts: Mapping[str, Receipt]) -> None:
     """A run that finished before keeps its published record and Batch job list (so that
     the report written again still lists every stage's Batch jobs)."""
@@ -272,8 +268,10 @@ def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutco
         adopt_finished_record(aws, receipts)
         return None
     if receipts:
+        shown = ", ".join(list(receipts)[:SHOWN_SUBJECTS])
+        more = ", ..." if len(receipts) > SHOWN_SUBJECTS else ""
         aws.progress.say(
-            f"{len(receipts)} subjects delivered before ({', '.join(receipts)}): "
+            f"{len(receipts)} subjects delivered before ({shown}{more}): "
             f"{len(subjects) - len(receipts)} to run"
         )
     if restart:
@@ -281,9 +279,28 @@ def start(aws: AwsRun, order: dict[str, Any], license_path: Path) -> LeaderOutco
     return lead(aws, stage(aws, order, license_path, receipts), restart)
 
 
+def check_output_place(output: str, bucket: S3Uri) -> None:
+    """An s3:// ``output:`` must be under --bucket: the Batch jobs deliver each subject there
+    with the job role, which may write under --bucket only (docs/aws-iam.md)."""
+    if not is_s3_uri(output):
+        return
+    dest = S3Uri.parse(output)
+    inside = dest.bucket == bucket.bucket and (
+        not bucket.key or dest.key == bucket.key or dest.key.startswith(f"{bucket.key}/")
+    )
+    if not inside:
+        raise AwsUsageError(
+            f"output: {output} is outside --bucket / FS_CWL_BUCKET ({bucket}): the Batch "
+            "jobs deliver each subject with the job role, which may write under --bucket "
+            f"only; put output: under {bucket}/ or leave it a local folder (nothing was "
+            "uploaded)"
+        )
+
+
 def configure(values: SettingValues, request: RunRequest) -> AwsBackendRun:
     """The AWS run of ``request``: every setting checked before anything is uploaded."""
     settings = aws_settings(values)
+    check_output_place(request.cohort.output, settings.bucket)
     leader = leader_settings(values) if request.detach else None
     return AwsBackendRun(settings, leader)
 

@@ -219,7 +219,7 @@ def clean_run(request: CleanRequest, values: SettingValues) -> int:
     found = target.store.contents()
     copies: list[str] | None = None
     if found is None:
-        say(f"run {target.run}: no Toil job store (no bucket {target.store.bucket}): nothing to do")
+        say(f"run {target.run}: no Toil job store (no bucket {target.store.bucket})")
     else:
         license = target.store.staged_license()
         copies = None if license is None else target.store.license_copies(found, license)

@@ -102,6 +102,17 @@ def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
     return locate_run(request.run, values).results
 
 
+def missing_files(files: list[RemoteFile], receipts: Mapping[str, Receipt]) -> list[str]:
+    """``<subject>/<path>`` of each file a receipt lists that S3 does not hold."""
+    listed = {item.relative for item in files}
+    return sorted(
+        f"{subject}/{name}"
+        for subject, receipt in receipts.items()
+        for name in receipt.files
+        if f"{subject}/{name}" not in listed
+    )
+
+
 def delivered_files(
     files: list[RemoteFile], receipts: Mapping[str, Receipt]
 ) -> tuple[list[RemoteFile], list[str]]:
@@ -137,6 +148,7 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
         receipts = read_receipts(client, source)
     except ResultsError as err:
         raise FetchUsageError(str(err)) from err
+    missing = missing_files(files, receipts)
     files, undelivered = delivered_files(files, receipts)
     for subject in undelivered:
         print(f"{subject}: not delivered (no receipt), skipped", file=sys.stderr)
@@ -148,6 +160,7 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
     print(f"fetching {len(files)} files from {source}/ into {dest}", file=sys.stderr)
     counter = StderrCounter(len(files), "fetching", sys.stderr)
     result = fetch_files(client, source.bucket, [(f, dest / f.relative) for f in files], counter)
+    result.errors += [f"{source}/{name}: listed in its receipt, missing in S3" for name in missing]
     for error in result.errors[:20]:
         print(f"error: {error}", file=sys.stderr)
     tops = {f.relative.split("/", 1)[0] for f in files if "/" in f.relative}

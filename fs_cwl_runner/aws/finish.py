@@ -62,22 +62,36 @@ def download(aws: AwsRun, receipts: Mapping[str, Receipt]) -> dict[str, Any] | N
     }
 
 
+def failure(aws: AwsRun, err: Exception, what: str) -> dict[str, Any]:
+    """Say that a step after Toil failed, and how to do it again; its result's errors."""
+    print(
+        f"error: {err}; the delivered subjects stay in {aws.dest}/: run the same command "
+        f"again to {what}",
+        file=sys.stderr,
+    )
+    return {"errors": [str(err)]}
+
+
 def run_results(aws: AwsRun) -> dict[str, Any]:
     """After Toil: the record settled by the receipts, the group tables of the delivered
-    subjects, the local download; ``{"delivered": [...], "download": ...}``."""
+    subjects, the local download; ``{"delivered": [...], "download": ...}``. The tables
+    and the download are tried each whatever the other did."""
     try:
         receipts = read_receipts(aws.client, aws.dest, [s.subject_id for s in aws.record.subjects])
-        settle(aws, receipts)
-        aws.save()
+    except aws_results.ResultsError as err:
+        return {"delivered": None, "download": failure(aws, err, "read their receipts")}
+    settle(aws, receipts)
+    aws.save()
+    try:
         build_group_tables(aws, receipts)
-        return {"delivered": list(receipts), "download": download(aws, receipts)}
     except (aws_results.ResultsError, AwsError) as err:
-        print(
-            f"error: {err}; the delivered subjects stay in {aws.dest}/: run the same command "
-            "again to download them",
-            file=sys.stderr,
-        )
-        return {"delivered": None, "download": {"errors": [str(err)]}}
+        aws.record.group_status = state.FAILED
+        failure(aws, err, "build the group tables")
+    try:
+        fetched = download(aws, receipts)
+    except (aws_results.ResultsError, AwsError) as err:
+        fetched = failure(aws, err, "download them")
+    return {"delivered": list(receipts), "download": fetched}
 
 
 def upload(aws: AwsRun, files: list[tuple[Path, str]]) -> None:
@@ -158,17 +172,24 @@ class AwsEnding:
         }
 
     def notes(self) -> list[str]:
-        if self.outcome is None or self.outcome.returncode == 0:
-            return []
         rerun = "fs-cwl-run --detach command" if self.detached else "command"
+        notes = []
+        if self.record.group_status == state.FAILED:
+            notes.append(
+                f"The group tables could not be built (see {self.aws.logs / 'toil-group.log'}): "
+                f"run the same {rerun} again to build them."
+            )
+        if self.outcome is None or self.outcome.returncode == 0:
+            return notes
         delivered = (self.results or {}).get("delivered") or []
+        tables = " with the group tables of those" if self.record.group_status == state.DONE else ""
         return [
             f"Toil exited with status {self.outcome.returncode}. The "
-            f"{len(delivered)} subjects that finished are delivered to {self.aws.dest}/ "
-            "with the group tables of those. The job store "
-            f"{self.aws.settings.jobstore(self.aws.run)} is kept: fix the cause and run the "
-            f"same {rerun} again to resume (delivered subjects and finished stages are not "
-            "run again)."
+            f"{len(delivered)} subjects that finished are delivered to {self.aws.dest}/"
+            f"{tables}. The job store {self.aws.settings.jobstore(self.aws.run)} is kept: "
+            f"fix the cause and run the same {rerun} again to resume (delivered subjects "
+            "and finished stages are not run again).",
+            *notes,
         ]
 
     def failed(self) -> bool:

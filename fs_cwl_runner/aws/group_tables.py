@@ -27,7 +27,7 @@ from fs_cwl_runner.aws.jobstore import RunJobStore
 from fs_cwl_runner.aws.leader import Leader, LeaderOutcome
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.receipts import Receipt
-from fs_cwl_runner.aws.record import AwsRun, write_batch_jobs
+from fs_cwl_runner.aws.record import AwsRun, stop_leftovers, write_batch_jobs
 from fs_cwl_runner.aws.toil_run import (
     GROUP_WORKFLOW,
     TOIL_BUCKET_SUFFIX,
@@ -85,6 +85,7 @@ def group_job_order(
 
 
 def group_jobstore(aws: AwsRun) -> RunJobStore:
+    """The bucket of the run's group tables' job store (it holds no license: not watched)."""
     name = aws.settings.group_jobstore_name(aws.run) + TOIL_BUCKET_SUFFIX
     return RunJobStore(aws.client, name, None, aws.run)
 
@@ -97,6 +98,7 @@ def run_group_toil(aws: AwsRun, order: dict[str, Any]) -> LeaderOutcome:
             store.delete()
     except AwsError as err:
         print(f"warning: {err}", file=sys.stderr)
+    aws.work.mkdir(parents=True, exist_ok=True)  # a rerun that staged nothing made none
     job = aws.work / "group-job.yml"
     write_job_order(order, job)
     messages = aws.work / "toil-group-messages.tsv"
@@ -116,6 +118,8 @@ def run_group_toil(aws: AwsRun, order: dict[str, Any]) -> LeaderOutcome:
     leader = Leader(toil_command(toil, env), env, aws.logs / "toil-group.log", tracker, aws.save)
     outcome = leader.run()
     write_batch_jobs(aws, tracker, messages)
+    if outcome.interrupted:
+        stop_leftovers(aws, messages)
     return outcome
 
 
@@ -128,7 +132,7 @@ def build_group_tables(aws: AwsRun, receipts: Mapping[str, Receipt]) -> None:
         say(f"{subject}: left out of the group tables: {why}")
     if not inputs.subjects:
         record.group_status = state.PENDING
-        say("group tables: no subject delivered yet")
+        say("group tables: no delivered subject to build them from yet")
         return
     covered = aws_results.group_subjects(
         aws_results.read_outputs_record(aws.client, aws.dest, aws.run)

@@ -91,12 +91,12 @@ def run_leader(results: str) -> int:
         f"detached leader of run {aws.run}: {len(aws.record.subjects)} subjects, "
         f"results to {aws.dest}/"
     )
-    restart = jobstore_exists(aws)
-    delivered_before(aws)
-    if restart:
-        resume_record(aws)
     bids_root = Path(spec["bids_root"]) if spec.get("bids_root") else None
     try:
+        restart = jobstore_exists(aws)
+        delivered_before(aws)
+        if restart:
+            resume_record(aws)
         outcome = lead_pending(aws, job_order, restart)
         # The final run record goes next to the results with the report.
         return finish_run(

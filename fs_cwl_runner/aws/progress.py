@@ -1,4 +1,5 @@
-"""Follow the Toil leader's log of an AWS run of cohort.cwl: stages per subject, retries.
+"""Follow the Toil leader's log of an AWS run (cohort-delivered.cwl, group-tables.cwl):
+stages and deliveries per subject, retries.
 
 Runs where the leader runs (the laptop, or the detached leader's Batch job). Toil's job
 names carry the step, not the subject (the lines are described in

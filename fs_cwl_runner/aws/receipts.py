@@ -45,10 +45,6 @@ class Receipt:
     finished: str  # ISO 8601, UTC
     seconds: float
 
-    @property
-    def total_bytes(self) -> int:
-        return sum(item.size for item in self.files.values())
-
 
 def parse_receipt(data: Mapping[str, Any], where: str) -> Receipt:
     """The receipt in ``data``; ResultsError naming ``where`` when it is not one."""
@@ -70,6 +66,7 @@ def parse_receipt(data: Mapping[str, Any], where: str) -> Receipt:
 
 
 def receipt_uri(dest: S3Uri, subject_id: str) -> S3Uri:
+    """Where the receipt of ``subject_id`` is under the results ``dest``."""
     return dest.join(RECEIPTS, f"{subject_id}.json")
 
 

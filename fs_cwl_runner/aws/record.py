@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws.leader import batch_job_ids
+from fs_cwl_runner.aws.leader import batch_job_ids, terminate_leftovers
 from fs_cwl_runner.aws.progress import ToilLogTracker
 from fs_cwl_runner.aws.receipts import Receipt
 from fs_cwl_runner.aws.toil_run import AwsRunSettings
@@ -232,3 +232,15 @@ def record_batch_jobs(record: state.RunRecord, jobs: list[dict[str, Any]]) -> No
                 continue
         if batch_job_id not in known:
             known.append(batch_job_id)
+
+
+def stop_leftovers(aws: AwsRun, messages: Path) -> None:
+    """After a Ctrl-C: terminate the Batch jobs (of Toil's message file) Toil left running."""
+    ids = sorted(set(batch_job_ids(messages).values()))
+    try:
+        ended = terminate_leftovers(aws.settings.region, ids, "fs-cwl-run interrupted")
+    except RuntimeError as err:
+        print(f"warning: {err}", file=sys.stderr)
+        return
+    if ended:
+        aws.progress.say(f"terminated {len(ended)} Batch jobs Toil left: {', '.join(ended)}")

@@ -5,8 +5,9 @@
 * :func:`run_id` names a run after its cohort: the same cohort, options, output and CWL
   files give the same id, so running the same command again resumes the same Toil job
   store (``aws:<region>:<jobstore_prefix><run id>``, and ``...-g`` for the group tables).
-* :func:`staged_job_order` swaps every local location of cohort.cwl's job order for the
-  ``s3://`` URI it was staged to; the license is only ever a CWL File there.
+* :func:`staged_job_order` builds cohort-delivered.cwl's job order for the subjects still to
+  run: every local location swapped for the ``s3://`` URI it was staged to, the results
+  prefix as ``destination``; the license is only ever a CWL File there.
 * :func:`toil_environment` and :func:`toil_command` build Toil's environment and command
   line. FreeSurfer's variables and the license path of this machine are left out (the image
   has its own); endpoints and region go to the Batch jobs by name (``--setEnv NAME``), the

@@ -82,11 +82,12 @@ def add_run(sub: Commands) -> None:
     # The formatter keeps the description's lines as they are (for the epilog's layout).
     run.description = textwrap.fill(
         "Run every subject of the cohort, then the group tables and report.html. With "
-        "--backend aws each subject is delivered to s3://BUCKET/outputs/RUN_ID/SUBJECT/ "
-        "as soon as it finishes, whatever the others do (and, for a local output:, "
-        "downloaded there, checked against its receipt's SHA-256); the group tables are "
-        "built from the delivered subjects. Running the same command again resumes: "
-        "delivered subjects and finished stages are not run again.",
+        "--backend aws each subject is delivered to S3 "
+        "(s3://BUCKET/outputs/RUN_ID/SUBJECT/, or under an s3:// output:) as soon as it "
+        "finishes, whatever the others do (and, for a local output:, downloaded there, "
+        "checked against its receipt's SHA-256); the group tables are built from the "
+        "delivered subjects. Running the same command again resumes: delivered subjects "
+        "and finished stages are not run again.",
         width=78,
     )
     run.add_argument("cohort", type=Path, help=COHORT_HELP)

@@ -1,9 +1,10 @@
 """The totals of a dry run: stages, Batch jobs, and CPU-hours from the CWL resource hints.
 
-Each subject runs every stage of subject.cwl; the cohort adds one group stage (cohort.cwl's
-stats tables). On AWS each of them is one Batch job with the vCPUs and memory of its hints,
-each subject's delivery to S3 (subject-delivered.cwl's ``deliver`` step) one more; with
-``--detach`` the Toil leader is one more too (:mod:`fs_cwl_runner.aws.detach`).
+Each subject runs every stage of subject.cwl; the cohort adds one group stage (the stats
+tables: cohort.cwl's step, or on AWS group-tables.cwl). On AWS each of them is one Batch
+job with the vCPUs and memory of its hints, each subject's delivery to S3
+(subject-delivered.cwl's ``deliver`` step) one more; with ``--detach`` the Toil leader is
+one more too (:mod:`fs_cwl_runner.aws.detach`).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def test_clean_deletes_the_job_store_and_keeps_results_and_staged_inputs(
     code, summary, stderr = clean(env, run, "--bucket", f"{BUCKET}/{prefix}", "--json")
     assert code == 0, stderr
     assert summary is not None and (summary["exists"], summary["deleted"]) == (False, False)
-    assert f"run {run}: no Toil job store (no bucket {shape.bucket}): nothing to do" in stderr
+    assert f"run {run}: no Toil job store (no bucket {shape.bucket})" in stderr
 
 
 def test_cohort_file_and_results_uri_name_the_run(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fs_cwl_runner import state
-from fs_cwl_runner.aws.fetch import delivered_files
+from fs_cwl_runner.aws.fetch import delivered_files, missing_files
 from fs_cwl_runner.aws.group_tables import group_inputs
 from fs_cwl_runner.aws.local_copy import download_delivered, receipt_files
 from fs_cwl_runner.aws.progress import ToilLogTracker
@@ -93,6 +93,9 @@ def test_fetch_takes_what_receipts_list_and_leaves_undelivered_folders_out() -> 
     assert kept[3].sha256 == HASH and kept[0].sha256 is None
     assert left_out == ["sub-03"]
     assert delivered_files(files, {}) == (files, [])  # results from before receipts
+    # A file the receipt lists that S3 does not hold any more is an error of fetch's.
+    gone = {"sub-01": receipt("sub-01", "stats/aseg.stats", "stats/wmparc.stats")}
+    assert missing_files(files, gone) == ["sub-01/stats/wmparc.stats"]
 
 
 def test_the_tracker_follows_each_delivery_and_names_its_subject() -> None:
@@ -150,3 +153,16 @@ def test_download_checks_each_file_against_its_receipt(seaweedfs: S3Server, tmp_
         s3.get_object(Bucket=BUCKET, Key=f"{prefix}/logs/delivered/sub-01.json")["Body"].read()
     )
     assert set(listed["files"]) == set(receipts["sub-01"].files)
+
+
+def test_an_s3_output_must_be_under_the_bucket_the_job_role_may_write() -> None:
+    from fs_cwl_runner.aws.backend import check_output_place
+    from fs_cwl_runner.aws.record import AwsUsageError
+
+    bucket = S3Uri("lab", "freesurfer")
+    for inside in ("s3://lab/freesurfer", "s3://lab/freesurfer/study-1", "results"):
+        check_output_place(inside, bucket)
+    for outside in ("s3://other/freesurfer/x", "s3://lab/freesurfer-old/x", "s3://lab/x"):
+        with pytest.raises(AwsUsageError, match=r"output: .* is outside --bucket / FS_CWL_BUCKET"):
+            check_output_place(outside, bucket)
+    check_output_place("s3://lab/anything", S3Uri("lab", ""))
