@@ -7,10 +7,18 @@ cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-if ! command -v tcsh >/dev/null 2>&1; then
-    log "installing tcsh (recon-all is a csh script)"
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tcsh >/dev/null
-    else sudo apt-get update -qq && sudo apt-get install -y -qq tcsh >/dev/null; fi
+# tcsh: recon-all is a csh script. dicom3tools: dciodvfy, the DICOM validator the tests use.
+# chromium: the tests screenshot the HTML report headless.
+missing=()
+command -v tcsh >/dev/null 2>&1 || missing+=(tcsh)
+command -v dciodvfy >/dev/null 2>&1 || missing+=(dicom3tools)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
