@@ -12,6 +12,9 @@ class SubjectSpec:
     t1w: tuple[str, ...]  # absolute local paths or s3:// URIs
     t2w: str | None = None
     flair: str | None = None
+    #: The T1 DICOM series folder the user gave (local only, never uploaded): the
+    #: reference of the DICOM export. None when the T1 was NIfTI.
+    dicom_series: str | None = None
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class FreeSurferOptions:
     expert: str | None = None  # absolute path
     flags: tuple[str, ...] = ()  # given to every stage, e.g. -cw256
     steps: tuple[str, ...] = ()  # extra steps for the last stage: -qcache, -localGI
+    dicom: bool = False  # write aseg as DICOM SEG and SR into <subject>/dicom/
 
 
 @dataclass(frozen=True)
