@@ -19,6 +19,7 @@ from fs_cwl_runner import state
 from fs_cwl_runner.cli import backends
 from fs_cwl_runner.cli.aws import cmd_aws
 from fs_cwl_runner.cli.crash import interrupted_message, report_crash
+from fs_cwl_runner.cli.dicom import cmd_dicom
 from fs_cwl_runner.cli.fetch import cmd_fetch
 from fs_cwl_runner.cli.inputs import backend_of, checked_cohort, license_for, setting_values
 from fs_cwl_runner.cli.parser import EXIT_INTERNAL, build_parser, normalize_argv
@@ -131,6 +132,7 @@ HANDLERS = {
     "status": cmd_status,
     "aws": cmd_aws,
     "fetch": cmd_fetch,
+    "dicom": cmd_dicom,
 }
 
 

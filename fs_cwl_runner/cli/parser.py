@@ -15,10 +15,11 @@ from typing import TypeAlias
 from fs_cwl_runner import __version__
 from fs_cwl_runner.cli import backends
 from fs_cwl_runner.cli.aws import add_aws_commands
+from fs_cwl_runner.cli.dicom import add_dicom_command
 from fs_cwl_runner.cli.fetch import add_fetch_command
 from fs_cwl_runner.settings import CONFIG_ENV, SETTINGS, UsageError
 
-COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch")
+COMMANDS = ("run", "validate", "plan", "status", "aws", "fetch", "dicom")
 EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h: a bug of fs-cwl, not the user's mistake
 EPILOG = f"""\
 settings: a flag wins over its FS_CWL_* variable, which wins over the config file
@@ -179,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_and_status(sub)
     add_aws_commands(sub, add_setting)
     add_fetch_command(sub, add_setting)
-    add_config(sub.choices["fetch"], argparse.SUPPRESS)
+    add_dicom_command(sub)
+    for name in ("fetch", "dicom"):
+        add_config(sub.choices[name], argparse.SUPPRESS)
     for action in sub.choices["aws"]._actions:
         if isinstance(action, argparse._SubParsersAction):
             for aws_command in action.choices.values():
