@@ -32,8 +32,11 @@ def cwl_file(location: str) -> dict[str, str]:
     return {"class": "File", "location": Path(location).as_uri()}
 
 
-def subject_record(subject: SubjectSpec) -> dict[str, Any]:
-    """One ``Subject`` record of cohort.cwl."""
+def subject_record(subject: SubjectSpec, dicom: bool = False) -> dict[str, Any]:
+    """One ``Subject`` record of cohort.cwl; ``dicom``: the cohort asks for the DICOM export.
+
+    The workflow exports only subjects with a NIfTI T1: a DICOM T1's series stays on this
+    machine, where the runner exports it (:mod:`fs_cwl_runner.dicom.local_export`)."""
     record: dict[str, Any] = {
         "subject_id": subject.subject_id,
         "t1w": [cwl_file(path) for path in subject.t1w],
@@ -42,6 +45,8 @@ def subject_record(subject: SubjectSpec) -> dict[str, Any]:
         record["t2w"] = cwl_file(subject.t2w)
     if subject.flair:
         record["flair"] = cwl_file(subject.flair)
+    if dicom and subject.dicom_series is None:
+        record["dicom_export"] = True
     return record
 
 
@@ -60,7 +65,7 @@ def job_order(cohort: CohortSpec, license_path: Path) -> dict[str, Any]:
         order["extra_steps"] = list(options.steps)
     order["fs_license"] = cwl_file(str(Path(license_path).absolute()))
     # Last, so the options stay readable at the top of a job order of thousands of subjects.
-    order["subjects"] = [subject_record(subject) for subject in cohort.subjects]
+    order["subjects"] = [subject_record(s, options.dicom) for s in cohort.subjects]
     return order
 
 

@@ -2,7 +2,9 @@
 
 The workflow file is the one statement of the stage graph: its steps are the stages, in
 the file's order, and a step that takes another step's output (``source: <step>/layer``)
-needs that step. The run record, the progress of both backends and the report use it.
+needs that step. A step that runs only when asked (``when:``, the DICOM export) is not a
+recon-all stage and is left out. The run record, the progress of both backends and the
+report use it.
 """
 
 from __future__ import annotations
@@ -30,9 +32,15 @@ def _sources(value: Any) -> Iterator[str]:
         yield from _sources(value["source"])
 
 
-def read_stage_graph(workflow: Path) -> dict[str, tuple[str, ...]]:
-    """``{step: steps whose outputs it takes}`` of a CWL workflow, steps in file order."""
+def stage_steps(workflow: Path) -> dict[str, Any]:
+    """The steps of ``workflow`` that are stages (every step without ``when:``), in order."""
     steps: dict[str, Any] = YAML(typ="safe").load(workflow.read_text())["steps"]
+    return {name: step for name, step in steps.items() if "when" not in step}
+
+
+def read_stage_graph(workflow: Path) -> dict[str, tuple[str, ...]]:
+    """``{step: steps whose outputs it takes}`` of a CWL workflow's stages, in file order."""
+    steps = stage_steps(workflow)
     graph: dict[str, tuple[str, ...]] = {}
     for name, step in steps.items():
         needs = {

@@ -65,6 +65,7 @@ steps:
       t1w: {valueFrom: $(inputs.subject.t1w)}
       t2w: {valueFrom: $(inputs.subject.t2w)}
       flair: {valueFrom: $(inputs.subject.flair)}
+      dicom_export: {valueFrom: $(inputs.subject.dicom_export === true)}
       extra_steps: extra_steps
       three_tesla: three_tesla
       hires: hires

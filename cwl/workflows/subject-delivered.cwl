@@ -64,6 +64,11 @@ inputs:
     type: File
     label: FreeSurfer license file
     doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
+  dicom_export:
+    type: boolean
+    default: false
+    label: Also write aseg as DICOM SEG and SR into the subject folder's dicom/
+    doc: "fs-cwl-run dicom $SUBJECTS_DIR/<subject_id> -o $SUBJECTS_DIR/<subject_id>/dicom (after recon-all -all)"
   destination:
     type: string
     label: "Folder the subjects go to: s3://bucket/prefix/ (or a local folder, for tests)"
@@ -83,6 +88,7 @@ steps:
       extra_flags: extra_flags
       extra_steps: extra_steps
       fs_license: fs_license
+      dicom_export: dicom_export
     out: [subject_dir]
 
   deliver:

@@ -15,6 +15,7 @@ doc: |
     recon-all -s <subject_id> -autorecon2-volonly -gcareg
     recon-all -s <subject_id> -autorecon-hemi lh ...  &  recon-all -s <subject_id> -autorecon-hemi rh ...
     recon-all -s <subject_id> [-T2pial] -curvstats -cortribbon ... -segstats -balabels
+    fs-cwl-run dicom <subject_id> -o <subject_id>/dicom   (only with dicom_export)
 
 requirements:
   InlineJavascriptRequirement: {}
@@ -66,6 +67,11 @@ inputs:
     type: File
     label: FreeSurfer license file
     doc: "export FS_LICENSE=license.txt (read by every FreeSurfer binary; never logged)"
+  dicom_export:
+    type: boolean
+    default: false
+    label: Also write aseg as DICOM SEG and SR into the subject folder's dicom/
+    doc: "fs-cwl-run dicom $SUBJECTS_DIR/<subject_id> -o $SUBJECTS_DIR/<subject_id>/dicom (after recon-all -all)"
 
 steps:
   autorecon1:
@@ -139,11 +145,22 @@ steps:
       fs_license: fs_license
     out: [subject_dir, aseg_stats, wmparc_stats, aparc_stats, recon_all_log]
 
+  # Not a recon-all stage: it runs only when asked (fs_cwl_runner.stages skips steps with
+  # `when`), and needs no FreeSurfer and no license.
+  aseg_to_dicom:
+    run: ../tools/aseg-to-dicom.cwl
+    when: $(inputs.dicom_export)
+    in:
+      subject_dir: autorecon3/subject_dir
+      dicom_export: dicom_export
+    out: [with_dicom]
+
 outputs:
   subject_dir:
     type: Directory
-    label: The finished subject directory
-    outputSource: autorecon3/subject_dir
+    label: The finished subject directory (with dicom/ when dicom_export is set)
+    outputSource: [aseg_to_dicom/with_dicom, autorecon3/subject_dir]
+    pickValue: first_non_null
   aseg_stats:
     type: File
     label: stats/aseg.stats

@@ -12,10 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from fs_cwl_runner import engine
-from fs_cwl_runner.stages import SUBJECT_WORKFLOW
+from fs_cwl_runner.stages import SUBJECT_WORKFLOW, stage_steps
 
 #: The one ``valueFrom`` of subject.cwl: "was this optional input given?".
 GIVEN_EXPRESSION = "$(self ? true : false)"
@@ -36,10 +34,8 @@ class StageJob:
 
 @cache
 def subject_steps() -> dict[str, dict[str, Any]]:
-    """subject.cwl's steps, in file order."""
-    workflow = engine.cwl_dir() / SUBJECT_WORKFLOW
-    steps: dict[str, dict[str, Any]] = YAML(typ="safe").load(workflow.read_text())["steps"]
-    return steps
+    """subject.cwl's stages, in file order."""
+    return stage_steps(engine.cwl_dir() / SUBJECT_WORKFLOW)
 
 
 def tool_path(stage: str) -> Path:

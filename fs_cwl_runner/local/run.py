@@ -16,6 +16,7 @@ from typing import Any
 
 from fs_cwl_runner import __version__, state
 from fs_cwl_runner.cohort.output import mark_output
+from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.finish import finish_run
 from fs_cwl_runner.freesurfer import FreeSurferError, find_freesurfer
 from fs_cwl_runner.layout import Layout
@@ -100,7 +101,8 @@ class LocalRun:
         )
         backend = LocalBackend(settings, layout, record, progress)
         backend.run_subjects(order)
-        return finish_run(LocalEnding(backend, order), cohort.bids_root, progress, request.as_json)
+        ending = LocalEnding(backend, order, cohort)
+        return finish_run(ending, cohort.bids_root, progress, request.as_json)
 
 
 @dataclass
@@ -109,6 +111,7 @@ class LocalEnding:
 
     backend: LocalBackend
     order: dict[str, Any]
+    cohort: CohortSpec
 
     @property
     def record(self) -> state.RunRecord:
@@ -123,7 +126,24 @@ class LocalEnding:
         return self.backend.layout.logs
 
     def deliver(self) -> dict[str, Any] | None:
-        return None  # each subject moved into the output folder when it finished
+        """Each subject moved into the output folder when it finished; what is left is the
+        DICOM export of the finished subjects whose T1 was a series (beside the series)."""
+        if not self.cohort.freesurfer.dicom:
+            return None
+        from fs_cwl_runner.dicom.beside_series import export_beside_series  # pydicom only here
+
+        done = {s.subject_id for s in self.record.subjects if s.status == state.DONE}
+        written = []
+        for subject in self.cohort.subjects:
+            if subject.dicom_series and subject.subject_id in done:
+                folder = export_beside_series(
+                    subject.subject_id,
+                    self.backend.layout.subject(subject.subject_id),
+                    Path(subject.dicom_series),
+                    self.backend.progress,
+                )
+                written += [str(folder)] if folder else []
+        return {"dicom_beside_series": written} if written else None
 
     def group_tables(self) -> Path | None:
         return self.backend.run_group(self.order)

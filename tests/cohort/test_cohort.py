@@ -972,3 +972,24 @@ def test_bad_cohort_through_the_command(
         err = " ".join(capsys.readouterr().err.split())
         assert " ".join(expected.split()) in err, err
     assert snapshot(tmp_path / "results") == before
+
+
+def test_dicom_export_is_asked_for_under_freesurfer(tmp_path: Path) -> None:
+    path = write_cohort(tmp_path, one(extra="freesurfer: {dicom: true}\n"), GOOD_FILES)
+    cohort, _ = validate(path)
+    assert cohort.freesurfer.dicom is True
+    [record] = job_order(cohort, tmp_path / "license.txt")["subjects"]
+    assert record["dicom_export"] is True
+    # A subject whose T1 is a DICOM series is exported by the runner, beside the series.
+    series = SubjectSpec("sub-002", (str(tmp_path / T1),), dicom_series=str(tmp_path / "dcm"))
+    with_series = CohortSpec(cohort.path, (series,), cohort.freesurfer, cohort.output)
+    [record] = job_order(with_series, tmp_path / "license.txt")["subjects"]
+    assert "dicom_export" not in record
+    plain, _ = validate(write_cohort(tmp_path / "plain", one(), GOOD_FILES))
+    assert "dicom_export" not in job_order(plain, tmp_path / "license.txt")["subjects"][0]
+
+
+def test_dicom_must_be_true_or_false(tmp_path: Path) -> None:
+    path = write_cohort(tmp_path, one(extra="freesurfer: {dicom: yes please}\n"), GOOD_FILES)
+    with pytest.raises(CohortError, match=r"freesurfer.dicom: must be true or false"):
+        validate(path)

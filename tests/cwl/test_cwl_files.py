@@ -20,9 +20,9 @@ from support.paths import CWL, REPO
 CWL_FILES = sorted(CWL.rglob("*.cwl"))
 TOOLS = sorted((CWL / "tools").glob("*.cwl"))
 CWLTOOL = str(Path(sys.executable).parent / "cwltool")
-#: The one tool that needs Python and boto3 rather than FreeSurfer: it runs in the
-#: project's own image (docker/build.sh tags it fs-cwl:<version>), not in FreeSurfer's.
-PROJECT_IMAGE_TOOLS = ("deliver-subject.cwl",)
+#: The tools that need Python packages rather than FreeSurfer, by the package each names:
+#: they run in the project's own image (docker/build.sh tags it fs-cwl:<version>).
+PROJECT_IMAGE_TOOLS = {"deliver-subject.cwl": "boto3", "aseg-to-dicom.cwl": "highdicom"}
 #: The tools that run recon-all (the others run FreeSurfer's table scripts, or none).
 RECON_ALL_TOOLS = [p for p in TOOLS if p.name not in ("stats-tables.cwl", *PROJECT_IMAGE_TOOLS)]
 
@@ -41,6 +41,7 @@ def test_there_is_a_tool_per_stage_and_the_workflows() -> None:
         "tools/recon-all.cwl",
         "tools/stats-tables.cwl",
         "tools/deliver-subject.cwl",
+        "tools/aseg-to-dicom.cwl",
         "workflows/subject.cwl",
         "workflows/cohort.cwl",
         "workflows/subject-delivered.cwl",
@@ -89,9 +90,10 @@ def test_tool_hints_are_pinned(path: Path) -> None:
     if path.name in PROJECT_IMAGE_TOOLS:
         # Pinned by the project's version: its image carries the Python and boto3 it needs.
         assert hints["DockerRequirement"] == {"dockerPull": f"fs-cwl:{__version__}"}
+        package = PROJECT_IMAGE_TOOLS[path.name]
         assert packages == {
             "fs-cwl": {"version": [__version__]},
-            "boto3": {"specs": ["https://pypi.org/project/boto3/"]},
+            package: {"specs": [f"https://pypi.org/project/{package}/"]},
         }
     else:
         assert hints["DockerRequirement"] == {"dockerPull": "freesurfer/freesurfer:7.3.2"}

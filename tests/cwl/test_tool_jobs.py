@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pydicom
 import pytest
 from ruamel.yaml import YAML
 
@@ -53,6 +54,7 @@ TOOL_JOBS = (
     ToolJob("autorecon3-both", "autorecon3-both", "subject_dir", "sub-01", "autorecon3"),
     ToolJob("recon-all", "recon-all", "subject_dir", "sub-03", "all"),
     ToolJob("stats-tables", "stats-tables", "tables", "group", None),
+    ToolJob("aseg-to-dicom", "aseg-to-dicom", "with_dicom", "sub-01", None),
     # Delivered into its own output folder (a relative destination): no S3 needed.
     ToolJob("deliver-subject", "deliver-subject", "delivered", "delivered", None),
 )
@@ -189,5 +191,12 @@ def test_job_file_runs_with_cwltool(job: ToolJob, tool_runs: ToolRuns) -> None:
         assert receipt["files"] == manifest.describe(source)
         assert manifest.describe(folder / "sub-03") == receipt["files"]
         assert receipt["total_bytes"] == receipt["uploaded_bytes"] > 0
+    elif job.name == "aseg-to-dicom":
+        # The subject folder of autorecon3-both.yml, with the export added.
+        assert (folder / "scripts" / "recon-all.done").is_file()
+        assert Path(outputs["seg"]["path"]) == folder / "dicom" / "aseg.seg.dcm"
+        assert pydicom.dcmread(outputs["seg"]["path"]).Modality == "SEG"
+        assert pydicom.dcmread(outputs["sr"]["path"]).Modality == "SR"
+        assert len(list((folder / "dicom" / "reference").iterdir())) > 1
     else:
         assert (folder / "scripts" / "recon-all.done").is_file()

@@ -95,7 +95,9 @@ class DontRun:
 
 
 def workflow_steps(workflow: Path) -> dict[str, dict[str, Any]]:
-    return dict(YAML(typ="safe").load(workflow.read_text())["steps"])
+    """The recon-all stages of ``workflow``: its steps but the conditional (``when:``) ones."""
+    steps = YAML(typ="safe").load(workflow.read_text())["steps"]
+    return {name: step for name, step in steps.items() if "when" not in step}
 
 
 def upstream_steps(step: dict[str, Any]) -> set[str]:
