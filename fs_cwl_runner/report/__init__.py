@@ -2,6 +2,7 @@
 
 :mod:`.page` writes the page with its header and subject table, :mod:`.timeline` draws the
 stages, :mod:`.qc` the group QC section, :mod:`.snapshots` each finished subject's aseg
-outlines on its T1 (in the colours :mod:`.lut` reads from FreeSurfer); :mod:`.axis` and
-:mod:`.times` serve them all.
+outlines on its T1 (in the colours :mod:`.lut` reads from FreeSurfer), which
+:mod:`.snapshot_cache` keeps for the next report; :mod:`.axis` and :mod:`.times` serve
+them all.
 """

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.report.qc import load_qc_table, qc_outliers, qc_section
+from fs_cwl_runner.report.snapshot_cache import cached_snapshot_png
 from fs_cwl_runner.report.snapshots import snapshot_html
 from fs_cwl_runner.report.timeline import timeline_svg
 from fs_cwl_runner.report.times import clock, duration
@@ -34,6 +35,8 @@ from fs_cwl_runner.state import (
 )
 
 REPORT_NAME = "report.html"
+#: The folder of the output's .fs-cwl/ that keeps the snapshots of earlier reports.
+SNAPSHOT_CACHE = "snapshots"
 
 STATUS_COLOURS = {DONE: "#1a7f37", FAILED: "#cf222e", RUNNING: "#0969da", PENDING: "#6e7781"}
 
@@ -87,8 +90,15 @@ def write_report(
     now = time.time() if now is None else now
     qc_rows = load_qc_table(qc_table) if qc_table is not None and qc_table.is_file() else None
     layout = Layout(output_dir if subjects_dir is None else subjects_dir)
+    cache = Layout(output_dir).hidden / SNAPSHOT_CACHE
+
+    def draw(subject_dir: Path) -> bytes:
+        return cached_snapshot_png(subject_dir, cache)
+
     snapshots = {
-        subject.subject_id: snapshot_html(subject.subject_id, layout.subject(subject.subject_id))
+        subject.subject_id: snapshot_html(
+            subject.subject_id, layout.subject(subject.subject_id), draw
+        )
         for subject in run.subjects
         if subject.status == DONE
     }

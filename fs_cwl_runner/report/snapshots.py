@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -62,10 +63,16 @@ class Panel:
     right: str
 
 
-def snapshot_html(subject_id: str, subject_dir: Path) -> str:
-    """An ``<img>`` of the subject's snapshot, or a short note saying why there is none."""
+def snapshot_html(
+    subject_id: str, subject_dir: Path, draw: Callable[[Path], bytes] | None = None
+) -> str:
+    """An ``<img>`` of the subject's snapshot, or a short note saying why there is none.
+
+    ``draw`` makes the PNG from the subject folder (default :func:`snapshot_png`; the
+    report passes one that keeps the PNGs of earlier reports).
+    """
     try:
-        png = snapshot_png(subject_dir)
+        png = (draw or snapshot_png)(subject_dir)
     except SnapshotError as err:
         return f'<p class="snapshot-note">No snapshot: {escape(str(err))}</p>'
     data = base64.b64encode(png).decode("ascii")
@@ -76,15 +83,21 @@ def snapshot_html(subject_id: str, subject_dir: Path) -> str:
     )
 
 
-def snapshot_png(subject_dir: Path) -> bytes:
-    """The PNG of the three panels for the FreeSurfer subject folder ``subject_dir``."""
-    anatomy_path = next((subject_dir / p for p in ANATOMY if (subject_dir / p).is_file()), None)
-    if anatomy_path is None:
+def sources(subject_dir: Path) -> tuple[Path, Path]:
+    """The anatomy (T1, else orig) and segmentation volumes a snapshot is drawn from."""
+    anatomy = next((subject_dir / p for p in ANATOMY if (subject_dir / p).is_file()), None)
+    if anatomy is None:
         raise SnapshotError(f"no {' or '.join(ANATOMY)}")
     if not (subject_dir / SEGMENTATION).is_file():
         raise SnapshotError(f"no {SEGMENTATION}")
+    return anatomy, subject_dir / SEGMENTATION
+
+
+def snapshot_png(subject_dir: Path) -> bytes:
+    """The PNG of the three panels for the FreeSurfer subject folder ``subject_dir``."""
+    anatomy_path, segmentation = sources(subject_dir)
     anatomy = canonical(anatomy_path, subject_dir).astype(np.float32)
-    labels = canonical(subject_dir / SEGMENTATION, subject_dir).astype(np.int32)
+    labels = canonical(segmentation, subject_dir).astype(np.int32)
     if anatomy.shape != labels.shape:
         raise SnapshotError(
             f"{anatomy_path.relative_to(subject_dir)} is {anatomy.shape} voxels but "

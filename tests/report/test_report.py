@@ -377,3 +377,5 @@ def test_subjects_with_qc_flags_come_first_with_their_snapshots(
         )
         assert 'loading="lazy"' in qc[f"qc-{subject}"]
         assert "qc-flags" not in qc[f"qc-{subject}"]
+    # The PNGs are kept for the next report, beside the runner's other files.
+    assert len(list((tmp_path / ".fs-cwl" / "snapshots").glob("sub-00[14].*.png"))) == 2
