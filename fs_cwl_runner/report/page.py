@@ -11,6 +11,7 @@ each finished subject's segmentation snapshot from :mod:`~fs_cwl_runner.report.s
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -89,19 +90,11 @@ def write_report(
     """
     now = time.time() if now is None else now
     qc_rows = load_qc_table(qc_table) if qc_table is not None and qc_table.is_file() else None
-    layout = Layout(output_dir if subjects_dir is None else subjects_dir)
-    cache = Layout(output_dir).hidden / SNAPSHOT_CACHE
-
-    def draw(subject_dir: Path) -> bytes:
-        return cached_snapshot_png(subject_dir, cache)
-
-    snapshots = {
-        subject.subject_id: snapshot_html(
-            subject.subject_id, layout.subject(subject.subject_id), draw
-        )
-        for subject in run.subjects
-        if subject.status == DONE
-    }
+    snapshots = _snapshots(
+        run,
+        Layout(output_dir if subjects_dir is None else subjects_dir),
+        Layout(output_dir).hidden / SNAPSHOT_CACHE,
+    )
     page = render_report(run, qc_rows, now=now, qc_name=qc_table, snapshots=snapshots)
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / REPORT_NAME
@@ -110,6 +103,18 @@ def write_report(
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _snapshots(run: RunRecord, subjects: Layout, cache: Path) -> dict[str, str]:
+    """subject id -> snapshot HTML of each finished subject (kept in ``cache``)."""
+    draw = functools.partial(cached_snapshot_png, cache_dir=cache)
+    return {
+        subject.subject_id: snapshot_html(
+            subject.subject_id, subjects.subject(subject.subject_id), draw
+        )
+        for subject in run.subjects
+        if subject.status == DONE
+    }
 
 
 def render_report(
