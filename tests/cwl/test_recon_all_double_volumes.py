@@ -143,3 +143,12 @@ def test_without_fsaverage_the_volumes_are_pseudo_random_bytes(
     orig = double.subject("s") / "mri" / "orig.mgz"
     assert orig.read_bytes()[:2] != b"\x1f\x8b"  # not gzip: the pseudo-random bytes
     assert not (tmp_path / "cache").exists()
+
+
+def test_an_unwritable_cache_costs_time_only(tmp_path: Path, freesurfer: FreeSurfer) -> None:
+    double, env = real_double(tmp_path, freesurfer)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    env["FS_CWL_DOUBLE_CACHE"] = str(blocked / "cache")  # under a file: cannot be made
+    ok(double.stage("s", "autorecon1", **env))
+    assert stored_type(double.subject("s") / "mri" / "orig.mgz") == "u1"

@@ -108,11 +108,13 @@ def cache_folder() -> Path:
 
 
 def keep(path: Path, cached: Path) -> None:
-    """Copy ``path`` into the cache; renamed into place, so parallel runs read whole files."""
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    part = cached.with_name(f".{cached.name}.{os.getpid()}")
-    shutil.copyfile(path, part)
-    part.replace(cached)
+    """Copy ``path`` into the cache; renamed into place, so parallel runs read whole files.
+    A cache that cannot be written (read-only in a container, say) costs time only."""
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f".{cached.name}.{os.getpid()}")
+        shutil.copyfile(path, part)
+        part.replace(cached)
 
 
 def target_grid(folder: Path, sdir: Path, inputs: tuple[Path, ...]) -> Grid:
@@ -230,10 +232,11 @@ def counted(path: Path, mtime_ns: int, size: int) -> LabelCounts | None:
         return LabelCounts(float(saved["voxel_mm3"]), tuple(map(tuple, saved["counts"])))
     counts = count_labels(path)
     if counts is not None:
-        part = cached.with_name(f".{cached.name}.{os.getpid()}")
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(json.dumps({"voxel_mm3": counts.voxel_mm3, "counts": counts.counts}))
-        part.replace(cached)
+        with contextlib.suppress(OSError):  # as in keep(): an unwritable cache costs time
+            part = cached.with_name(f".{cached.name}.{os.getpid()}")
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            part.write_text(json.dumps({"voxel_mm3": counts.voxel_mm3, "counts": counts.counts}))
+            part.replace(cached)
     return counts
 
 
