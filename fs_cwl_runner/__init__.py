@@ -10,7 +10,7 @@ The map (each module's docstring says what it does, AWS modules also where they 
 * ``aws/``      the AWS backend: run, Toil on Batch, staging, detached leader, results, fetch,
   Toil's job store bucket (encrypted; deleted by ``aws clean``)
 * ``aws/setup/`` ``aws setup`` and ``teardown``: bucket, IAM, network, Batch, policies
-* ``report/``   the HTML report: page, stage timeline, group QC
+* ``report/``   the HTML report: page, stage timeline, group QC, segmentation snapshots
 * ``dicom/``    aseg as DICOM SEG and SR on a reference series (``fs-cwl-run dicom``)
 * ``finish.py`` the one end of every run: record, group tables, derivatives, report, exit code
 * ``settings.py`` every setting (flag, ``FS_CWL_*`` variable, config file); ``request.py``

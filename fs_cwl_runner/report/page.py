@@ -1,21 +1,27 @@
-"""Render a run as one self-contained HTML page: progress, stage timeline and group QC.
+"""Render a run as one self-contained HTML page: progress, stage timeline, group QC, snapshots.
 
 The page carries its CSS and SVG inline and has no scripts, fonts or links, so it can be
 mailed, attached to a ticket or opened from a bucket download as a single file. Every
 string that comes from the run (subject ids, paths, errors, logs, QC cells) is escaped.
 This module writes the page, its header and its subject table; the timeline comes from
-:mod:`~fs_cwl_runner.report.timeline`, the group QC section from :mod:`~fs_cwl_runner.report.qc`.
+:mod:`~fs_cwl_runner.report.timeline`, the group QC section from :mod:`~fs_cwl_runner.report.qc`,
+each finished subject's segmentation snapshot from :mod:`~fs_cwl_runner.report.snapshots`
+(embedded as a data: URL, so the page stays one file).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
-from fs_cwl_runner.report.qc import load_qc_table, qc_section
+from fs_cwl_runner.layout import Layout
+from fs_cwl_runner.report.qc import load_qc_table, qc_outliers, qc_section
+from fs_cwl_runner.report.snapshot_cache import cached_snapshot_png
+from fs_cwl_runner.report.snapshots import snapshot_html
 from fs_cwl_runner.report.timeline import timeline_svg
 from fs_cwl_runner.report.times import clock, duration
 from fs_cwl_runner.state import (
@@ -30,6 +36,8 @@ from fs_cwl_runner.state import (
 )
 
 REPORT_NAME = "report.html"
+#: The folder of the output's .fs-cwl/ that keeps the snapshots of earlier reports.
+SNAPSHOT_CACHE = "snapshots"
 
 STATUS_COLOURS = {DONE: "#1a7f37", FAILED: "#cf222e", RUNNING: "#0969da", PENDING: "#6e7781"}
 
@@ -57,20 +65,37 @@ svg .axis line.grid { stroke: #eaeef2; } svg .now { stroke: #1f2328; stroke-dash
 svg rect.running { fill-opacity: .45; } svg rect.failed { stroke: #cf222e; stroke-width: 2; }
 svg .dot { fill: #0969da; fill-opacity: .75; } svg .dot.outlier { fill: #cf222e; fill-opacity: 1; }
 svg .limit { stroke: #cf222e; stroke-dasharray: 4 3; }
+tr.qc td { border-top: none; }
+.qc-snapshot { display: flex; gap: 1em; align-items: flex-start; }
+ul.qc-flags { margin: 0; padding-left: 1.2em; color: #cf222e; }
+img.snapshot { display: block; max-width: 100%; height: auto; background: #000; }
+.snapshot-note { color: #57606a; margin: 0; }
 """
 
 
 def write_report(
-    run: RunRecord, output_dir: Path, qc_table: Path | None, *, now: float | None = None
+    run: RunRecord,
+    output_dir: Path,
+    qc_table: Path | None,
+    *,
+    now: float | None = None,
+    subjects_dir: Path | None = None,
 ) -> Path:
     """Write ``<output_dir>/report.html`` for ``run`` and return its path.
 
     ``qc_table`` is the group step's qc.tsv, or None when it has not been written. ``now``
-    (default: the clock) ends the bars of stages still running in an unfinished run.
+    (default: the clock) ends the bars of stages still running in an unfinished run. The
+    finished subjects' snapshots are drawn from their folders in ``subjects_dir`` (default
+    ``output_dir``, where the runner puts them).
     """
     now = time.time() if now is None else now
     qc_rows = load_qc_table(qc_table) if qc_table is not None and qc_table.is_file() else None
-    page = render_report(run, qc_rows, now=now, qc_name=qc_table)
+    snapshots = _snapshots(
+        run,
+        Layout(output_dir if subjects_dir is None else subjects_dir),
+        Layout(output_dir).hidden / SNAPSHOT_CACHE,
+    )
+    page = render_report(run, qc_rows, now=now, qc_name=qc_table, snapshots=snapshots)
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / REPORT_NAME
     # Written aside and renamed, so a browser reloading the page never reads half of it.
@@ -80,21 +105,40 @@ def write_report(
     return path
 
 
+def _snapshots(run: RunRecord, subjects: Layout, cache: Path) -> dict[str, str]:
+    """subject id -> snapshot HTML of each finished subject (kept in ``cache``)."""
+    draw = functools.partial(cached_snapshot_png, cache_dir=cache)
+    return {
+        subject.subject_id: snapshot_html(
+            subject.subject_id, subjects.subject(subject.subject_id), draw
+        )
+        for subject in run.subjects
+        if subject.status == DONE
+    }
+
+
 def render_report(
     run: RunRecord,
     qc_rows: Sequence[Mapping[str, str]] | None,
     *,
     now: float,
     qc_name: Path | None = None,
+    snapshots: Mapping[str, str] | None = None,
 ) -> str:
-    """The report page as a string (``qc_rows`` None: no group tables yet)."""
+    """The report page as a string (``qc_rows`` None: no group tables yet).
+
+    ``snapshots`` maps subject ids to the HTML of their snapshot (an image or a note).
+    """
     end = run.finished if run.finished is not None else now
     title = f"fs-cwl run: {run.cohort}"
+    flags: dict[str, list[str]] = {}
+    for subject_id, _, reason in qc_outliers(qc_rows or []):
+        flags.setdefault(subject_id, []).append(reason)
     sections = [
         f"<h1>{escape(title)}</h1>",
         _header(run, now),
         "<h2>Subjects</h2>",
-        _subjects_table(run, now),
+        _subjects_table(run, now, flags, snapshots or {}),
         "<h2>Timeline</h2>",
         timeline_svg(run, end),
         "<h2>Group QC</h2>",
@@ -143,7 +187,12 @@ def _badge(status: str) -> str:
     return f'<span class="badge" style="background:{colour}">{escape(status)}</span>'
 
 
-def _subjects_table(run: RunRecord, now: float) -> str:
+def _subjects_table(
+    run: RunRecord, now: float, flags: Mapping[str, Sequence[str]], snapshots: Mapping[str, str]
+) -> str:
+    """The subjects, those with QC flags first: a row of stages each, and below it a row
+    with the subject's QC flags beside its snapshot (at full size: a shrunken one would
+    hide the outlines it is there to show)."""
     if not run.subjects:
         return "<p>The run has no subjects.</p>"
     stage_heads = "".join(f"<th>{name}</th>" for name in STAGES)
@@ -153,8 +202,34 @@ def _subjects_table(run: RunRecord, now: float) -> str:
     head = (
         f"<tr><th>Subject</th><th>Status</th>{stage_heads}<th>Failed stage</th><th>Error</th></tr>"
     )
-    body = "\n".join(_subject_row(subject, now, delivery) for subject in run.subjects)
+    columns = len(STAGES) + (5 if delivery else 4)
+    # Stable: flagged subjects keep the run's order among themselves, as the others do.
+    ordered = sorted(run.subjects, key=lambda subject: subject.subject_id not in flags)
+    body = "\n".join(
+        _subject_row(subject, now, delivery)
+        + _qc_row(
+            subject.subject_id,
+            flags.get(subject.subject_id, ()),
+            snapshots.get(subject.subject_id),
+            columns,
+        )
+        for subject in ordered
+    )
     return f'<table class="subjects">\n{head}\n{body}\n</table>'
+
+
+def _qc_row(subject_id: str, reasons: Sequence[str], snapshot: str | None, columns: int) -> str:
+    """The row under a subject's: its QC flags (escaped here) beside its snapshot (HTML
+    that :func:`~fs_cwl_runner.report.snapshots.snapshot_html` escaped); none without
+    either."""
+    if not reasons and snapshot is None:
+        return ""
+    items = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
+    flagged = f'<ul class="qc-flags">{items}</ul>' if items else ""
+    return (
+        f'\n<tr class="qc" id="qc-{escape(subject_id)}"><td colspan="{columns}">'
+        f'<div class="qc-snapshot">{snapshot or ""}{flagged}</div></td></tr>'
+    )
 
 
 def _subject_row(subject: SubjectRecord, now: float, delivery: bool) -> str:

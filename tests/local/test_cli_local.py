@@ -66,6 +66,10 @@ def test_three_subjects(freesurfer: FreeSurfer, tmp_path: Path, dummy_license: P
     assert summary["counts"]["done"] == 3 and summary["failed"] == []
     assert summary["group"] == "done"
     check_finished(output, SUBJECTS)
+    # The double's real T1 and aseg: each subject's snapshot is in the report.
+    report = (output / "report.html").read_text()
+    assert report.count('<img class="snapshot" src="data:image/png;base64,') == len(SUBJECTS)
+    assert "No snapshot" not in report
     assert set(stage_calls(calls).values()) == {1}
     assert len(stage_calls(calls)) == 15
     # Progress went to stderr, stage by stage.

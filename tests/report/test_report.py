@@ -130,13 +130,17 @@ def bars(page: str, stage: str) -> list[dict[str, str]]:
     return [dict(re.findall(r'(\w+)="([^"]*)"', attrs)) for attrs in found]
 
 
-def test_report_is_written_self_contained_and_well_formed(tmp_path: Path, qc_tsv: Path) -> None:
-    path = write_report(example_run(), tmp_path / "out", qc_tsv)
+def test_report_is_written_self_contained_and_well_formed(
+    tmp_path: Path, qc_tsv: Path, fsaverage_subjects: Path
+) -> None:
+    path = write_report(example_run(), tmp_path / "out", qc_tsv, subjects_dir=fsaverage_subjects)
     assert path == tmp_path / "out" / "report.html"
     page = path.read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert "http://" not in page and "https://" not in page
-    assert not re.search(r"\b(src|href)\s*=", page)
+    # The only source is sub-001's snapshot, inside the page.
+    assert len(re.findall(r'\bsrc="data:image/png;base64,', page)) == 1
+    assert not re.search(r'\b(src|href)\s*=\s*"(?!data:image/png;base64,)', page)
     assert "<script" not in page.lower() and "url(" not in page and "@import" not in page
     checker = TagChecker()
     checker.feed(page)
@@ -335,3 +339,43 @@ def test_batch_job_ids_are_shown_under_their_stage(tmp_path: Path) -> None:
         in page
     )
     assert "Group tables Batch job" not in render_report(example_run(), None, now=T0)
+
+
+def test_subjects_with_qc_flags_come_first_with_their_snapshots(
+    tmp_path: Path, qc_tsv: Path, fsaverage_subjects: Path
+) -> None:
+    """sub-007 is flagged (mean Euler -250): its row comes first, with the reason; every
+    finished subject has its snapshot or a note why there is none."""
+    subjects = [finished_subject(s, {"autorecon1": (0, 60)}) for s in ("sub-001", "sub-004")]
+    subjects.append(finished_subject("sub-007", {"autorecon1": (0, 60)}))
+    subjects.append(SubjectRecord("sub-009"))  # pending: no snapshot
+    run = RunRecord("c.yml", "/out", "local", "toil", started=T0, subjects=subjects)
+    path = write_report(run, tmp_path, qc_tsv, now=T0 + 60, subjects_dir=fsaverage_subjects)
+    page = path.read_text()
+    order = re.findall(r'<tr id="subject-([^"]+)">', page)
+    assert order == ["sub-007", "sub-001", "sub-004", "sub-009"]
+    # Each subject's QC row follows its own row.
+    rows = re.findall(r'<tr (?:class="qc" )?id="((?:qc|subject)-[^"]+)">(.*?)</tr>', page)
+    assert [name for name, _ in rows] == [
+        "subject-sub-007",
+        "qc-sub-007",
+        "subject-sub-001",
+        "qc-sub-001",
+        "subject-sub-004",
+        "qc-sub-004",
+        "subject-sub-009",  # pending, no flag: no QC row
+    ]
+    qc = dict(rows)
+    flagged = re.search(r'<ul class="qc-flags">(.*?)</ul>', qc["qc-sub-007"])
+    assert flagged and "mean Euler number -250" in flagged.group(1)
+    assert "No snapshot: no mri/aseg.mgz" in qc["qc-sub-007"]
+    assert '<td colspan="9">' in qc["qc-sub-007"]  # spans the subject's row
+    for subject in ("sub-001", "sub-004"):  # T1 and aseg; orig and aseg
+        assert qc[f"qc-{subject}"].startswith(
+            '<td colspan="9"><div class="qc-snapshot"><img class="snapshot" '
+            'src="data:image/png;base64,'
+        )
+        assert 'loading="lazy"' in qc[f"qc-{subject}"]
+        assert "qc-flags" not in qc[f"qc-{subject}"]
+    # The PNGs are kept for the next report, beside the runner's other files.
+    assert len(list((tmp_path / ".fs-cwl" / "snapshots").glob("sub-00[14].*.png"))) == 2

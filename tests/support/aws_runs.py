@@ -22,6 +22,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support.cli_runs import RUNNER
+from support.double_runs import DOUBLE_CACHE
 from support.job_runners import kill_session
 from support.local_aws import REGION, LocalBatch, job_image_environment
 from support.local_aws import toil_environment as local_toil_environment
@@ -51,6 +52,7 @@ def image_environment(freesurfer: FreeSurfer, root: Path, calls: Path) -> dict[s
     env = freesurfer.environment(job_image_environment(root))
     env["PATH"] = os.pathsep.join([str(DOUBLE_BIN), env["PATH"]])
     env["FS_CWL_DOUBLE_CALLS"] = str(calls)
+    env["FS_CWL_DOUBLE_CACHE"] = str(DOUBLE_CACHE)
     return env
 
 

@@ -13,9 +13,11 @@ from ruamel.yaml import YAML
 from fs_cwl_runner import engine
 from fs_cwl_runner.freesurfer import FreeSurfer
 
+from support.double_runs import DOUBLE_CACHE
 from support.paths import DOUBLE_BIN, EXAMPLE_DATA
 
 DOUBLE_VARIABLES = (
+    "FS_CWL_DOUBLE_CACHE",
     "FS_CWL_DOUBLE_CALLS",
     "FS_CWL_DOUBLE_FAIL",
     "FS_CWL_DOUBLE_REWRITE",
@@ -65,6 +67,7 @@ def double_environment(freesurfer: FreeSurfer, calls: Path, **extra: str) -> dic
     env = engine.environment(freesurfer, dict(os.environ))
     env["PATH"] = os.pathsep.join([str(DOUBLE_BIN), env["PATH"]])
     env["FS_CWL_DOUBLE_CALLS"] = str(calls)
+    env["FS_CWL_DOUBLE_CACHE"] = str(DOUBLE_CACHE)
     env.update(extra)
     return env
 

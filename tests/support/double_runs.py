@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from support.bad_inputs import STAND_IN_LICENSE
 from support.paths import DOUBLE_BIN
+
+#: Where the double keeps the real volumes it made, for all its runs: given explicitly, as
+#: the engines give each tool a temporary directory of its own.
+DOUBLE_CACHE = Path(tempfile.gettempdir()) / f"fs-cwl-double-{os.getuid()}"
 
 HEMI_NO = [
     "-nocurvstats",
@@ -60,6 +65,7 @@ class Double:
             PATH=os.pathsep.join([str(DOUBLE_BIN), env["PATH"]]),
             FS_LICENSE=str(self.license),
             FS_CWL_DOUBLE_CALLS=str(self.calls),
+            FS_CWL_DOUBLE_CACHE=str(DOUBLE_CACHE),
         )
         if home is not None:
             env["FREESURFER_HOME"] = str(home)

@@ -4,9 +4,13 @@ It lives under tests/ only and must never ship; tests put this directory first o
 It processes no images. Each recon-all step is mimicked: its ``#@# <Step> <date>`` header
 goes to the logs as the real recon-all writes it, and the files the real step writes are
 created (the lists come from ``recon-all -dontrun`` and the recon-all script of 7.3.2),
-filled with pseudo-random bytes that depend only on (subject, file name). Stats files are
-the exception: they are written in FreeSurfer's text format, with plausible values that
-depend only on the subject, so asegstats2table and aparcstats2table read them.
+filled with pseudo-random bytes that depend only on (subject, file name). Two kinds of
+file are the exception. The volumes that readers open as images (orig, rawavg, T1,
+brainmask, brain, aseg, aparc+aseg) are fsaverage's, in the input image's grid, when the
+Python running the double has nibabel and FREESURFER_HOME has fsaverage (see volumes).
+Stats files are written in FreeSurfer's text format, with plausible values that depend
+only on the subject (and the structures' volumes on the real aseg.mgz), so
+asegstats2table and aparcstats2table read them.
 
 Supported command lines (flags are read left to right like recon-all's, so a later flag
 overrides an earlier one: ``-noT2pial -T2 F`` still refines the pial surface with T2):
@@ -46,11 +50,14 @@ Environment:
                        FS_CWL_DOUBLE_FAIL acts), wait until the file PATH exists; after
                        600 s without it, fail (exit 1)
   FS_CWL_DOUBLE_SLEEP  seconds to sleep half-way through each invocation (default 0)
-  FS_CWL_DOUBLE_SCALE  factor on the real file sizes (default 0.01)
+  FS_CWL_DOUBLE_SCALE  factor on the real file sizes (default 0.01; the real volumes
+                       keep their own size)
+  FS_CWL_DOUBLE_CACHE  folder that keeps the real volumes made, between runs (default:
+                       fs-cwl-double-<uid> in the temporary directory)
 
 The program is ``recon-all`` in this folder, a launcher that imports this package from
 next to itself. Modules: options and checks (the command line), steps (recon-all's
-steps in -all's order), contents, segstats and surface_stats (what the files hold),
-stats (the writers by name), invocation (logs, IsRunning), run (the steps of one
+steps in -all's order), contents, volumes, segstats and surface_stats (what the files
+hold), stats (the writers by name), invocation (logs, IsRunning), run (the steps of one
 invocation), environment (the FS_CWL_DOUBLE_* switches), main.
 """

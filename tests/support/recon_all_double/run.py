@@ -14,6 +14,7 @@ from .regions import HEMIS
 from .segstats import brain_volumes
 from .stats import STATS_WRITERS
 from .steps import BLOCKS, Step, qcache_steps
+from .volumes import write_volume
 
 #: How long FS_CWL_DOUBLE_WAIT holds a stage at most: longer than any test waits for Toil.
 WAIT_LIMIT_S = 600.0
@@ -166,7 +167,9 @@ class Run(Invocation):
         if path.is_symlink():
             path.unlink()
         if isinstance(size, str):
-            path.write_text(STATS_WRITERS[size](self.subject, hemi))
+            path.write_text(STATS_WRITERS[size](self.sdir, hemi))
+            return
+        if write_volume(path, rel, self.sdir, self.opts.inputs):
             return
         text = text_content(self.subject, rel, size, self.scale)
         if text is not None:

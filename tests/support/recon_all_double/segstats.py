@@ -1,4 +1,8 @@
-"""Stats files in mri_segstats' format (aseg, wmparc, brainvol): plausible, fixed per subject."""
+"""Stats files in mri_segstats' format (aseg, wmparc, brainvol): plausible, fixed per subject.
+
+The structures' volumes are the voxel counts of the subject's aseg.mgz when it is a real
+volume (see :mod:`.volumes`), so a reader of both finds them agree.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from .build import HOST, USER
 from .contents import rng
 from .regions import DK_IDS, HEMIS
 from .steps import ASEG_STATS_STEP
+from .volumes import LabelCounts
 
 # Typical adult values (name, SegId, Volume_mm3, normMean, normStdDev, normMin, normMax).
 ASEG_ROWS = """\
@@ -21,7 +26,7 @@ Left-Putamen 12 5622 83.7 7.2 43 102|Left-Pallidum 13 2091 98.0 3.9 79 110
 Brain-Stem 16 21012 84.7 12.0 25 140|Left-Hippocampus 17 4334 65.6 8.2 26 108
 Left-Amygdala 18 1549 64.2 6.3 41 83|CSF 24 1008 41.4 12.8 6 68
 Left-Accumbens-area 26 719 66.8 5.7 42 86|Left-VentralDC 28 4125 91.7 12.3 31 132
-Left-vessel 30 0 0 0 0 0|Left-choroid-plexus 31 357 51.7 15.3 20 80
+Left-vessel 30 0 58.3 11.2 30 88|Left-choroid-plexus 31 357 51.7 15.3 20 80
 Right-Lateral-Ventricle 43 3370 35.5 16.2 0 81|Right-Inf-Lat-Vent 44 271 46.7 11.2 14 78
 Right-Cerebellum-White-Matter 46 19205 79.1 9.2 32 106
 Right-Cerebellum-Cortex 47 54076 47.0 10.9 10 92
@@ -29,7 +34,7 @@ Right-Thalamus 49 7387 80.7 9.9 37 103|Right-Caudate 50 3580 73.6 9.0 37 105
 Right-Putamen 51 5883 82.5 7.7 62 122|Right-Pallidum 52 2164 97.6 3.9 78 108
 Right-Hippocampus 53 4329 65.4 8.9 25 120|Right-Amygdala 54 1666 63.5 7.4 31 84
 Right-Accumbens-area 58 700 69.0 7.0 49 93|Right-VentralDC 60 4159 88.2 12.5 35 131
-Right-vessel 62 0 0 0 0 0|Right-choroid-plexus 63 389 54.3 13.1 26 80
+Right-vessel 62 0 57.1 10.8 31 86|Right-choroid-plexus 63 389 54.3 13.1 26 80
 5th-Ventricle 72 0 0 0 0 0|WM-hypointensities 77 1880 69.7 12.6 33 102
 Left-WM-hypointensities 78 0 0 0 0 0|Right-WM-hypointensities 79 0 0 0 0 0
 non-WM-hypointensities 80 0 0 0 0 0|Left-non-WM-hypointensities 81 0 0 0 0 0
@@ -79,8 +84,9 @@ class SegRow:
 
 
 @functools.lru_cache
-def aseg_rows(subject: str) -> tuple[SegRow, ...]:
-    """The 45 aseg.stats rows: typical volumes times this subject's head size and jitter."""
+def aseg_rows(subject: str, seg: LabelCounts | None = None) -> tuple[SegRow, ...]:
+    """The 45 aseg.stats rows: the voxels of each label in ``seg`` (the subject's real
+    aseg.mgz), else typical volumes times this subject's head size and jitter."""
     head = rng(subject, "head").uniform(0.85, 1.15)
     rows = []
     for entry in ASEG_ROWS.replace("\n", "|").split("|"):
@@ -89,25 +95,22 @@ def aseg_rows(subject: str) -> tuple[SegRow, ...]:
         spread = 3.0 if name == "WM-hypointensities" else 1.1
         v = float(vol) * head * r.uniform(1 / spread, spread) if float(vol) else 0.0
         m = float(mean) * r.uniform(0.97, 1.03)
-        rows.append(
-            SegRow(
-                name,
-                int(segid),
-                round(v * r.uniform(0.95, 1.05)),
-                v,
-                m,
-                float(std) * r.uniform(0.9, 1.1),
-                float(vmin),
-                float(vmax),
-            )
-        )
+        nvox = round(v * r.uniform(0.95, 1.05))
+        s = float(std) * r.uniform(0.9, 1.1)
+        if seg is not None:
+            nvox = seg.count(int(segid))
+            v = nvox * seg.voxel_mm3
+        if not nvox:  # an empty structure has no intensities (mri_segstats --empty)
+            v = m = s = 0.0
+            vmin = vmax = "0"
+        rows.append(SegRow(name, int(segid), nvox, v, m, s, float(vmin), float(vmax)))
     return tuple(rows)
 
 
 @functools.lru_cache
-def brain_volumes(subject: str) -> dict[str, float]:
+def brain_volumes(subject: str, seg: LabelCounts | None = None) -> dict[str, float]:
     """Whole-brain measures, consistent with the aseg rows."""
-    vol = {row.name: row.vol for row in aseg_rows(subject)}
+    vol = {row.name: row.vol for row in aseg_rows(subject, seg)}
     head, r = rng(subject, "head").uniform(0.85, 1.15), rng(subject, "globals")
     g = {"lhCortex": 232345 * head * r.uniform(0.9, 1.1)}
     g["rhCortex"] = g["lhCortex"] * r.uniform(0.97, 1.03)
@@ -229,8 +232,8 @@ def segstats_table(
     return lines
 
 
-def aseg_stats(subject: str) -> str:
-    g = brain_volumes(subject)
+def aseg_stats(subject: str, seg: LabelCounts | None) -> str:
+    g = brain_volumes(subject, seg)
     holes = (g["lhSurfaceHoles"], g["rhSurfaceHoles"])
     lines = segstats_head(subject, ASEG_STATS_STEP.cmd.format(s=subject))
     lines += [
@@ -280,7 +283,7 @@ def aseg_stats(subject: str) -> str:
         "# ExcludeSegId 0 2 3 41 42 ",
         "# VoxelVolume_mm3 1 ",
     ]
-    return "\n".join(lines + segstats_table(list(aseg_rows(subject)), "norm", "MR")) + "\n"
+    return "\n".join(lines + segstats_table(list(aseg_rows(subject, seg)), "norm", "MR")) + "\n"
 
 
 def volume_measures(g: dict[str, float]) -> list[str]:
@@ -324,8 +327,8 @@ def volume_measures(g: dict[str, float]) -> list[str]:
     ]
 
 
-def wmparc_stats(subject: str) -> str:
-    g = brain_volumes(subject)
+def wmparc_stats(subject: str, seg: LabelCounts | None) -> str:
+    g = brain_volumes(subject, seg)
     head = rng(subject, "head").uniform(0.85, 1.15)
     rows = []
     for base, hemi in ((3000, "lh"), (4000, "rh")):
@@ -383,8 +386,8 @@ def wm_row(name: str, segid: int, vol: float, r: random.Random) -> SegRow:
     )
 
 
-def brainvol_stats(subject: str) -> str:
-    g = brain_volumes(subject)
+def brainvol_stats(subject: str, seg: LabelCounts | None) -> str:
+    g = brain_volumes(subject, seg)
     names = [
         ("BrainSeg", "BrainSegVol", "Brain Segmentation Volume", "BrainSeg"),
         (

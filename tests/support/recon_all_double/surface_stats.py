@@ -9,6 +9,7 @@ from .build import HOST, USER
 from .contents import rng
 from .regions import DK_IDS, PARCS
 from .segstats import SegRow, brain_volumes, segstats_head, segstats_table, vol_measure
+from .volumes import LabelCounts
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ def parc_rows(subject: str, hemi: str, parc: str) -> list[ParcRow]:
     return rows
 
 
-def aparc_stats(subject: str, hemi: str, parc: str) -> str:
+def aparc_stats(subject: str, hemi: str, parc: str, seg: LabelCounts | None = None) -> str:
     _, annot, ctab, surface = PARCS[parc]
-    rows, g = parc_rows(subject, hemi, parc), brain_volumes(subject)
+    rows, g = parc_rows(subject, hemi, parc), brain_volumes(subject, seg)
     cortex = not parc.startswith("BA")
     annot = annot.format(h=hemi)
     area = sum(row.area for row in rows)
