@@ -39,3 +39,24 @@ def test_outside_the_source_is_background() -> None:
     shifted[:3, 3] = [2, 0, 0]
     out = resample_labels(image, shifted, (4, 4, 4))
     assert (out[:2] == 17).all() and (out[2:] == 0).all()
+
+
+def test_aligned_grids_take_the_fast_path_with_the_same_labels() -> None:
+    from fs_cwl_runner.dicom import resample
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        labels = rng.integers(0, 9, size=(7, 5, 6)).astype(np.int32)
+        to_source = np.zeros((4, 4))
+        to_source[3, 3] = 1
+        for axis, (source_axis, sign) in enumerate(
+            zip(rng.permutation(3), rng.choice([-1, 1], 3), strict=True)
+        ):
+            to_source[source_axis, axis] = sign
+        to_source[:3, 3] = rng.integers(-8, 10, 3)
+        shape = tuple(int(n) for n in rng.integers(1, 9, 3))
+        assert resample._aligned(to_source)
+        fast = resample._resample_aligned(labels, to_source, shape)  # type: ignore[arg-type]
+        slow = resample._resample_slices(labels, to_source, shape)  # type: ignore[arg-type]
+        assert np.array_equal(fast, slow)
+    assert not resample._aligned(np.diag([1.0, 1.0, 0.5, 1.0]))
