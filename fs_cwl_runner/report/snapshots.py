@@ -26,8 +26,6 @@ import nibabel as nib
 import numpy as np
 import numpy.typing as npt
 import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from nibabel.filebasedimages import ImageFileError
 
 from fs_cwl_runner.report.lut import colour_of, label_colours
@@ -187,6 +185,11 @@ def outlines(labels: Labels) -> npt.NDArray[np.uint8]:
 
 def render(views: list[Panel]) -> bytes:
     """The panels side by side on black, as PNG bytes."""
+    # Imported here: matplotlib builds its font cache under HOME on first import, and only
+    # drawing needs it (a command refusing bad input must write nothing anywhere).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(len(views) * PANEL_PX / DPI, PANEL_PX / DPI), dpi=DPI)
     figure.patch.set_facecolor("black")
     for index, view in enumerate(views):
