@@ -6,6 +6,7 @@ The image is synthetic (32 x 30 x 28, unequal voxel sizes, integer values that f
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,29 @@ def write_cohort_file(folder: Path, t1: object, output: Path, **more: object) ->
     with path.open("w") as stream:
         YAML().dump({"subjects": [subject], "output": str(output)}, stream)
     return path
+
+
+def readable_bytes(path: Path) -> bytes:
+    """A file's bytes, and a gzipped file's decompressed bytes after them (NIfTI headers)."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data += gzip.decompress(data)
+    return data
+
+
+def identifiers_in(data: bytes) -> list[str]:
+    """The fake patient's identifiers found in ``data``, in any case."""
+    lowered = data.lower()
+    return [value for value in IDENTIFIERS if value.lower().encode() in lowered]
+
+
+def identifiers_under(folder: Path) -> dict[str, list[str]]:
+    """``{file: identifiers found in it}`` of every file under ``folder`` (names too)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(folder.rglob("*")):
+        here = identifiers_in(str(path.relative_to(folder)).encode())
+        if path.is_file() and not path.is_symlink():
+            here += identifiers_in(readable_bytes(path))
+        if here:
+            found[str(path)] = here
+    return found
