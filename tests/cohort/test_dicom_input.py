@@ -277,3 +277,12 @@ def test_the_output_may_not_be_inside_the_series_folder(tmp_path: Path) -> None:
     assert found[0].startswith(
         f"output: {tmp_path / 'dicom' / 'out'} is inside {tmp_path / 'dicom'}"
     )
+
+
+def test_run_help_says_where_dicom_goes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli_main.main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "local DICOM folders" in text
+    assert "into OUTPUT/dicom-inputs/SUBJECT/" in text
+    assert "The original series never leaves this machine" in text
