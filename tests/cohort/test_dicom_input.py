@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import nibabel as nib
+import numpy as np
 import pytest
 
 from fs_cwl_runner.cli import main as cli_main
@@ -286,3 +287,33 @@ def test_run_help_says_where_dicom_goes(capsys: pytest.CaptureFixture[str]) -> N
     assert "local DICOM folders" in text
     assert "into OUTPUT/dicom-inputs/SUBJECT/" in text
     assert "The original series never leaves this machine" in text
+
+
+def test_the_converted_image_gets_the_image_checks(
+    tmp_path: Path,
+    dummy_license: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    coarse = small_image()
+    coarse.set_sform(np.diag([1.0, 1.0, 5.0, 1.0]))
+    write_test_series(tmp_path / "dicom", image=coarse)
+    monkeypatch.setenv("FS_CWL_CONFIG", "/dev/null")
+    cohort = write_cohort_file(tmp_path, "dicom", tmp_path / "out")
+    args = [
+        "plan",
+        str(cohort),
+        "-o",
+        str(tmp_path / "job.yml"),
+        "--fs-license",
+        str(dummy_license),
+    ]
+    assert cli_main.main(args) == 2
+    err = capsys.readouterr().err
+    converted = tmp_path / "out" / "dicom-inputs" / "sub-01" / "T1w_1.nii.gz"
+    assert (
+        f"sub-01: t1: voxels of 1 x 1 x 5 mm (header field pixdim/delta of {converted}) are "
+        "larger than 4 mm"
+    ) in err
+    assert "(nothing was run)" in err and "Traceback" not in err
+    assert not (tmp_path / "job.yml").exists()
