@@ -109,7 +109,17 @@ def check_dicom_inputs(findings: Findings) -> dict[tuple[str, str], tuple[str, .
             if not problems:
                 chosen[(entry.where, entry.name)] = tuple(str(s.path) for s in ordered)
         findings.problems.extend(problems)
+    _series_twice(chosen, findings)
     return chosen
+
+
+def _series_twice(chosen: dict[tuple[str, str], tuple[str, ...]], findings: Findings) -> None:
+    """One series given twice for a subject (t1: [folder, folder]) is a problem."""
+    first: dict[tuple[str, tuple[str, ...]], str] = {}
+    for (where, name), files in chosen.items():
+        owner = first.setdefault((where, files), name)
+        if owner != name:
+            findings.problems.append(f"{where}: {name}: same DICOM series as {owner}; list it once")
 
 
 def _scan(folder: Path) -> FolderScan | str:

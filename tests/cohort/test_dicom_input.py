@@ -317,3 +317,23 @@ def test_the_converted_image_gets_the_image_checks(
     ) in err
     assert "(nothing was run)" in err and "Traceback" not in err
     assert not (tmp_path / "job.yml").exists()
+
+
+def test_one_series_twice_in_a_subject(tmp_path: Path) -> None:
+    write_test_series(tmp_path / "dicom")
+    cohort_file = write_cohort_file(tmp_path, ["dicom", {"dicom": "dicom"}], tmp_path / "out")
+    assert problems_of(cohort_file) == [
+        "subjects[0] (sub-01): t1[1]: same DICOM series as t1[0]; list it once"
+    ]
+
+
+def test_a_description_of_two_series_needs_the_uid(tmp_path: Path) -> None:
+    folder = tmp_path / "dicom"
+    first = write_test_series(folder, "T1 MPRAGE", series_number=2)
+    write_test_series(folder, "T1 MPRAGE", series_number=5)
+    cohort_file = write_cohort_file(
+        tmp_path, {"dicom": "dicom", "series": "T1 MPRAGE"}, tmp_path / "out"
+    )
+    (problem,) = problems_of(cohort_file)
+    assert problem.startswith("subjects[0] (sub-01): t1: series: 'T1 MPRAGE' matches 2 series")
+    assert series_uid(first[0]) in problem and "give the SeriesInstanceUID of one" in problem

@@ -142,3 +142,24 @@ def test_no_dcm2niix_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(ConversionError) as caught:
         find_dcm2niix()
     assert str(caught.value).startswith("dcm2niix not found (beside this Python or on PATH)")
+
+
+def test_each_field_gets_its_own_nifti(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    nifti = tmp_path / "data" / "run-1.nii.gz"
+    nib.save(small_image(seed=5), nifti)
+    write_test_series(tmp_path / "data" / "t1", image=small_image(seed=6))
+    write_test_series(tmp_path / "data" / "flair", "FLAIR", image=small_image(seed=7))
+    cohort_file = write_cohort_file(
+        tmp_path, ["data/run-1.nii.gz", "data/t1"], tmp_path / "out", flair="data/flair"
+    )
+    cohort, _ = load_cohort(cohort_file)
+    converted = convert_dicom_inputs(cohort, tmp_path / "out" / "dicom-inputs")
+    (subject,) = converted.subjects
+    made = tmp_path / "out" / "dicom-inputs" / "sub-01"
+    assert subject.t1w == (str(nifti), str(made / "T1w_2.nii.gz"))
+    assert subject.flair == str(made / "FLAIR.nii.gz")
+    assert subject.dicom_series == str(tmp_path / "data" / "t1")
+    flair = nib.as_closest_canonical(nib.load(made / "FLAIR.nii.gz"))
+    expected = nib.as_closest_canonical(small_image(seed=7))
+    assert np.array_equal(np.asanyarray(flair.dataobj), np.asanyarray(expected.dataobj))
