@@ -2,7 +2,8 @@
 
 A series of a made-up patient (name, id, birth date, accession number) goes through the
 conversion of ``plan`` (into the output folder), the dry run (which writes nothing), and
-the AWS staging of an s3:// run against the test S3 server; every file and object is
+the AWS staging of an s3:// run (the NIfTI staged, the sidecar put into the results)
+against the test S3 server; every file and object is
 searched for the identifiers, in any case, inside gzipped files too. The full local run
 with the recon-all test double is tests/local/test_dicom_privacy.py (e2e).
 """
@@ -16,12 +17,14 @@ from typing import Any
 
 import pytest
 
+from fs_cwl_runner.aws.dicom_sidecars import upload_sidecars
 from fs_cwl_runner.aws.staging.inputs import stage_inputs
 from fs_cwl_runner.aws.toil_run import input_files
 from fs_cwl_runner.cli import main as cli_main
 from fs_cwl_runner.cli.dicom import converted_cohort
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.dryrun import preflight
+from fs_cwl_runner.s3uri import S3Uri
 
 from support.dicom_inputs import (
     FAKE_ID,
@@ -111,9 +114,17 @@ def test_an_s3_run_converts_locally_and_uploads_no_identifiers(
     client.create_bucket(Bucket="privacy")
     staged = stage_inputs(input_files(cohort), "s3://privacy", client)
     assert list(staged["sub-01"].values()) == ["s3://privacy/inputs/sub-01/T1w_1.nii.gz"]
+    uploaded = upload_sidecars(cohort, S3Uri.parse(cohort.output), client)
+    assert [str(u) for u in uploaded] == ["s3://privacy/results/dicom-inputs/sub-01/T1w_1.json"]
     keys = [o["Key"] for o in client.list_objects_v2(Bucket="privacy").get("Contents", [])]
-    # The NIfTI, and the staging's record of what it uploaded.
-    assert sorted(keys) == ["inputs/sub-01/T1w_1.nii.gz", "staged-inputs.json"]
+    # The NIfTI, the staging's record of what it uploaded, the sidecar in the results.
+    assert sorted(keys) == [
+        "inputs/sub-01/T1w_1.nii.gz",
+        "results/dicom-inputs/sub-01/T1w_1.json",
+        "staged-inputs.json",
+    ]
+    sidecar = client.get_object(Bucket="privacy", Key="results/dicom-inputs/sub-01/T1w_1.json")
+    assert json.loads(sidecar["Body"].read())["SeriesDescription"] == "T1 MPRAGE"
     for key in keys:
         body = client.get_object(Bucket="privacy", Key=key)["Body"].read()
         unpacked = gzip.decompress(body) if key.endswith(".gz") else b""
