@@ -4,7 +4,11 @@ The map (each module's docstring says what it does, AWS modules also where they 
 
 * ``cli/``      the command line only: flags to typed settings, backends by name, exit codes
 * ``cohort/``   the cohort file: spec, shared field checks, load, BIDS (sessions,
-  participants), options (flags, expert file), placement, output, images (headers, deep)
+  participants), options (flags, expert file), placement, output, images (headers, deep),
+  DICOM folders as inputs (``dicom_inputs``)
+* ``dicom/``    DICOM in and out: a folder's series and their checks, conversion to NIfTI
+  by dcm2niix with the sidecar scrubbed, the cohort's DICOM inputs converted, a NIfTI
+  written as an MR series
 * ``dryrun/``   ``run --dry-run``: each stage's command from the CWL tools, recon-all -dontrun
 * ``local/``    the local backend: each subject through Toil single machine or cwltool
 * ``aws/``      the AWS backend: run, Toil on Batch, staging, detached leader, results, fetch,

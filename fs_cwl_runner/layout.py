@@ -1,7 +1,8 @@
 """Where a run keeps things under its output folder, whatever the backend.
 
 ``<output>/<subject>/`` holds a finished subject, ``<output>/group/`` the group tables,
-``<output>/logs/`` the run record and the engines' logs, ``<output>/report.html`` the
+``<output>/dicom-inputs/<subject>/`` the NIfTI (and JSON sidecar) converted from DICOM
+inputs, ``<output>/logs/`` the run record and the engines' logs, ``<output>/report.html`` the
 report, and ``<output>/.fs-cwl/`` what only the runner reads (engine state, manifests).
 """
 
@@ -18,6 +19,8 @@ COHORT_INPUTS_GROUP = "_cohort"
 #: The report's file and the BIDS derivatives description, at the output's top level.
 REPORT_NAME = "report.html"
 DESCRIPTION_NAME = "dataset_description.json"
+#: The folder of the NIfTI images converted from the cohort's DICOM inputs.
+DICOM_INPUTS_NAME = "dicom-inputs"
 
 
 class Layout:
@@ -30,10 +33,18 @@ class Layout:
         self.group = output / "group"
         self.report = output / REPORT_NAME
         self.description = output / DESCRIPTION_NAME
+        self.dicom_inputs = output / DICOM_INPUTS_NAME
 
     def top_level_names(self) -> tuple[str, ...]:
         """The names the runner itself puts at the output's top level, beside the subjects."""
-        paths = (self.hidden, self.logs, self.group, self.report, self.description)
+        paths = (
+            self.hidden,
+            self.logs,
+            self.group,
+            self.report,
+            self.description,
+            self.dicom_inputs,
+        )
         return tuple(path.name for path in paths)
 
     def work(self, subject_id: str) -> Path:

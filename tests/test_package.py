@@ -10,7 +10,7 @@ import pytest
 
 import fs_cwl_runner
 
-SUBPACKAGES = ("cli", "cohort", "local", "aws", "aws.setup", "aws.staging", "report")
+SUBPACKAGES = ("cli", "cohort", "dicom", "local", "aws", "aws.setup", "aws.staging", "report")
 
 
 def test_no_prefix_does_a_folders_job() -> None:

@@ -47,6 +47,7 @@ from fs_cwl_runner.aws.detach import (
     running_leader,
     submit_leader,
 )
+from fs_cwl_runner.aws.dicom_sidecars import upload_sidecars
 from fs_cwl_runner.aws.errors import AwsError, aws_error
 from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.aws.jobstore import encrypting
@@ -175,8 +176,9 @@ def pending_files(aws: AwsRun, receipts: Mapping[str, Receipt]) -> dict[str, lis
 def stage(
     aws: AwsRun, order: dict[str, Any], license_path: Path, receipts: Mapping[str, Receipt]
 ) -> Path:
-    """Upload the pending subjects' inputs and the license; write their job order with
-    s3:// locations only."""
+    """Upload the pending subjects' inputs and the license (and, for an s3:// output, the
+    sidecars of DICOM inputs into the results); write their job order with s3:// locations
+    only."""
     inputs = aws.settings.bucket
     callback = None if aws.progress.quiet else StderrProgress()
     try:
@@ -190,6 +192,8 @@ def stage(
         license_uri = upload_license(license_path, str(inputs), aws.client)
     except StagingError as err:
         raise AwsUsageError(f"{err} (nothing was submitted)") from err
+    if aws.cohort is not None:  # the inputs are staged: the DICOM sidecars join the results
+        upload_sidecars(aws.cohort, aws.dest, aws.client)
     path = aws.work / "job.yml"
     aws.work.mkdir(parents=True, exist_ok=True)
     destination = aws_results.prefix_uri(aws.dest)

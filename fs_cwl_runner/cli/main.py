@@ -10,6 +10,7 @@ never a traceback. Machine-readable results go to stdout, progress to stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from fs_cwl_runner.cli import backends
 from fs_cwl_runner.cli.aws import cmd_aws
 from fs_cwl_runner.cli.crash import interrupted_message, report_crash
 from fs_cwl_runner.cli.dicom import cmd_dicom
+from fs_cwl_runner.cli.dicom_inputs import converted_cohort, scratch_converted
 from fs_cwl_runner.cli.fetch import cmd_fetch
 from fs_cwl_runner.cli.inputs import backend_of, checked_cohort, license_for, setting_values
 from fs_cwl_runner.cli.parser import EXIT_INTERNAL, build_parser, normalize_argv
@@ -38,8 +40,10 @@ __all__ = ["build_parser", "main"]
 
 def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
     """Write the job order of cohort.cwl; never over an input, the config or a result."""
-    cohort = checked_cohort(args.cohort)
-    order = job_order(cohort, license_for(args.fs_license, config))
+    checked = checked_cohort(args.cohort)
+    license_path = license_for(args.fs_license, config)
+    cohort = converted_cohort(checked)
+    order = job_order(cohort, license_path)
     results = None if is_s3_uri(cohort.output) else Path(cohort.output)
     inputs = (args.cohort, config_path(args.config))
     write_job_order(order, args.output, inputs=inputs, force=args.force, results=results)
@@ -111,7 +115,9 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
         options = DryRunOptions(args.quiet, args.json, args.all_commands, args.detach)
         try:
-            return dry_run(checked_cohort(args.cohort, quiet=args.quiet), values, backend, options)
+            checked = checked_cohort(args.cohort, quiet=args.quiet)
+            with scratch_converted(checked, quiet=args.quiet) as cohort:
+                return dry_run(cohort, values, backend, options)
         except KeyboardInterrupt:  # main's message would say to resume: nothing to resume
             print(interrupted_message("run", dry_run=True), file=sys.stderr)
             return 130
@@ -122,7 +128,10 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
         as_json=args.json,
         detach=args.detach,
     )
-    return backends.configure(backend, values, request).run(request)
+    configured = backends.configure(backend, values, request)
+    # After every check, before anything is staged: the engines take NIfTI only.
+    cohort = converted_cohort(request.cohort, quiet=args.quiet)
+    return configured.run(dataclasses.replace(request, cohort=cohort))
 
 
 HANDLERS = {

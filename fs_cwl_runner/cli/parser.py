@@ -81,15 +81,29 @@ def add_run(sub: Commands) -> None:
     """The ``run`` command: the cohort, the backend and its settings, the dry run."""
     run = command(sub, "run", "validate, plan, run and report (the default command)")
     # The formatter keeps the description's lines as they are (for the epilog's layout).
-    run.description = textwrap.fill(
-        "Run every subject of the cohort, then the group tables and report.html. With "
-        "--backend aws each subject is delivered to S3 "
-        "(s3://BUCKET/outputs/RUN_ID/SUBJECT/, or under an s3:// output:) as soon as it "
-        "finishes, whatever the others do (and, for a local output:, downloaded there, "
-        "checked against its receipt's SHA-256); the group tables are built from the "
-        "delivered subjects. Running the same command again resumes: delivered subjects "
-        "and finished stages are not run again.",
-        width=78,
+    run.description = (
+        textwrap.fill(
+            "Run every subject of the cohort, then the group tables and report.html. With "
+            "--backend aws each subject is delivered to S3 "
+            "(s3://BUCKET/outputs/RUN_ID/SUBJECT/, or under an s3:// output:) as soon as it "
+            "finishes, whatever the others do (and, for a local output:, downloaded there, "
+            "checked against its receipt's SHA-256); the group tables are built from the "
+            "delivered subjects. Running the same command again resumes: delivered subjects "
+            "and finished stages are not run again.",
+            width=78,
+        )
+        + "\n\n"
+        + textwrap.fill(
+            "Inputs are NIfTI or MGH images (local or s3://) or local DICOM folders (t1: "
+            "FOLDER, or {dicom: FOLDER, series: UID or description}). A DICOM series is checked, "
+            "then converted by dcm2niix on this machine into OUTPUT/dicom-inputs/SUBJECT/ (for "
+            "an s3:// output, a local cache folder), and that NIfTI is what is staged and run. "
+            "The original series never leaves this machine, and nothing the run writes or "
+            "uploads (the NIfTI, its sidecar, logs, report, run record) carries patient "
+            "names, ids, birth dates, addresses or accession numbers.",
+            width=78,
+            break_on_hyphens=False,
+        )
     )
     run.add_argument("cohort", type=Path, help=COHORT_HELP)
     add_setting(run, "fs_license")

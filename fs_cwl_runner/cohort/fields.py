@@ -38,6 +38,19 @@ class Findings:
     # (subject, field, location) of every input image, e.g. ("subjects[0] (sub-001)",
     # "t1[0]", "/data/sub-001_T1w.nii.gz")
     inputs: list[tuple[str, str, str]] = field(default_factory=list)
+    # The images given as DICOM folders, checked apart from the NIfTI/MGH ones.
+    dicom: list[DicomEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DicomEntry:
+    """An image given as a DICOM folder: who and which field, the folder, the selector."""
+
+    where: str  # the subject, as in messages: "subjects[0] (sub-01)"
+    name: str  # the field: "t1", "t1[1]", "t2" or "flair"
+    subject_id: str | None  # None when the subject's id has problems
+    folder: str  # absolute local path
+    selector: str | None = None
 
 
 def kind_of(value: object) -> str:
@@ -96,7 +109,7 @@ def image_location(value: object, where: str, base: Path, findings: Findings) ->
         if not uri.key or value.endswith("/"):
             findings.problems.append(
                 f"{where}: malformed S3 URI {value!r}: it names a folder, not an image; "
-                "write s3://bucket/key"
+                "write s3://bucket/key (a DICOM series is read from a local folder only)"
             )
             return None
         # In any case, as for a local image (images.py): nibabel reads the name that way.

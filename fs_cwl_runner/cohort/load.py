@@ -19,12 +19,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from fs_cwl_runner.cohort.bids import bids_subjects
+from fs_cwl_runner.cohort.dicom_inputs import check_dicom_inputs, input_location
 from fs_cwl_runner.cohort.fields import (
     URI_SCHEME,
     Findings,
     check_keys,
     check_subject_id,
-    image_location,
     kind_of,
     local_path,
     parsed_s3_uri,
@@ -32,7 +32,7 @@ from fs_cwl_runner.cohort.fields import (
 from fs_cwl_runner.cohort.images import check_input_images
 from fs_cwl_runner.cohort.options import freesurfer_options
 from fs_cwl_runner.cohort.placement import check_placement
-from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, SubjectSpec
+from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, DicomInput, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 
 COHORT_KEYS = ("subjects", "bids", "participants", "sessions", "freesurfer", "output")
@@ -58,12 +58,24 @@ def load_cohort(
     output = _output(data, base, findings)
     if output:
         check_placement(output, bids_root, path, findings)
+    chosen: dict[tuple[str, str], tuple[str, ...]] = {}
     if check_images:
         cw256 = "-cw256" in (*options.flags, *options.steps)
         check_input_images(findings, cw256=cw256, deep=deep)
+        chosen = check_dicom_inputs(findings)
     if findings.problems:
         raise CohortError(findings.problems, path)
-    cohort = CohortSpec(path, tuple(subjects), options, output or "", bids_root)
+    dicom = tuple(
+        DicomInput(
+            entry.subject_id or "",
+            entry.name,
+            entry.folder,
+            entry.selector,
+            chosen.get((entry.where, entry.name), ()),
+        )
+        for entry in findings.dicom
+    )
+    cohort = CohortSpec(path, tuple(subjects), options, output or "", bids_root, dicom)
     return cohort, findings.warnings
 
 
@@ -176,34 +188,43 @@ def _listed_subject(
         where = f"{where} ({raw_id})"
     subject_id = check_subject_id(raw_id, "id" in entry, where, findings)
     check_keys(entry, SUBJECT_KEYS, where, findings)
-    t1w = _t1_locations(entry, where, base, findings)
+    t1w = _t1_locations(entry, where, subject_id, base, findings)
     t2w = flair = None
     if "t2" in entry:
-        t2w = image_location(entry["t2"], f"{where}: t2", base, findings)
+        t2w = input_location(entry["t2"], where, "t2", subject_id, base, findings)
     if "flair" in entry:
-        flair = image_location(entry["flair"], f"{where}: flair", base, findings)
+        flair = input_location(entry["flair"], where, "flair", subject_id, base, findings)
     if "t2" in entry and "flair" in entry:
         findings.problems.append(
             f"{where}: t2 and flair given together; recon-all refines the pial surface with "
             "one of them, keep one"
         )
+    dicom_names = {e.name for e in findings.dicom if e.where == where}
     findings.inputs.extend(
-        (where, name, loc) for name, loc in (("t2", t2w), ("flair", flair)) if loc
+        (where, name, loc)
+        for name, loc in (("t2", t2w), ("flair", flair))
+        if loc and name not in dicom_names
     )
     if subject_id is None or not t1w:
         return None
-    return SubjectSpec(subject_id, t1w, t2w, flair)
+    return SubjectSpec(subject_id, t1w, t2w, flair, _reference_series(where, findings))
+
+
+def _reference_series(where: str, findings: Findings) -> str | None:
+    """The subject's first T1 given as DICOM: the reference series of the DICOM export."""
+    t1_folders = [e.folder for e in findings.dicom if e.where == where and e.name[:2] == "t1"]
+    return t1_folders[0] if t1_folders else None
 
 
 def _t1_locations(
-    entry: dict[Any, Any], where: str, base: Path, findings: Findings
+    entry: dict[Any, Any], where: str, subject_id: str | None, base: Path, findings: Findings
 ) -> tuple[str, ...]:
-    """The subject's T1 images (``t1:`` is one path or a list of them)."""
+    """The subject's T1 images (``t1:`` is one image or DICOM series, or a list of them)."""
     if "t1" not in entry:
         findings.problems.append(f"{where}: t1: missing; list the subject's T1-weighted image(s)")
         return ()
     value = entry["t1"]
-    if isinstance(value, str):
+    if isinstance(value, str | dict):
         named = [("t1", value)]
     elif isinstance(value, list):
         if not value:
@@ -211,14 +232,17 @@ def _t1_locations(
         named = [(f"t1[{i}]", item) for i, item in enumerate(value)]
     else:
         findings.problems.append(
-            f"{where}: t1: must be an image path or a list of them, not a {kind_of(value)}"
+            f"{where}: t1: must be an image path, a DICOM folder or a list of them, "
+            f"not a {kind_of(value)}"
         )
         return ()
     locations = []
     for name, item in named:
-        location = image_location(item, f"{where}: {name}", base, findings)
+        dicom_before = len(findings.dicom)
+        location = input_location(item, where, name, subject_id, base, findings)
         if location:
-            findings.inputs.append((where, name, location))
+            if len(findings.dicom) == dicom_before:  # an image file, checked by images.py
+                findings.inputs.append((where, name, location))
             locations.append(location)
     return tuple(locations)
 

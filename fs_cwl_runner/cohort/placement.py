@@ -7,7 +7,7 @@ the input images' folders, a walk up the output's parents and up each input fold
 - inside the BIDS dataset only ``<bids>/derivatives/<name>`` is for results (the BIDS
   convention); the dataset's root, ``derivatives/`` itself, a ``sub-*`` folder or any other
   folder of it is refused;
-- the output may not be, or be inside, a folder holding an input image;
+- the output may not be, or be inside, a folder holding an input image or DICOM series;
 - no input image may be inside the output, nor inside a previous run's output (a folder
   marked ``.fs-cwl/cohort.json``): the runner writes and replaces files there;
 - the cohort file may not be inside the output: the runner puts subject folders, ``logs/``,
@@ -53,6 +53,10 @@ def check_placement(
         for entry in findings.inputs
         if not is_s3_uri(entry[2])
     ]
+    # A DICOM input is a folder: the output may be neither in it nor around it.
+    image_folders.extend(
+        (_real_folder(e.folder, real_folders), (e.where, e.name, e.folder)) for e in findings.dicom
+    )
     _check_input_folders(folder, real, image_folders, findings)
     _check_inputs_inside(folder, real, image_folders, findings)
     if _is_within(_real_folder(str(cohort_file.parent), real_folders), real):

@@ -18,6 +18,19 @@ class SubjectSpec:
 
 
 @dataclass(frozen=True)
+class DicomInput:
+    """A subject's image given as a local DICOM series, converted to NIfTI before staging."""
+
+    subject_id: str
+    field: str  # where in the subject: "t1", "t1[1]", "t2" or "flair"
+    folder: str  # absolute local path of the folder the user named
+    selector: str | None = None  # the `series:` given: a SeriesInstanceUID or description
+    #: The chosen series' files, sorted along the slice normal; empty when the cohort was
+    #: loaded without checking its images.
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FreeSurferOptions:
     three_tesla: bool = False
     hires: bool = False
@@ -34,6 +47,9 @@ class CohortSpec:
     freesurfer: FreeSurferOptions
     output: str  # absolute local path, or s3:// URI
     bids_root: Path | None = None
+    #: The images given as DICOM series; the subjects' image paths name their folders
+    #: until :func:`fs_cwl_runner.dicom.inputs.convert_dicom_inputs` swaps in the NIfTI.
+    dicom_inputs: tuple[DicomInput, ...] = ()
 
 
 class CohortError(Exception):

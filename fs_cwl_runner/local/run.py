@@ -130,17 +130,14 @@ class LocalEnding:
         DICOM export of the finished subjects whose T1 was a series (beside the series)."""
         if not self.cohort.freesurfer.dicom:
             return None
-        from fs_cwl_runner.dicom.beside_series import export_beside_series  # pydicom only here
+        from fs_cwl_runner.dicom import beside_series  # pydicom only here
 
         done = {s.subject_id for s in self.record.subjects if s.status == state.DONE}
         written = []
-        for subject in self.cohort.subjects:
-            if subject.dicom_series and subject.subject_id in done:
-                folder = export_beside_series(
-                    subject.subject_id,
-                    self.backend.layout.subject(subject.subject_id),
-                    Path(subject.dicom_series),
-                    self.backend.progress,
+        for subject_id, series in beside_series.reference_series(self.cohort).items():
+            if subject_id in done:
+                folder = beside_series.export_beside_series(
+                    series, self.backend.layout.subject(subject_id), self.backend.progress
                 )
                 written += [str(folder)] if folder else []
         return {"dicom_beside_series": written} if written else None

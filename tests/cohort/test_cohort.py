@@ -194,9 +194,10 @@ BAD_COHORTS: list[tuple[str, str, dict[str, str], str]] = [
     ("t1-empty-list", one("[]"), {}, "subjects[0] (sub-001): t1: the list is empty"),
     (
         "t1-wrong-type",
-        one("{a: b}"),
+        one("5"),
         {},
-        "subjects[0] (sub-001): t1: must be an image path or a list of them, not a mapping",
+        "subjects[0] (sub-001): t1: must be an image path, a DICOM folder or a list of them, "
+        "not a number",
     ),
     (
         "t1-malformed-s3",
