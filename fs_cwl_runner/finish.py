@@ -52,6 +52,9 @@ class RunEnding(Protocol):
     def summary(self) -> dict[str, Any]:
         """What this backend adds to the JSON summary."""
 
+    def report_notes(self) -> dict[str, str]:
+        """A note the report shows under a subject's row, by subject id (after deliver)."""
+
     def notes(self) -> list[str]:
         """What to say after the failures (how to resume, what was kept)."""
 
@@ -69,7 +72,7 @@ def finish_run(ending: RunEnding, bids_root: Path | None, progress: Progress, as
     written = []
     if bids_root is not None:
         written.append(write_description(ending.folder, bids_root))
-    report = write_report(record, ending.folder, qc_table)
+    report = write_report(record, ending.folder, qc_table, notes=ending.report_notes())
     ending.publish([report, *written])
     progress.say(f"report: {report}")
     print_failures(record, ending.notes())

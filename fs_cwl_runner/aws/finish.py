@@ -158,6 +158,9 @@ class AwsEnding:
         upload(aws, [*((path, path.name) for path in files), *logs])
         aws.progress.say(f"report and logs copied to {aws.dest}/")
 
+    def report_notes(self) -> dict[str, str]:
+        return {}
+
     def summary(self) -> dict[str, Any]:
         aws, batch_jobs = self.aws, self.aws.logs / "batch-jobs.json"
         return {

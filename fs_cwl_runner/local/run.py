@@ -10,7 +10,7 @@ subjects that finished.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,8 @@ class LocalEnding:
     backend: LocalBackend
     order: dict[str, Any]
     cohort: CohortSpec
+    #: The subjects whose SEG and SR were written beside their DICOM series, and where.
+    beside_series: dict[str, str] = field(default_factory=dict)
 
     @property
     def record(self) -> state.RunRecord:
@@ -133,14 +135,14 @@ class LocalEnding:
         from fs_cwl_runner.dicom import beside_series  # pydicom only here
 
         done = {s.subject_id for s in self.record.subjects if s.status == state.DONE}
-        written = []
         for subject_id, series in beside_series.reference_series(self.cohort).items():
             if subject_id in done:
                 folder = beside_series.export_beside_series(
                     series, self.backend.layout.subject(subject_id), self.backend.progress
                 )
-                written += [str(folder)] if folder else []
-        return {"dicom_beside_series": written} if written else None
+                if folder is not None:
+                    self.beside_series[subject_id] = str(folder)
+        return self.delivered
 
     def group_tables(self) -> Path | None:
         return self.backend.run_group(self.order)
@@ -148,8 +150,24 @@ class LocalEnding:
     def publish(self, files: list[Path]) -> None:
         """The report and logs are in the output folder already."""
 
+    @property
+    def delivered(self) -> dict[str, Any] | None:
+        """The JSON summary's DICOM exports beside their series (on stdout only)."""
+        return {"dicom_beside_series": self.beside_series} if self.beside_series else None
+
     def summary(self) -> dict[str, Any]:
-        return {"engine": self.backend.settings.engine}
+        return {"engine": self.backend.settings.engine, **(self.delivered or {})}
+
+    def report_notes(self) -> dict[str, str]:
+        # The folder is not named: its path may hold the patient's name, the report may not.
+        return {
+            subject_id: (
+                "Its DICOM SEG and SR carry the patient module of its T1 series, so they were "
+                "written beside that series, in <series folder>.fs-cwl-dicom/"
+                f"{subject_id}/ on the machine that ran fs-cwl-run, not into these results."
+            )
+            for subject_id in self.beside_series
+        }
 
     def notes(self) -> list[str]:
         return []

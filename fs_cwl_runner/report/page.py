@@ -70,6 +70,7 @@ tr.qc td { border-top: none; }
 ul.qc-flags { margin: 0; padding-left: 1.2em; color: #cf222e; }
 img.snapshot { display: block; max-width: 100%; height: auto; background: #000; }
 .snapshot-note { color: #57606a; margin: 0; }
+.subject-note { color: #57606a; margin: 0.3em 0 0; max-width: 60em; }
 """
 
 
@@ -80,13 +81,15 @@ def write_report(
     *,
     now: float | None = None,
     subjects_dir: Path | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``<output_dir>/report.html`` for ``run`` and return its path.
 
     ``qc_table`` is the group step's qc.tsv, or None when it has not been written. ``now``
     (default: the clock) ends the bars of stages still running in an unfinished run. The
     finished subjects' snapshots are drawn from their folders in ``subjects_dir`` (default
-    ``output_dir``, where the runner puts them).
+    ``output_dir``, where the runner puts them). ``notes`` are shown under their subject's
+    row, as plain text.
     """
     now = time.time() if now is None else now
     qc_rows = load_qc_table(qc_table) if qc_table is not None and qc_table.is_file() else None
@@ -95,7 +98,7 @@ def write_report(
         Layout(output_dir if subjects_dir is None else subjects_dir),
         Layout(output_dir).hidden / SNAPSHOT_CACHE,
     )
-    page = render_report(run, qc_rows, now=now, qc_name=qc_table, snapshots=snapshots)
+    page = render_report(run, qc_rows, now=now, qc_name=qc_table, snapshots=snapshots, notes=notes)
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / REPORT_NAME
     # Written aside and renamed, so a browser reloading the page never reads half of it.
@@ -124,10 +127,12 @@ def render_report(
     now: float,
     qc_name: Path | None = None,
     snapshots: Mapping[str, str] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> str:
     """The report page as a string (``qc_rows`` None: no group tables yet).
 
-    ``snapshots`` maps subject ids to the HTML of their snapshot (an image or a note).
+    ``snapshots`` maps subject ids to the HTML of their snapshot (an image or a note),
+    ``notes`` to plain text shown with it.
     """
     end = run.finished if run.finished is not None else now
     title = f"fs-cwl run: {run.cohort}"
@@ -138,7 +143,7 @@ def render_report(
         f"<h1>{escape(title)}</h1>",
         _header(run, now),
         "<h2>Subjects</h2>",
-        _subjects_table(run, now, flags, snapshots or {}),
+        _subjects_table(run, now, flags, snapshots or {}, notes or {}),
         "<h2>Timeline</h2>",
         timeline_svg(run, end),
         "<h2>Group QC</h2>",
@@ -188,7 +193,11 @@ def _badge(status: str) -> str:
 
 
 def _subjects_table(
-    run: RunRecord, now: float, flags: Mapping[str, Sequence[str]], snapshots: Mapping[str, str]
+    run: RunRecord,
+    now: float,
+    flags: Mapping[str, Sequence[str]],
+    snapshots: Mapping[str, str],
+    notes: Mapping[str, str],
 ) -> str:
     """The subjects, those with QC flags first: a row of stages each, and below it a row
     with the subject's QC flags beside its snapshot (at full size: a shrunken one would
@@ -210,12 +219,19 @@ def _subjects_table(
         + _qc_row(
             subject.subject_id,
             flags.get(subject.subject_id, ()),
-            snapshots.get(subject.subject_id),
+            _with_note(snapshots.get(subject.subject_id), notes.get(subject.subject_id)),
             columns,
         )
         for subject in ordered
     )
     return f'<table class="subjects">\n{head}\n{body}\n</table>'
+
+
+def _with_note(snapshot: str | None, note: str | None) -> str | None:
+    """The snapshot's HTML with the subject's note (escaped here) after it."""
+    if note is None:
+        return snapshot
+    return f'{snapshot or ""}<p class="subject-note">{escape(note)}</p>'
 
 
 def _qc_row(subject_id: str, reasons: Sequence[str], snapshot: str | None, columns: int) -> str:

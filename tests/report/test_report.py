@@ -243,6 +243,16 @@ def test_user_strings_are_escaped_everywhere(tmp_path: Path) -> None:
     assert "sub-&lt;b&gt;" in page and "&quot;quoted&quot;" in page
 
 
+def test_a_subjects_note_is_shown_escaped_in_its_qc_row(tmp_path: Path) -> None:
+    run = example_run()
+    first, second = (s.subject_id for s in run.subjects[:2])
+    page = write_report(run, tmp_path, None, notes={first: "SEG <beside> its series"}).read_text()
+    rows = dict(re.findall(r'<tr (?:class="qc" )?id="((?:qc|subject)-[^"]+)">(.*?)</tr>', page))
+    assert '<p class="subject-note">SEG &lt;beside&gt; its series</p>' in rows[f"qc-{first}"]
+    assert "subject-note" not in rows.get(f"qc-{second}", "")
+    assert page.count("subject-note") == 2  # the style, and the one note
+
+
 def test_load_qc_table(qc_tsv: Path, tmp_path: Path) -> None:
     rows = load_qc_table(qc_tsv)
     assert [row["subject"] for row in rows] == [f"sub-00{n}" for n in (1, 4, 5, 6, 7)]
