@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,19 @@ def upload(aws: AwsRun, files: list[tuple[Path, str]]) -> None:
             print(f"warning: {aws_error(f'uploading {path} to {target}', err)}", file=sys.stderr)
 
 
+def export_beside_series(aws: AwsRun, download: Mapping[str, Any] | None) -> dict[str, str]:
+    """The DICOM export of the downloaded subjects (``download``'s, now or before) whose T1
+    was a DICOM series, beside the series on this machine (their SEG and SR are patient
+    data); none in a detached leader, for an s3:// output or without ``dicom: true``."""
+    cohort, layout = aws.cohort, aws.layout
+    if cohort is None or layout is None or not cohort.freesurfer.dicom or not download:
+        return {}
+    from fs_cwl_runner.dicom.beside_series import export_finished  # pydicom only here
+
+    here = {*download.get("subjects", []), *download.get("skipped", [])}
+    return export_finished(cohort, here, layout, aws.progress)
+
+
 @dataclass
 class AwsEnding:
     """How an AWS run ends, after Toil (``outcome`` None: the results were in S3 before)."""
@@ -112,6 +125,8 @@ class AwsEnding:
     outcome: LeaderOutcome | None
     detached: bool = False  # the leader runs as a Batch job (--detach)
     results: dict[str, Any] | None = None  # run_results()
+    #: The subjects whose SEG and SR were written beside their DICOM series, and where.
+    beside_series: dict[str, str] = field(default_factory=dict)
 
     @property
     def record(self) -> state.RunRecord:
@@ -127,6 +142,7 @@ class AwsEnding:
 
     def deliver(self) -> dict[str, Any] | None:
         self.results = run_results(self.aws)
+        self.beside_series = export_beside_series(self.aws, self.download)
         return self.download
 
     @property
@@ -159,7 +175,9 @@ class AwsEnding:
         aws.progress.say(f"report and logs copied to {aws.dest}/")
 
     def report_notes(self) -> dict[str, str]:
-        return {}
+        from fs_cwl_runner.dicom.beside_series import report_note
+
+        return {subject_id: report_note(subject_id) for subject_id in self.beside_series}
 
     def summary(self) -> dict[str, Any]:
         aws, batch_jobs = self.aws, self.aws.logs / "batch-jobs.json"
@@ -172,6 +190,7 @@ class AwsEnding:
             "retries": retries(aws.record),
             "delivered": None if self.results is None else self.results["delivered"],
             "download": self.download,
+            **({"dicom_beside_series": self.beside_series} if self.beside_series else {}),
         }
 
     def notes(self) -> list[str]:

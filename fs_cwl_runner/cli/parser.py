@@ -109,10 +109,11 @@ def add_run(sub: Commands) -> None:
             "With freesurfer: {dicom: true} each finished subject's aseg is also written as "
             "DICOM SEG and Structured Report (volumes from aseg.stats). A NIfTI subject's go "
             "into SUBJECT/dicom/, on a series made from its input that names only the subject "
-            "id. A DICOM T1's carry that series' patient module, as DICOM requires, so a local "
-            "run writes them on this machine beside the series, in "
-            "FOLDER.fs-cwl-dicom/SUBJECT/, never into the results; after an AWS run, make "
-            "them here with: fs-cwl-run dicom SUBJECT_DIR --reference FOLDER -o OUT.",
+            "id. A DICOM T1's carry that series' patient module, as DICOM requires, so they are "
+            "made on this machine beside the series, in FOLDER.fs-cwl-dicom/SUBJECT/, never "
+            "into the results: by a local run, or an AWS run once it has downloaded the "
+            "subject. After --detach or with an s3:// output, make them with: fs-cwl-run "
+            "dicom SUBJECT_DIR --reference FOLDER -o OUT.",
             width=78,
             break_on_hyphens=False,
         )

@@ -4,11 +4,13 @@ Their SEG and SR carry the series' patient module (DICOM requires it), so they a
 data: they are written next to the series folder the user gave
 (``<series folder>.fs-cwl-dicom/<subject>/``), never into the results, which carry no
 patient identifiers. A folder already holding both files is an earlier run's export and is
-kept as it is.
+kept as it is. Runs on the machine that has the series: after a local run, and after an
+AWS run that downloaded its results (not in a detached leader, which has no series).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pydicom
@@ -17,6 +19,7 @@ from pydicom.errors import InvalidDicomError
 from fs_cwl_runner.cohort.spec import CohortSpec, DicomInput
 from fs_cwl_runner.dicom.errors import DicomExportError
 from fs_cwl_runner.dicom.export import SEG_NAME, SR_NAME, export_subject
+from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.progress import Progress
 
 EXPORT_SUFFIX = ".fs-cwl-dicom"
@@ -51,3 +54,27 @@ def export_beside_series(series: DicomInput, subject_dir: Path, progress: Progre
         return None
     progress.say(f"dicom: {subject_id}: SEG and SR beside its series, in {out}")
     return done.seg.parent
+
+
+def export_finished(
+    cohort: CohortSpec, finished: Collection[str], subjects: Layout, progress: Progress
+) -> dict[str, str]:
+    """Export each finished subject (its folder in ``subjects``) whose first T1 was a DICOM
+    series; the folder written, by subject id."""
+    written = {}
+    for subject_id, series in reference_series(cohort).items():
+        if subject_id in finished:
+            folder = export_beside_series(series, subjects.subject(subject_id), progress)
+            if folder is not None:
+                written[subject_id] = str(folder)
+    return written
+
+
+def report_note(subject_id: str) -> str:
+    """What the report says under a subject exported beside its series."""
+    # The folder is not named: its path may hold the patient's name, the report may not.
+    return (
+        "Its DICOM SEG and SR carry the patient module of its T1 series, so they were "
+        f"written beside that series, in <series folder>.fs-cwl-dicom/{subject_id}/ on the "
+        "machine that ran fs-cwl-run, not into these results."
+    )

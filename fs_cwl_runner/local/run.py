@@ -135,13 +135,9 @@ class LocalEnding:
         from fs_cwl_runner.dicom import beside_series  # pydicom only here
 
         done = {s.subject_id for s in self.record.subjects if s.status == state.DONE}
-        for subject_id, series in beside_series.reference_series(self.cohort).items():
-            if subject_id in done:
-                folder = beside_series.export_beside_series(
-                    series, self.backend.layout.subject(subject_id), self.backend.progress
-                )
-                if folder is not None:
-                    self.beside_series[subject_id] = str(folder)
+        self.beside_series = beside_series.export_finished(
+            self.cohort, done, self.backend.layout, self.backend.progress
+        )
         return self.delivered
 
     def group_tables(self) -> Path | None:
@@ -159,15 +155,9 @@ class LocalEnding:
         return {"engine": self.backend.settings.engine, **(self.delivered or {})}
 
     def report_notes(self) -> dict[str, str]:
-        # The folder is not named: its path may hold the patient's name, the report may not.
-        return {
-            subject_id: (
-                "Its DICOM SEG and SR carry the patient module of its T1 series, so they were "
-                "written beside that series, in <series folder>.fs-cwl-dicom/"
-                f"{subject_id}/ on the machine that ran fs-cwl-run, not into these results."
-            )
-            for subject_id in self.beside_series
-        }
+        from fs_cwl_runner.dicom.beside_series import report_note
+
+        return {subject_id: report_note(subject_id) for subject_id in self.beside_series}
 
     def notes(self) -> list[str]:
         return []

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pydicom
 import pytest
 from ruamel.yaml import YAML
 
@@ -70,7 +71,8 @@ if TYPE_CHECKING:
 PREFIX = "cohorts"
 SECRET = LICENSE_TEXT.splitlines()[-1]  # the license key line
 #: Files whose content holds run times, dates or paths: equal names, content may differ.
-VOLATILE = re.compile(r"(^|/)scripts/[^/]+$")
+#: (A SEG and an SR are new instances, with their own UIDs and content date and time.)
+VOLATILE = re.compile(r"(^|/)(scripts/[^/]+|dicom/aseg\.(seg|sr)\.dcm)$")
 
 
 @pytest.fixture
@@ -126,7 +128,7 @@ def start_local_run(
     """The local backend on the same cohort (cwltool), to compare file lists with."""
     folder = tmp_path / "local"
     folder.mkdir()
-    cohort = write_cohort(folder, folder / "results")
+    cohort = write_cohort(folder, folder / "results", dicom=True)
     env = runner_env(freesurfer, folder / "calls", license_file)
     process = subprocess.Popen(
         [str(RUNNER), str(cohort), "--engine", "cwltool", "--jobs", "3"],
@@ -162,8 +164,8 @@ def check_job_order(path: Path) -> None:
 
 
 def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> None:
-    """Every stage and each subject's delivery ran once, as a Batch job, and the group
-    tables once; Toil cleaned up its job definitions."""
+    """Every stage, each subject's DICOM export and delivery ran once, as a Batch job, and
+    the group tables once; Toil cleaned up its job definitions."""
     stages = Counter()
     for launch in batch.docker.launches:
         match = LAUNCH_STAGE.match(launch.container_name)
@@ -173,6 +175,7 @@ def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> N
         assert launch.image == IMAGE
     assert stages == {
         **dict.fromkeys(STAGE_OF_DOUBLE.values(), 3),
+        "aseg_to_dicom": 3,
         "deliver": 3,
         "group_tables": 1,
     }
@@ -207,6 +210,20 @@ def check_report_lists_batch_jobs(
             assert stage["batch_jobs"] == [job["batch_job_id"]]
         row = re.search(rf'<tr id="subject-{job["subject"]}">.*?</tr>', page, re.DOTALL)
         assert row and job["batch_job_id"] in row.group()
+
+
+def check_dicom_export(results: Path, subjects: list[str]) -> None:
+    """Each subject's SEG and SR, made in its Batch job, delivered and downloaded."""
+    for subject in subjects:
+        seg = pydicom.dcmread(results / subject / "dicom" / "aseg.seg.dcm")
+        sr = pydicom.dcmread(results / subject / "dicom" / "aseg.sr.dcm")
+        assert (seg.Modality, sr.Modality, seg.PatientID, sr.PatientID) == (
+            "SEG",
+            "SR",
+            subject,
+            subject,
+        )
+        assert len(seg.SegmentSequence) > 10
 
 
 def check_results(s3: S3Client, summary: dict[str, Any], local: Path, results: Path) -> None:
@@ -249,7 +266,7 @@ def test_cohort_on_local_batch(
 ) -> None:
     local_run, local_results = start_local_run(freesurfer, tmp_path, license_file)
     results = tmp_path / "results"
-    cohort = write_cohort(tmp_path, results)
+    cohort = write_cohort(tmp_path, results, dicom=True)
     env = runner_environment(
         batch.moto.endpoint_url, seaweedfs.endpoint_url, tmp_path, license_file
     )
@@ -271,6 +288,7 @@ def test_cohort_on_local_batch(
     jobstore = summary["job_store"].split(":")[-1]
     assert not bucket_exists(s3, f"{jobstore}--toil"), "Toil left its job store behind"
     check_finished(results, SUBJECTS)
+    check_dicom_export(results, SUBJECTS)
     record = json.loads((results / "logs" / "run.json").read_text())
     assert all(st["status"] == "done" for s in record["subjects"] for st in s["stages"])
     check_report_lists_batch_jobs(results / "report.html", record, summary)

@@ -43,7 +43,8 @@ LICENSE_TEXT = "aws-test@example.invalid\n00000\n *AAAAAAAAAAAA\nNotAFreeSurferK
 #: subject.cwl's stages, subject-delivered.cwl's delivery, group-tables.cwl's tables.
 LAUNCH_STAGE = re.compile(
     r"^CWLJob-(?:subjectcwl|subject-deliveredcwl|cohortcwl|group-tablescwl)"
-    r"(autorecon1|autorecon2_volume|autorecon_lh|autorecon_rh|autorecon3|deliver|group_tables)"
+    r"(autorecon1|autorecon2_volume|autorecon_lh|autorecon_rh|autorecon3|aseg_to_dicom|deliver"
+    r"|group_tables)"
 )
 
 

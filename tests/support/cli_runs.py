@@ -35,8 +35,9 @@ STAGE_OF_DOUBLE = {
 MORE_SUBJECTS = ["sub-04", "sub-05"]
 
 
-def write_cohort(folder: Path, output: Path, more: bool = False) -> Path:
-    """The 3-subject cohort (:data:`SUBJECTS`); with ``more``, :data:`MORE_SUBJECTS` too."""
+def write_cohort(folder: Path, output: Path, more: bool = False, dicom: bool = False) -> Path:
+    """The 3-subject cohort (:data:`SUBJECTS`); with ``more``, :data:`MORE_SUBJECTS` too;
+    with ``dicom``, the DICOM export of every subject."""
     cohort: dict[str, Any] = {
         "subjects": [
             {"id": "sub-01", "t1": [str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")]},
@@ -53,7 +54,7 @@ def write_cohort(folder: Path, output: Path, more: bool = False) -> Path:
                 ],
             },
         ],
-        "freesurfer": {"three_tesla": True},
+        "freesurfer": {"three_tesla": True, **({"dicom": True} if dicom else {})},
         "output": str(output),
     }
     if more:

@@ -1,0 +1,100 @@
+"""An attached AWS run with a local output exports its downloaded DICOM-T1 subjects beside
+their series, as a local run does; a detached leader or an s3:// output never does."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pydicom
+import pytest
+
+from fs_cwl_runner import state
+from fs_cwl_runner.aws import finish
+from fs_cwl_runner.aws.finish import AwsEnding
+from fs_cwl_runner.cohort.spec import CohortSpec, DicomInput, FreeSurferOptions, SubjectSpec
+from fs_cwl_runner.freesurfer import FreeSurfer
+from fs_cwl_runner.layout import Layout
+from fs_cwl_runner.progress import Progress
+
+from support.aseg_stats_file import write_aseg_stats
+from support.dicom_inputs import FAKE_ID, series_uid, write_test_series
+
+
+def downloaded_run(tmp_path: Path, freesurfer: FreeSurfer, dicom: bool, local: bool) -> Any:
+    """An AWS run whose sub-01 (T1 from a DICOM series) and sub-02 finished and were
+    downloaded into ``results/``: fsaverage's aseg and an aseg.stats made from it."""
+    files = write_test_series(tmp_path / "scans" / "t1")
+    layout = Layout(tmp_path / "results")
+    for subject in ("sub-01", "sub-02"):
+        mri = layout.subject(subject) / "mri"
+        mri.mkdir(parents=True)
+        shutil.copy(freesurfer.home / "subjects" / "fsaverage" / "mri" / "aseg.mgz", mri)
+        write_aseg_stats(mri / "aseg.mgz", layout.subject(subject) / "stats" / "aseg.stats")
+    nifti = str(tmp_path / "results" / "dicom-inputs" / "sub-01" / "T1w_1.nii.gz")
+    cohort = CohortSpec(
+        tmp_path / "cohort.yml",
+        (
+            SubjectSpec("sub-01", (nifti,), None, None, str(files[0].parent)),
+            SubjectSpec("sub-02", (str(tmp_path / "sub-02.nii.gz"),)),
+        ),
+        FreeSurferOptions(dicom=dicom),
+        str(layout.output),
+        dicom_inputs=(
+            DicomInput("sub-01", "t1", str(files[0].parent), None, tuple(map(str, files))),
+        ),
+    )
+    record = state.RunRecord("cohort.yml", str(layout.output), "aws", "toil")
+    record.subjects = [state.SubjectRecord(s, status=state.DONE) for s in ("sub-01", "sub-02")]
+    return SimpleNamespace(
+        cohort=cohort,
+        layout=layout if local else None,
+        record=record,
+        progress=Progress(stream=io.StringIO()),
+    )
+
+
+@pytest.fixture
+def no_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receipts, tables and download are another test's: here they are a result."""
+    download = {"subjects": ["sub-02"], "skipped": ["sub-01"]}  # sub-01 was downloaded before
+    monkeypatch.setattr(
+        finish, "run_results", lambda aws: {"delivered": ["sub-02"], "download": download}
+    )
+
+
+def test_a_downloaded_dicom_subject_is_exported_beside_its_series(
+    tmp_path: Path, freesurfer: FreeSurfer, no_s3: None
+) -> None:
+    aws = downloaded_run(tmp_path, freesurfer, dicom=True, local=True)
+    ending = AwsEnding(aws, None)
+    ending.deliver()
+    beside = tmp_path / "scans" / "t1.fs-cwl-dicom" / "sub-01"
+    assert ending.beside_series == {"sub-01": str(beside)}
+    seg = pydicom.dcmread(beside / "aseg.seg.dcm")
+    assert seg.PatientID == FAKE_ID
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == series_uid(
+        next((tmp_path / "scans" / "t1").iterdir())
+    )
+    assert not (tmp_path / "results" / "sub-01" / "dicom").exists()
+    assert "fs-cwl-dicom/sub-01/ on the machine" in ending.report_notes()["sub-01"]
+    assert list(ending.report_notes()) == ["sub-01"]
+    assert "SEG and SR beside its series" in aws.progress.stream.getvalue()
+
+
+@pytest.mark.parametrize("case", ["no dicom: true", "s3:// output", "detached leader"])
+def test_no_export_without_dicom_a_local_output_or_the_cohort(
+    tmp_path: Path, freesurfer: FreeSurfer, no_s3: None, case: str
+) -> None:
+    aws = downloaded_run(
+        tmp_path, freesurfer, dicom=case != "no dicom: true", local=case != "s3:// output"
+    )
+    if case == "detached leader":
+        aws.cohort = None  # a detached leader gets its job order, never the series
+    ending = AwsEnding(aws, None)
+    ending.deliver()
+    assert ending.beside_series == {} and ending.report_notes() == {}
+    assert not (tmp_path / "scans" / "t1.fs-cwl-dicom").exists()
