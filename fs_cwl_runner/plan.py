@@ -36,7 +36,7 @@ def subject_record(subject: SubjectSpec, dicom: bool = False) -> dict[str, Any]:
     """One ``Subject`` record of cohort.cwl; ``dicom``: the cohort asks for the DICOM export.
 
     The workflow exports only subjects with a NIfTI T1: a DICOM T1's series stays on this
-    machine, where the runner exports it (:mod:`fs_cwl_runner.dicom.local_export`)."""
+    machine, where the runner exports it (:mod:`fs_cwl_runner.dicom.beside_series`)."""
     record: dict[str, Any] = {
         "subject_id": subject.subject_id,
         "t1w": [cwl_file(path) for path in subject.t1w],

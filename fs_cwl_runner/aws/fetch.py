@@ -35,12 +35,16 @@ from fs_cwl_runner.aws.results import GROUP, ResultsError, destination
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
+from fs_cwl_runner.layout import DICOM_INPUTS_NAME
 from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, SettingValues
 
 RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 LOGS = "logs"
+#: Folders next to the subjects that no receipt covers: the group tables, the logs, and the
+#: converted DICOM inputs' sidecars.
+SHARED = (GROUP, LOGS, DICOM_INPUTS_NAME)
 
 
 class FetchUsageError(SettingsError):
@@ -127,7 +131,7 @@ def delivered_files(
     kept, left_out = [], set()
     for item in files:
         top, _, rest = item.relative.partition("/")
-        if not rest or top in (GROUP, LOGS):
+        if not rest or top in SHARED:
             kept.append(item)
         elif top not in receipts:
             left_out.add(top)
@@ -171,7 +175,7 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
                 "destination": str(dest),
                 "stats_only": request.stats_only,
                 **result.to_json(),
-                "subjects": sorted(tops - {GROUP, LOGS}),
+                "subjects": sorted(tops - set(SHARED)),
                 "group": GROUP in tops,
                 "not_delivered": undelivered,
             }

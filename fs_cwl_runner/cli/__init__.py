@@ -3,6 +3,6 @@
 ``main`` the commands and exit codes; ``parser`` the flags, help and the default command;
 ``inputs`` the cohort, license and settings checked before work; ``validate`` the
 validate command; ``backends`` the backends table; ``aws_values`` AWS settings checked
-without AWS; ``aws`` and ``fetch`` their commands; ``dicom`` the DICOM inputs converted
-before a run; ``crash`` internal errors and Ctrl-C.
+without AWS; ``aws``, ``fetch`` and ``dicom`` their commands; ``dicom_inputs`` the DICOM
+inputs converted before a run; ``crash`` internal errors and Ctrl-C.
 """

@@ -113,7 +113,8 @@ def add_run(sub: Commands) -> None:
             "made on this machine beside the series, in FOLDER.fs-cwl-dicom/SUBJECT/, never "
             "into the results: by a local run, or an AWS run once it has downloaded the "
             "subject. After --detach or with an s3:// output, make them with: fs-cwl-run "
-            "dicom SUBJECT_DIR --reference FOLDER -o OUT.",
+            "dicom SUBJECT_DIR --reference FOLDER -o FOLDER.fs-cwl-dicom/SUBJECT (and "
+            "--series UID when FOLDER holds several series).",
             width=78,
             break_on_hyphens=False,
         )

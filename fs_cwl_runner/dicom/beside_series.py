@@ -10,6 +10,7 @@ AWS run that downloaded its results (not in a detached leader, which has no seri
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
 from pathlib import Path
 
@@ -23,13 +24,16 @@ from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.progress import Progress
 
 EXPORT_SUFFIX = ".fs-cwl-dicom"
-#: The fields of a subject's first T1, the reference of its export.
-FIRST_T1 = ("t1", "t1[0]")
 
 
 def reference_series(cohort: CohortSpec) -> dict[str, DicomInput]:
-    """Each subject whose first T1 was a DICOM series, by subject id: its series."""
-    return {i.subject_id: i for i in cohort.dicom_inputs if i.field in FIRST_T1 and i.files}
+    """Each subject with a T1 given as a DICOM series, by subject id: the first such
+    series, its export's reference (as ``SubjectSpec.dicom_series`` names it)."""
+    first: dict[str, DicomInput] = {}
+    for item in cohort.dicom_inputs:
+        if (item.field == "t1" or item.field.startswith("t1[")) and item.files:
+            first.setdefault(item.subject_id, item)
+    return first
 
 
 def export_folder(series: DicomInput) -> Path:
@@ -47,10 +51,14 @@ def export_beside_series(series: DicomInput, subject_dir: Path, progress: Progre
         return out
     try:
         # The folder may hold other series: the export takes the one the cohort chose.
-        uid = str(pydicom.dcmread(series.files[0], stop_before_pixels=True).SeriesInstanceUID)
-        done = export_subject(subject_dir, out, reference=Path(series.folder), series_uid=uid)
+        chosen = pydicom.dcmread(series.files[0], stop_before_pixels=True)
+        uid = chosen.get("SeriesInstanceUID")
+        done = export_subject(
+            subject_dir, out, reference=Path(series.folder), series_uid=uid and str(uid)
+        )
     except (DicomExportError, OSError, InvalidDicomError) as err:
-        progress.say(f"dicom: {subject_id}: no DICOM export: {err}")
+        # Said even with --quiet: the user asked for this export and it is not there.
+        print(f"warning: dicom: {subject_id}: no DICOM export: {err}", file=sys.stderr)
         return None
     progress.say(f"dicom: {subject_id}: SEG and SR beside its series, in {out}")
     return done.seg.parent

@@ -68,7 +68,15 @@ def source_digest(files: Sequence[Path]) -> str:
 
 
 def convert_series(files: Sequence[Path], dest: Path, stem: str, dcm2niix: Path) -> ConvertedSeries:
-    """``dest/<stem>.nii.gz`` and ``.json`` made from ``files``, or those of an earlier run."""
+    """``dest/<stem>.nii.gz`` and ``.json`` made from ``files``, or those of an earlier run;
+    ConversionError also when a file cannot be read or written (a user's matter)."""
+    try:
+        return _convert(files, dest, stem, dcm2niix)
+    except OSError as err:
+        raise ConversionError(f"cannot convert the DICOM series into {dest}: {err}") from err
+
+
+def _convert(files: Sequence[Path], dest: Path, stem: str, dcm2niix: Path) -> ConvertedSeries:
     nifti, sidecar = dest / f"{stem}.nii.gz", dest / f"{stem}.json"
     record = dest / f"{stem}.source.json"
     digest = source_digest(files)

@@ -35,7 +35,8 @@ class ReferenceSeries:
 
 
 def read_reference(folder: Path, series_uid: str | None = None) -> ReferenceSeries:
-    """The series in ``folder`` (the one with ``series_uid`` when it holds several)."""
+    """The series in ``folder`` and its sub-folders (the one with ``series_uid`` when
+    they hold several), read as the cohort's DICOM inputs are."""
     if not folder.is_dir():
         raise DicomExportError(f"reference series {folder}: no such folder")
     series = _images_by_series(folder)
@@ -53,13 +54,13 @@ def read_reference(folder: Path, series_uid: str | None = None) -> ReferenceSeri
 
 def _images_by_series(folder: Path) -> dict[str, list[Dataset]]:
     series: dict[str, list[Dataset]] = {}
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         try:
             ds = pydicom.dcmread(path)
         except (InvalidDicomError, OSError):
             continue  # a folder of DICOM files may hold a DICOMDIR's neighbours, notes …
         if "ImagePositionPatient" in ds and "PixelData" in ds:
-            series.setdefault(str(ds.SeriesInstanceUID), []).append(ds)
+            series.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append(ds)
     return series
 
 

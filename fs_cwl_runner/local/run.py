@@ -138,7 +138,7 @@ class LocalEnding:
         self.beside_series = beside_series.export_finished(
             self.cohort, done, self.backend.layout, self.backend.progress
         )
-        return self.delivered
+        return self.dicom_summary
 
     def group_tables(self) -> Path | None:
         return self.backend.run_group(self.order)
@@ -147,12 +147,12 @@ class LocalEnding:
         """The report and logs are in the output folder already."""
 
     @property
-    def delivered(self) -> dict[str, Any] | None:
+    def dicom_summary(self) -> dict[str, Any] | None:
         """The JSON summary's DICOM exports beside their series (on stdout only)."""
         return {"dicom_beside_series": self.beside_series} if self.beside_series else None
 
     def summary(self) -> dict[str, Any]:
-        return {"engine": self.backend.settings.engine, **(self.delivered or {})}
+        return {"engine": self.backend.settings.engine, **(self.dicom_summary or {})}
 
     def report_notes(self) -> dict[str, str]:
         from fs_cwl_runner.dicom.beside_series import report_note

@@ -78,6 +78,7 @@ def test_fetch_takes_what_receipts_list_and_leaves_undelivered_folders_out() -> 
             "report.html",
             "group/qc.tsv",
             "logs/run.json",
+            "dicom-inputs/sub-01/T1w_1.json",  # a converted DICOM input's sidecar
             "sub-01/stats/aseg.stats",
             "sub-01/leftover.tmp",  # not in the receipt: from an attempt that did not finish
             "sub-03/stats/aseg.stats",  # no receipt: its delivery did not finish
@@ -88,9 +89,10 @@ def test_fetch_takes_what_receipts_list_and_leaves_undelivered_folders_out() -> 
         "report.html",
         "group/qc.tsv",
         "logs/run.json",
+        "dicom-inputs/sub-01/T1w_1.json",
         "sub-01/stats/aseg.stats",
     ]
-    assert kept[3].sha256 == HASH and kept[0].sha256 is None
+    assert kept[4].sha256 == HASH and kept[0].sha256 is None
     assert left_out == ["sub-03"]
     assert delivered_files(files, {}) == (files, [])  # results from before receipts
     # A file the receipt lists that S3 does not hold any more is an error of fetch's.

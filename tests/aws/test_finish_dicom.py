@@ -24,10 +24,19 @@ from support.aseg_stats_file import write_aseg_stats
 from support.dicom_inputs import FAKE_ID, series_uid, write_test_series
 
 
-def downloaded_run(tmp_path: Path, freesurfer: FreeSurfer, dicom: bool, local: bool) -> Any:
-    """An AWS run whose sub-01 (T1 from a DICOM series) and sub-02 finished and were
-    downloaded into ``results/``: fsaverage's aseg and an aseg.stats made from it."""
-    files = write_test_series(tmp_path / "scans" / "t1")
+def downloaded_run(
+    tmp_path: Path,
+    freesurfer: FreeSurfer,
+    dicom: bool,
+    local: bool,
+    field: str = "t1",
+    files_in: str = ".",
+) -> Any:
+    """An AWS run whose sub-01 (``field`` from the DICOM series in ``scans/t1/<files_in>``,
+    named as ``scans/t1``) and sub-02 finished and were downloaded into ``results/``:
+    fsaverage's aseg and an aseg.stats made from it."""
+    files = write_test_series(tmp_path / "scans" / "t1" / files_in)
+    folder = str(tmp_path / "scans" / "t1")
     layout = Layout(tmp_path / "results")
     for subject in ("sub-01", "sub-02"):
         mri = layout.subject(subject) / "mri"
@@ -38,14 +47,12 @@ def downloaded_run(tmp_path: Path, freesurfer: FreeSurfer, dicom: bool, local: b
     cohort = CohortSpec(
         tmp_path / "cohort.yml",
         (
-            SubjectSpec("sub-01", (nifti,), None, None, str(files[0].parent)),
+            SubjectSpec("sub-01", (nifti,), None, None, folder),
             SubjectSpec("sub-02", (str(tmp_path / "sub-02.nii.gz"),)),
         ),
         FreeSurferOptions(dicom=dicom),
         str(layout.output),
-        dicom_inputs=(
-            DicomInput("sub-01", "t1", str(files[0].parent), None, tuple(map(str, files))),
-        ),
+        dicom_inputs=(DicomInput("sub-01", field, folder, None, tuple(map(str, files))),),
     )
     record = state.RunRecord("cohort.yml", str(layout.output), "aws", "toil")
     record.subjects = [state.SubjectRecord(s, status=state.DONE) for s in ("sub-01", "sub-02")]
@@ -66,10 +73,14 @@ def no_s3(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "field, files_in",
+    [("t1", "."), ("t1[1]", "DICOM/0001")],  # a second T1 run; files in a sub-folder
+)
 def test_a_downloaded_dicom_subject_is_exported_beside_its_series(
-    tmp_path: Path, freesurfer: FreeSurfer, no_s3: None
+    tmp_path: Path, freesurfer: FreeSurfer, no_s3: None, field: str, files_in: str
 ) -> None:
-    aws = downloaded_run(tmp_path, freesurfer, dicom=True, local=True)
+    aws = downloaded_run(tmp_path, freesurfer, True, True, field, files_in)
     ending = AwsEnding(aws, None)
     ending.deliver()
     beside = tmp_path / "scans" / "t1.fs-cwl-dicom" / "sub-01"
@@ -77,7 +88,7 @@ def test_a_downloaded_dicom_subject_is_exported_beside_its_series(
     seg = pydicom.dcmread(beside / "aseg.seg.dcm")
     assert seg.PatientID == FAKE_ID
     assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == series_uid(
-        next((tmp_path / "scans" / "t1").iterdir())
+        next((tmp_path / "scans" / "t1" / files_in).glob("*.dcm"))
     )
     assert not (tmp_path / "results" / "sub-01" / "dicom").exists()
     assert "fs-cwl-dicom/sub-01/ on the machine" in ending.report_notes()["sub-01"]
@@ -98,3 +109,16 @@ def test_no_export_without_dicom_a_local_output_or_the_cohort(
     ending.deliver()
     assert ending.beside_series == {} and ending.report_notes() == {}
     assert not (tmp_path / "scans" / "t1.fs-cwl-dicom").exists()
+
+
+def test_an_export_that_fails_is_a_warning_even_when_quiet(
+    tmp_path: Path, freesurfer: FreeSurfer, no_s3: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws = downloaded_run(tmp_path, freesurfer, dicom=True, local=True)
+    aws.progress = Progress(quiet=True)
+    (aws.layout.subject("sub-01") / "stats" / "aseg.stats").unlink()
+    ending = AwsEnding(aws, None)
+    ending.deliver()
+    assert ending.beside_series == {} and ending.report_notes() == {}
+    err = capsys.readouterr().err
+    assert "warning: dicom: sub-01: no DICOM export: " in err and "aseg.stats" in err

@@ -107,6 +107,13 @@ def test_a_changed_series_is_not_converted_over_the_old(tmp_path: Path) -> None:
     assert first.nifti.read_bytes() == kept
 
 
+def test_an_output_that_cannot_be_written_is_a_conversion_error(tmp_path: Path) -> None:
+    files = write_test_series(tmp_path / "dicom")
+    (tmp_path / "taken").write_text("a file where the output folder would go\n")
+    with pytest.raises(ConversionError, match=r"cannot convert the DICOM series into .*taken"):
+        convert_series(files, tmp_path / "taken" / "sub-01", "T1w_1", find_dcm2niix())
+
+
 def test_only_the_chosen_series_is_converted_and_inputs_stay(tmp_path: Path) -> None:
     folder = tmp_path / "data" / "dicom"
     write_test_series(folder, "T1 MPRAGE", series_number=3, image=small_image(seed=1))

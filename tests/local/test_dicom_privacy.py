@@ -34,11 +34,15 @@ def run_runner(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
+#: Named after the patient, as exported folders often are: the name must stay out too.
+SERIES_FOLDER = FAKE_NAME.replace("^", "_")
+
+
 def write_cohort(folder: Path, output: Path) -> Path:
     """sub-01 from a DICOM folder, sub-02 from the example NIfTI; the DICOM export asked."""
     path = folder / "cohort.yml"
     subjects = [
-        {"id": "sub-01", "t1": {"dicom": "scans/dicom"}},
+        {"id": "sub-01", "t1": {"dicom": f"scans/{SERIES_FOLDER}"}},
         {"id": "sub-02", "t1": str(EXAMPLE_DATA / "sub-02_T1w.nii.gz")},
     ]
     with path.open("w") as stream:
@@ -51,13 +55,13 @@ def write_cohort(folder: Path, output: Path) -> Path:
 def test_a_dicom_run_keeps_no_identifiers(
     freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path
 ) -> None:
-    (series_file, *_) = write_test_series(tmp_path / "scans" / "dicom")
+    (series_file, *_) = write_test_series(tmp_path / "scans" / SERIES_FOLDER)
     output = tmp_path / "results"
     cohort = write_cohort(tmp_path, output)
     env = runner_env(freesurfer, tmp_path / "calls.jsonl", dummy_license)
     result = run_runner(["run", str(cohort), "--jobs", "1", "--json"], env)
     assert result.returncode == 0, result.stderr[-4000:]
-    beside = tmp_path / "scans" / "dicom.fs-cwl-dicom" / "sub-01"
+    beside = tmp_path / "scans" / f"{SERIES_FOLDER}.fs-cwl-dicom" / "sub-01"
     assert json.loads(result.stdout)["dicom_beside_series"] == {"sub-01": str(beside)}
     nifti = output / "dicom-inputs" / "sub-01" / "T1w_1.nii.gz"
     assert f"sub-01: t1: DICOM series converted -> {nifti}" in result.stderr
