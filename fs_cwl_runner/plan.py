@@ -32,6 +32,12 @@ def cwl_file(location: str) -> dict[str, str]:
     return {"class": "File", "location": Path(location).as_uri()}
 
 
+def exported_in_workflow(subject: SubjectSpec, dicom: bool) -> bool:
+    """Whether subject.cwl's aseg_to_dicom step runs for ``subject`` when the cohort asks
+    for the DICOM export (``dicom``): only for a NIfTI T1 (see :func:`subject_record`)."""
+    return dicom and subject.dicom_series is None
+
+
 def subject_record(subject: SubjectSpec, dicom: bool = False) -> dict[str, Any]:
     """One ``Subject`` record of cohort.cwl; ``dicom``: the cohort asks for the DICOM export.
 
@@ -45,7 +51,7 @@ def subject_record(subject: SubjectSpec, dicom: bool = False) -> dict[str, Any]:
         record["t2w"] = cwl_file(subject.t2w)
     if subject.flair:
         record["flair"] = cwl_file(subject.flair)
-    if dicom and subject.dicom_series is None:
+    if exported_in_workflow(subject, dicom):
         record["dicom_export"] = True
     return record
 
@@ -89,6 +95,23 @@ def input_files(order: dict[str, Any]) -> list[Path]:
     return found
 
 
+def check_job_order_target(
+    order: dict[str, Any],
+    path: Path,
+    *,
+    inputs: tuple[Path, ...] = (),
+    force: bool = False,
+    results: Path | None = None,
+) -> None:
+    """TargetError unless ``order`` may be written to ``path``: never over one of the
+    order's input files or ``inputs`` (the cohort file), even with ``force``, nor inside
+    ``results``; over another existing file only if it is a job order of ours or ``force``.
+    """
+    check_target(
+        path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK, results=results
+    )
+
+
 def write_job_order(
     order: dict[str, Any],
     path: Path,
@@ -97,14 +120,9 @@ def write_job_order(
     force: bool = False,
     results: Path | None = None,
 ) -> None:
-    """Write ``order`` as YAML to ``path`` (for ``cwltool cohort.cwl path``).
-
-    Never over one of the order's input files or ``inputs`` (the cohort file), even with
-    ``force``; over another existing file only if it is a job order of ours or ``force``.
-    """
-    check_target(
-        path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK, results=results
-    )
+    """Write ``order`` as YAML to ``path`` (for ``cwltool cohort.cwl path``), if
+    :func:`check_job_order_target` allows."""
+    check_job_order_target(order, path, inputs=inputs, force=force, results=results)
     with atomic_writer(path) as stream:
         stream.write(JOB_ORDER_MARK + "\n")
         # Block style, keys in the order given (ruamel took seconds per 1,000 subjects).

@@ -49,6 +49,8 @@ class SubjectRecord:
     #: (ISO 8601, from its receipt), and the Batch jobs of the delivery step.
     delivered: str | None = None
     delivery_batch_jobs: list[str] = field(default_factory=list)
+    #: The Batch jobs of the subject's DICOM export step (``dicom: true``, AWS run).
+    export_batch_jobs: list[str] = field(default_factory=list)
 
     def stage(self, name: str) -> StageRecord:
         for record in self.stages:

@@ -18,6 +18,10 @@ What Toil 9.6's leader logs of a CWL run, whatever the batch system:
   backend); its ``.stderr follows:`` block names the subject (``deliver-subject: <subject>:
   <n> files, ...``) and says what it sent (``deliver-subject: delivered <n> files (<b> bytes
   sent) in <s> s``).
+* ``subject.cwl.aseg_to_dicom.aseg-to-dicom.cwl``: a subject's DICOM export (``dicom:
+  true``); its ``.stdout follows:`` block, first, names the subject in the JSON result
+  (``{"seg": "<subject>/dicom/aseg.seg.dcm", …}``), and a failed attempt's log in ``dicom:
+  exporting <subject> …``.
 * ``Job <batch system id> failed because: <reason>`` (AWS Batch only): Batch's status
   reason of a failed attempt, logged just before Toil's ``Job failed`` line; ``Host EC2
   (instance …) terminated.`` for an attempt whose host went away.
@@ -34,10 +38,16 @@ from fs_cwl_runner import state
 GROUP = "group"
 #: The stage name of subject-delivered.cwl's delivery step (not a recon-all stage).
 DELIVER = "deliver"
+#: The stage name of subject.cwl's DICOM export step (not a recon-all stage).
+EXPORT = "aseg_to_dicom"
 SUBJECT_STAGE = re.compile(r"^subject\.cwl\.(\w+)\.[\w.-]+\.cwl$")
 GROUP_STAGE = re.compile(r"^(?:cohort|group-tables)\.cwl\.group_tables\.[\w.-]+\.cwl$")
 DELIVER_STAGE = re.compile(r"^subject-delivered\.cwl\.deliver\.[\w.-]+\.cwl$")
 DELIVERING = re.compile(r"deliver-subject: (\S+): \d+ files, \d+ bytes to ")
+#: The subject of a DICOM export: in its stderr as it starts, in its stdout's JSON when done.
+EXPORTING = re.compile(
+    r'dicom: exporting (?:\S*/)?([^/\s]+)/? …|"seg": "(?:[^"]*/)?([^/"]+)/dicom/aseg\.seg\.dcm"'
+)
 DELIVERED = re.compile(r"deliver-subject: delivered (\d+) files \((\d+) bytes sent\) in ([\d.]+) s")
 ISSUED = re.compile(r"Issued job 'CWLJob' (\S+) (\S+) v\d+ with job batch system ID: (\d+)")
 STEP_COMPLETE = re.compile(r"CWL step complete: (\S+)")
@@ -51,9 +61,10 @@ STOP_REASON = re.compile(r"Job (\d+) failed because: (.+?)\s*$")
 
 
 def stage_of(name: str) -> str | None:
-    """The run record's stage (or :data:`GROUP`, :data:`DELIVER`) of a Toil job name, or None."""
+    """The run record's stage (or :data:`GROUP`, :data:`DELIVER`, :data:`EXPORT`) of a Toil
+    job name, or None."""
     if match := SUBJECT_STAGE.match(name):
-        return match.group(1) if match.group(1) in state.STAGES else None
+        return match.group(1) if match.group(1) in (*state.STAGES, EXPORT) else None
     if DELIVER_STAGE.match(name):
         return DELIVER
     return GROUP if GROUP_STAGE.match(name) else None

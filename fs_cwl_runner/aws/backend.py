@@ -114,7 +114,7 @@ def prepare(settings: AwsRunSettings, request: RunRequest) -> tuple[AwsRun, dict
     except engine.EngineError as err:
         raise AwsUsageError(str(err)) from err
     order = job_order(cohort, request.license)
-    run = run_id(cohort, order, settings.bucket, settings.jobstore_prefix, cwl)
+    run = run_id(cohort, settings.bucket, settings.jobstore_prefix, cwl)
     layout = None if is_s3_uri(cohort.output) else Layout(Path(cohort.output))
     record = state.RunRecord(
         str(cohort.path),

@@ -36,7 +36,6 @@ from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, pars
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
 from fs_cwl_runner.layout import DICOM_INPUTS_NAME
-from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, SettingValues
 
@@ -77,8 +76,7 @@ def _cohort_location(path: Path, values: SettingValues) -> RunLocation:
         return RunLocation(S3Uri.parse(cohort.output))  # the run id would need --bucket
     bucket = parse_bucket(values.require("bucket"))
     prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
-    order = job_order(cohort, Path("license"))
-    run = run_id(cohort, order, bucket, prefix, cwl_digest(engine.cwl_dir()))
+    run = run_id(cohort, bucket, prefix, cwl_digest(engine.cwl_dir()))
     return RunLocation(destination(cohort, bucket, run), run)
 
 

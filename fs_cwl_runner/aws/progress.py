@@ -35,6 +35,8 @@ from fs_cwl_runner.toil_log import (
     DELIVER,
     DELIVERED,
     DELIVERING,
+    EXPORT,
+    EXPORTING,
     GROUP,
     ISSUED,
     STEP_COMPLETE,
@@ -76,12 +78,12 @@ class _Block:
     job_id: str | None  # Toil job id of a "Log from job" block
     lines: list[str] = field(default_factory=list)
     verdict: tuple[str, str] | None = None
-    delivering: str | None = None  # the subject a delivery's log names
+    named: str | None = None  # the subject a delivery's or a DICOM export's log names
     sent: str = ""  # what the delivery sent, as the progress line says it
 
     @property
     def subject(self) -> str | None:
-        return self.verdict[0] if self.verdict else self.delivering
+        return self.verdict[0] if self.verdict else self.named
 
 
 class ToilLogTracker:
@@ -99,16 +101,21 @@ class ToilLogTracker:
         self.completed: list[str] = []  # stages whose "step complete" awaits its block
         self.failed_lines: dict[str, list[str]] = {}
         self.stop_reasons: dict[int, str] = {}  # Batch's reason, by batch system id
+        self.exporting: set[str] = set()  # subjects whose DICOM export has not ended
 
     # --- inference --------------------------------------------------------------------
 
-    def _deliverable(self) -> list[state.SubjectRecord]:
-        """Subjects whose stages are done, not delivered, and no delivery job has."""
-        assigned = {job.subject for job in self.jobs.values() if job.stage == DELIVER}
+    def _after_stages(self, step: str) -> list[state.SubjectRecord]:
+        """For a delivery or a DICOM export: subjects whose stages are done, not delivered,
+        not failed, that no job of ``step`` has (nor, for a delivery, an unfinished export)."""
+        assigned = {job.subject for job in self.jobs.values() if job.stage == step}
+        if step == DELIVER:
+            assigned |= self.exporting
         ready = [
             s
             for s in self.run.subjects
             if s.delivered is None
+            and s.status != state.FAILED
             and s.subject_id not in assigned
             and all(st.status == state.DONE for st in s.stages)
         ]
@@ -118,8 +125,8 @@ class ToilLogTracker:
         )
 
     def _eligible(self, stage: str) -> list[state.SubjectRecord]:
-        if stage == DELIVER:
-            return self._deliverable()
+        if stage in (DELIVER, EXPORT):
+            return self._after_stages(stage)
         ready = [
             s
             for s in self.run.subjects
@@ -136,7 +143,7 @@ class ToilLogTracker:
 
     def _guess(self, stage: str) -> state.SubjectRecord | None:
         ready = self._eligible(stage)
-        if ready or stage == DELIVER:
+        if ready or stage in (DELIVER, EXPORT):
             return ready[0] if ready else None
         waiting = [s for s in self.run.subjects if s.stage(stage).status == state.PENDING]
         return waiting[0] if waiting else None
@@ -161,6 +168,11 @@ class ToilLogTracker:
             return
         if stage == DELIVER:
             self.say(f"{self._who(stage, job)}: delivery to S3 submitted{retry}")
+            return
+        if stage == EXPORT:
+            if job.subject is not None:
+                self.exporting.add(job.subject)
+            self.say(f"{self._who(stage, job)}: DICOM export submitted{retry}")
             return
         if job.subject is not None:
             self._mark(job.subject, stage, state.RUNNING)
@@ -196,6 +208,15 @@ class ToilLogTracker:
         subject.delivered = datetime.now(timezone.utc).isoformat()
         self.say(f"{subject_id}: delivered to S3{sent}")
 
+    def _exported(self, subject_id: str | None) -> None:
+        if subject_id is None:
+            running = [j.subject for j in self.jobs.values() if j.stage == EXPORT and j.subject]
+            subject_id = next((s for s in running if s in self.exporting), None)
+        if subject_id is None:
+            return
+        self.exporting.discard(subject_id)
+        self.say(f"{subject_id}: DICOM export done")
+
     def _stage_done(self, stage: str, subject_id: str | None, sent: str = "") -> None:
         if stage == GROUP:
             self.run.group_status = state.DONE
@@ -203,6 +224,9 @@ class ToilLogTracker:
             return
         if stage == DELIVER:
             self._delivered(subject_id, sent)
+            return
+        if stage == EXPORT:
+            self._exported(subject_id)
             return
         if subject_id is None or subject_id not in {s.subject_id for s in self.run.subjects}:
             guess = next(
@@ -239,7 +263,7 @@ class ToilLogTracker:
         reason = self.stop_reasons.get(job.batch_ids[-1]) if job.batch_ids else None
         interrupted = is_interruption(reason)
         who = "group tables" if stage == GROUP else f"{job.subject or '?'}: {stage}"
-        if stage not in (GROUP, DELIVER) and job.subject is not None:
+        if stage not in (GROUP, DELIVER, EXPORT) and job.subject is not None:
             record = self.run.subject(job.subject).stage(stage)
             if interrupted:
                 record.interruptions += 1
@@ -266,6 +290,9 @@ class ToilLogTracker:
                 subject.log_tail = self.failed_lines.get(job_id, [])[-TAIL_LINES:]
             self.say(f"{job.subject or '?'}: delivery to S3 failed, no tries left")
             return
+        if stage == EXPORT:
+            self._export_failed(job, job_id)
+            return
         if job.subject is not None:
             self._correct_guess(stage, job.subject)
             self._mark(job.subject, stage, state.FAILED)
@@ -273,14 +300,22 @@ class ToilLogTracker:
             subject.log_tail = verdict_tail(self.failed_lines.get(job_id, []))
         self.say(f"{job.subject or '?'}: {stage} failed, no tries left")
 
+    def _export_failed(self, job: TrackedJob, job_id: str) -> None:
+        if job.subject is not None:
+            self.exporting.discard(job.subject)
+            subject = self.run.subject(job.subject)
+            subject.status, subject.failed_stage = state.FAILED, EXPORT
+            subject.log_tail = self.failed_lines.get(job_id, [])[-TAIL_LINES:]
+        self.say(f"{job.subject or '?'}: DICOM export failed, no tries left")
+
     # --- log lines --------------------------------------------------------------------
 
     def _end_block(self, block: _Block) -> None:
         if block.job_id is not None:
             self.failed_lines[block.job_id] = block.lines
             job = self.jobs.get(block.job_id)
-            if job is not None and job.stage == DELIVER and block.delivering is not None:
-                job.subject = block.delivering
+            if job is not None and job.stage in (DELIVER, EXPORT) and block.named is not None:
+                job.subject = block.named
             elif job is not None and block.verdict is not None and job.stage != GROUP:
                 self._correct_guess(job.stage, block.verdict[0])
                 job.subject = block.verdict[0]
@@ -304,7 +339,9 @@ class ToilLogTracker:
         if match := VERDICT.search(line):
             block.verdict = (match.group(1), match.group(2))
         elif match := DELIVERING.search(line):
-            block.delivering = match.group(1)
+            block.named = match.group(1)
+        elif match := EXPORTING.search(line):
+            block.named = match.group(1) or match.group(2)
         elif match := DELIVERED.search(line):
             block.sent = sent_text(int(match.group(1)), int(match.group(2)), float(match.group(3)))
         return True

@@ -31,7 +31,7 @@ from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, is_s3_uri
 from fs_cwl_runner.settings import SettingsError
-from fs_cwl_runner.toil_log import DELIVER, GROUP
+from fs_cwl_runner.toil_log import DELIVER, EXPORT, GROUP
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -120,6 +120,7 @@ def resume_record(aws: AwsRun) -> None:
             continue
         # The report of the resumed run still lists the earlier attempts' Batch jobs.
         subject.delivery_batch_jobs = list(old.delivery_batch_jobs)
+        subject.export_batch_jobs = list(old.export_batch_jobs)
         for stage in subject.stages:
             stage.batch_jobs = list(old.stage(stage.name).batch_jobs)
             if old.stage(stage.name).status == state.DONE:
@@ -225,6 +226,8 @@ def record_batch_jobs(record: state.RunRecord, jobs: list[dict[str, Any]]) -> No
             known = record.group_batch_jobs
         elif job["stage"] == DELIVER and job["subject"] in subject_ids(record):
             known = record.subject(job["subject"]).delivery_batch_jobs
+        elif job["stage"] == EXPORT and job["subject"] in subject_ids(record):
+            known = record.subject(job["subject"]).export_batch_jobs
         else:
             try:
                 known = record.subject(job["subject"]).stage(job["stage"]).batch_jobs

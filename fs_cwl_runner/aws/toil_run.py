@@ -35,8 +35,10 @@ from fs_cwl_runner import __version__, engine
 from fs_cwl_runner.aws import toil_entry
 from fs_cwl_runner.aws.toil_entry import INTERRUPTIONS_VARIABLE
 from fs_cwl_runner.cohort.spec import CohortSpec
+from fs_cwl_runner.dicom.inputs import as_given
 from fs_cwl_runner.freesurfer import ENVIRONMENT_VARIABLES
 from fs_cwl_runner.layout import COHORT_INPUTS_GROUP
+from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import SCHEME, S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SETTINGS, SettingsError, SettingValues
 
@@ -249,26 +251,29 @@ def _shortened(slug: str, room: int) -> str:
     return slug[:end] if end > 0 else slug[:room]
 
 
-def run_id(
-    cohort: CohortSpec, order: Mapping[str, Any], bucket: S3Uri, jobstore_prefix: str, cwl: str
-) -> str:
+def run_id(cohort: CohortSpec, bucket: S3Uri, jobstore_prefix: str, cwl: str) -> str:
     """``<cohort file name>-<digest>``, lower case, digits and hyphens.
 
     The digest covers the job order (with local locations; the license as a placeholder,
-    so moving the license file changes nothing), the output, the bucket and the CWL files.
-    With ``jobstore_prefix`` in front it is at most :data:`MAX_JOBSTORE_NAME` long, the
-    cohort's name cut after a whole word when it must be; the id also names the results
-    folder ``s3://<bucket>/outputs/<run id>/``, where the name is what people look for.
+    so moving the license file changes nothing; a DICOM input as its series folder and
+    ``series:`` choice, so a dry run, ``fetch`` and ``clean`` name the run as it does), the
+    output, the bucket and the CWL files. With ``jobstore_prefix`` in front it is at most
+    :data:`MAX_JOBSTORE_NAME` long, the cohort's name cut after a whole word when it must
+    be; the id also names the results folder ``s3://<bucket>/outputs/<run id>/``, where
+    the name is what people look for.
     """
-    order_for_id = {**order, "fs_license": "license"}
-    text = json.dumps(
-        {"order": order_for_id, "output": cohort.output, "bucket": str(bucket), "cwl": cwl},
-        sort_keys=True,
-    )
-    digest = hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
+    named: dict[str, Any] = {
+        "order": {**job_order(as_given(cohort), Path("license")), "fs_license": "license"},
+        "output": cohort.output,
+        "bucket": str(bucket),
+        "cwl": cwl,
+    }
+    if cohort.dicom_inputs:
+        named["series"] = [[i.subject_id, i.field, i.selector] for i in cohort.dicom_inputs]
+    digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
     room = MAX_JOBSTORE_NAME - len(jobstore_prefix) - DIGEST_LENGTH - 1
     slug = _shortened(_slug(cohort.path.stem), max(0, room))
-    return f"{slug}-{digest}" if slug else digest
+    return f"{slug}-{digest[:DIGEST_LENGTH]}" if slug else digest[:DIGEST_LENGTH]
 
 
 def input_files(cohort: CohortSpec) -> dict[str, list[str]]:

@@ -29,7 +29,7 @@ from fs_cwl_runner.cli.validate import cmd_validate
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
 from fs_cwl_runner.layout import Layout
-from fs_cwl_runner.plan import job_order, write_job_order
+from fs_cwl_runner.plan import check_job_order_target, job_order, write_job_order
 from fs_cwl_runner.request import RunRequest
 from fs_cwl_runner.s3uri import is_s3_uri
 from fs_cwl_runner.settings import UsageError, config_path, load_config
@@ -42,10 +42,18 @@ def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
     """Write the job order of cohort.cwl; never over an input, the config or a result."""
     checked = checked_cohort(args.cohort)
     license_path = license_for(args.fs_license, config)
+    results = None if is_s3_uri(checked.output) else Path(checked.output)
+    inputs = (args.cohort, config_path(args.config))
+    # Before DICOM inputs are converted into the output folder: a refused -o writes nothing.
+    check_job_order_target(
+        job_order(checked, license_path),
+        args.output,
+        inputs=inputs,
+        force=args.force,
+        results=results,
+    )
     cohort = converted_cohort(checked)
     order = job_order(cohort, license_path)
-    results = None if is_s3_uri(cohort.output) else Path(cohort.output)
-    inputs = (args.cohort, config_path(args.config))
     write_job_order(order, args.output, inputs=inputs, force=args.force, results=results)
     print(json.dumps({"job_order": str(args.output), "subjects": len(cohort.subjects)}))
     return 0

@@ -23,6 +23,10 @@ MAX_NAMED = 10
 
 def series_problems(series: DicomSeries) -> tuple[list[str], list[SliceHeader]]:
     """(problems, the slices sorted along the normal); the order is empty with problems."""
+    # Kinds of series that the per-slice checks would misread as broken.
+    problems = _multi_frame(series) or _multi_echo(series)
+    if problems:
+        return problems, []
     problems = [
         *_missing_values(series.slices),
         *_differing(series.slices, "ImageOrientationPatient", lambda s: _rounded(s.orientation)),
@@ -34,6 +38,33 @@ def series_problems(series: DicomSeries) -> tuple[list[str], list[SliceHeader]]:
     ordered, distances = _along_normal(series.slices)
     problems = _spacing_problems(ordered, distances)
     return problems, [] if problems else ordered
+
+
+def _multi_frame(series: DicomSeries) -> list[str]:
+    return _capped(
+        [
+            f"DICOM file {s.path} is an enhanced (multi-frame) image of {s.frames} frames, "
+            "which fs-cwl does not read; export the series from the scanner or PACS as "
+            "classic single-frame images, or convert it to NIfTI (e.g. dcm2niix) and give "
+            "the NIfTI"
+            for s in series.slices
+            if s.frames > 1
+        ]
+    )
+
+
+def _multi_echo(series: DicomSeries) -> list[str]:
+    echoes = sorted({s.echo_time for s in series.slices if s.echo_time is not None})
+    if len(echoes) < 2:
+        return []
+    shown = ", ".join(f"{e:g}" for e in echoes)
+    return [
+        f"DICOM series of {series.slices[0].path} holds {len(echoes)} echoes (EchoTime "
+        f"{shown} ms), so each slice position appears {len(echoes)} times; recon-all takes "
+        "one image: export one echo as its own series, or combine the echoes into one NIfTI "
+        "(their root mean square, as mri_concat --rms does for a multi-echo MPRAGE) and "
+        "give that"
+    ]
 
 
 def _rounded(values: tuple[float, ...] | None) -> tuple[float, ...] | None:

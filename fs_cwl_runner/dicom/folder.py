@@ -27,6 +27,8 @@ TAGS = [
     "PixelSpacing",
     "Rows",
     "Columns",
+    "NumberOfFrames",
+    "EchoTime",
 ]
 SKIPPED_NAMES = ("DICOMDIR",)
 
@@ -40,6 +42,8 @@ class SliceHeader:
     orientation: tuple[float, ...] | None  # ImageOrientationPatient, 6 values
     spacing: tuple[float, ...] | None  # PixelSpacing, 2 values
     size: tuple[int, int] | None  # Rows, Columns
+    frames: int = 1  # NumberOfFrames: more than 1 in an enhanced (multi-frame) image
+    echo_time: float | None = None  # EchoTime (ms)
 
 
 @dataclass(frozen=True)
@@ -120,12 +124,15 @@ def _series(uid: str, members: list[tuple[Dataset, SliceHeader]]) -> DicomSeries
 def _slice_header(path: Path, ds: Dataset) -> SliceHeader:
     rows, columns = _numbers(ds, "Rows", 1), _numbers(ds, "Columns", 1)
     size = (int(rows[0]), int(columns[0])) if rows and columns else None
+    frames, echo = _numbers(ds, "NumberOfFrames", 1), _numbers(ds, "EchoTime", 1)
     return SliceHeader(
         path,
         _numbers(ds, "ImagePositionPatient", 3),
         _numbers(ds, "ImageOrientationPatient", 6),
         _numbers(ds, "PixelSpacing", 2),
         size,
+        int(frames[0]) if frames else 1,
+        echo[0] if echo else None,
     )
 
 

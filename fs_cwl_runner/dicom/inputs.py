@@ -48,6 +48,20 @@ def stem_of(field: str) -> str:
     return STEMS[field] if index is None else f"T1w_{index + 1}"
 
 
+def as_given(cohort: CohortSpec) -> CohortSpec:
+    """``cohort`` naming each DICOM input by the series folder the user gave, converted or not.
+
+    What names a run (its id) must not hang on where this machine converted a series: a
+    dry run converts into scratch, ``fetch`` and ``clean`` do not convert at all.
+    """
+    if not cohort.dicom_inputs:
+        return cohort
+    subjects = {subject.subject_id: subject for subject in cohort.subjects}
+    for item in cohort.dicom_inputs:
+        subjects[item.subject_id] = _swapped(subjects[item.subject_id], item, item.folder)
+    return replace(cohort, subjects=tuple(subjects[s.subject_id] for s in cohort.subjects))
+
+
 def convert_dicom_inputs(
     cohort: CohortSpec, folder: Path, say: Callable[[str], None] | None = None
 ) -> CohortSpec:

@@ -2,7 +2,8 @@
 
 dcm2niix's ``-ba y`` already leaves out names, ids and dates; this is the second line: any
 key naming the patient (but PatientPosition, the scan's geometry), an accession number, an
-institution, a person, a device serial number, a date, a UID or free-text comments goes.
+institution, a person, a device serial number, a date, a UID, free-text comments or the
+exam's descriptions goes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ IDENTIFYING_PARTS = (
     "InstanceUID",
     "StudyID",
     "Comments",
+    # Free text a site types per exam (e.g. a referral note), unlike the sequence's names
+    # (SeriesDescription, ProtocolName), which are kept: BIDS tools read them.
+    "ProcedureStep",
+    "StudyDescription",
 )
 #: Kept although they hold one of the parts: how the patient lay, not who they are.
 KEPT_KEYS = ("PatientPosition",)

@@ -38,7 +38,15 @@ from fs_cwl_runner.dryrun.plan import (
 from fs_cwl_runner.dryrun.remote import shown_with_uris
 from fs_cwl_runner.dryrun.render import write_json, write_text
 from fs_cwl_runner.dryrun.resources import StageResources
-from fs_cwl_runner.dryrun.summary import BatchJobs, batch_jobs, leader_job, stage_table, summary
+from fs_cwl_runner.dryrun.summary import (
+    BatchJobs,
+    JobCounts,
+    batch_jobs,
+    leader_job,
+    stage_table,
+    summary,
+)
+from fs_cwl_runner.plan import exported_in_workflow
 from fs_cwl_runner.request import RunRequest
 from fs_cwl_runner.settings import SettingValues
 
@@ -162,12 +170,12 @@ def commands_report(plan: CommandPlan) -> dict[str, Any]:
 
 
 def aws_jobs(
-    configured: LocalRun | AwsBackendRun, stages: list[StageResources], subjects: int
+    configured: LocalRun | AwsBackendRun, stages: list[StageResources], counts: JobCounts
 ) -> list[BatchJobs] | None:
     """The Batch jobs of an AWS run, the detached leader's first; None off AWS."""
     if not is_aws(configured):
         return None
-    jobs = batch_jobs(stages, subjects, configured.settings)
+    jobs = batch_jobs(stages, counts, configured.settings)
     if configured.leader is not None:
         jobs.insert(0, leader_job(configured.settings, configured.leader))
     return jobs
@@ -185,7 +193,11 @@ def dry_run(cohort: CohortSpec, values: SettingValues, backend: str, options: Dr
         if is_aws(configured)
         else preflight.local_layout(cohort)
     )
-    stages: list[StageResources] = stage_table(delivery=is_aws(configured))
+    dicom = cohort.freesurfer.dicom
+    counts = JobCounts(
+        len(cohort.subjects), sum(exported_in_workflow(s, dicom) for s in cohort.subjects)
+    )
+    stages = stage_table(delivery=is_aws(configured), export=counts.exports > 0)
     report: dict[str, Any] = {
         "dry_run": True,
         "cohort": str(cohort.path),
@@ -198,8 +210,8 @@ def dry_run(cohort: CohortSpec, values: SettingValues, backend: str, options: Dr
     }
     plan, report["freesurfer"] = planned_commands(cohort, options)
     report.update(commands_report(plan))
-    jobs = aws_jobs(configured, stages, len(cohort.subjects))
+    jobs = aws_jobs(configured, stages, counts)
     report["batch_jobs"] = [asdict(job) for job in jobs or []]
-    report["summary"] = summary(stages, len(cohort.subjects), jobs)
+    report["summary"] = summary(stages, counts, jobs)
     (write_json if options.as_json else write_text)(report, sys.stdout)
     return 0

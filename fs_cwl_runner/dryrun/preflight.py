@@ -22,7 +22,6 @@ from fs_cwl_runner.cohort.spec import CohortSpec
 from fs_cwl_runner.freesurfer import FreeSurfer, FreeSurferError, find_freesurfer
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.license_file import check_license, license_candidate
-from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import is_s3_uri
 from fs_cwl_runner.settings import UsageError
 
@@ -156,10 +155,7 @@ def aws_layout(cohort: CohortSpec, settings: AwsRunSettings) -> dict[str, Any]:
     from fs_cwl_runner.aws.toil_run import cwl_digest, run_id
 
     # The run id covers the license as a placeholder, so a stand-in gives the same id.
-    order = job_order(cohort, NO_LICENSE)
-    run = run_id(
-        cohort, order, settings.bucket, settings.jobstore_prefix, cwl_digest(engine.cwl_dir())
-    )
+    run = run_id(cohort, settings.bucket, settings.jobstore_prefix, cwl_digest(engine.cwl_dir()))
     layout: dict[str, Any] = {
         "run_id": run,
         "job_store": settings.jobstore(run),

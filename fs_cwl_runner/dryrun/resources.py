@@ -21,6 +21,8 @@ ESTIMATED_HOURS = {
     "autorecon_lh": 2.0,
     "autorecon_rh": 2.0,
     "autorecon3": 1.0,
+    # bench/dicom_export.py: ~7 s per subject, plus copying the subject folder in.
+    "aseg_to_dicom": 0.02,
     # Copying ~0.5 GB to S3 with its checksums: a few minutes.
     "deliver": 0.05,
     "group_tables": 0.05,

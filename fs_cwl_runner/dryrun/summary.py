@@ -1,7 +1,8 @@
 """The totals of a dry run: stages, Batch jobs, and CPU-hours from the CWL resource hints.
 
-Each subject runs every stage of subject.cwl; the cohort adds one group stage (the stats
-tables: cohort.cwl's step, or on AWS group-tables.cwl). On AWS each of them is one Batch
+Each subject runs every stage of subject.cwl (its DICOM export, ``aseg_to_dicom``, only when
+the cohort asks for it and the subject's T1 is NIfTI); the cohort adds one group stage (the
+stats tables: cohort.cwl's step, or on AWS group-tables.cwl). On AWS each of them is one Batch
 job with the vCPUs and memory of its hints, each subject's delivery to S3
 (subject-delivered.cwl's ``deliver`` step) one more; with ``--detach`` the Toil leader is
 one more too (:mod:`fs_cwl_runner.aws.detach`).
@@ -23,6 +24,9 @@ GROUP_STAGE = "group_tables"
 #: An AWS run's delivery of each finished subject, and its tool.
 DELIVER_STAGE = "deliver"
 DELIVER_TOOL = "tools/deliver-subject.cwl"
+#: subject.cwl's conditional DICOM export step, and its tool.
+EXPORT_STAGE = "aseg_to_dicom"
+EXPORT_TOOL = "tools/aseg-to-dicom.cwl"
 #: The row of the detached Toil leader in the Batch jobs table.
 LEADER_STAGE = "toil_leader"
 
@@ -42,10 +46,20 @@ class BatchJobs:
     memory_mib: int
 
 
-def stage_table(delivery: bool = False) -> list[StageResources]:
-    """Every subject stage (with ``delivery``, the AWS run's delivery step after them), then
-    the group stage, with its tool's resource hints."""
+@dataclass(frozen=True)
+class JobCounts:
+    """How many subjects run, and how many of them run the DICOM export step."""
+
+    subjects: int
+    exports: int = 0
+
+
+def stage_table(delivery: bool = False, export: bool = False) -> list[StageResources]:
+    """Every subject stage (with ``export``, the DICOM export; with ``delivery``, the AWS
+    run's delivery step after them), then the group stage, with its tool's resource hints."""
     table = [stage_resources(stage, tool_path(stage)) for stage in subject_steps()]
+    if export:
+        table.append(stage_resources(EXPORT_STAGE, engine.cwl_dir() / EXPORT_TOOL))
     if delivery:
         table.append(stage_resources(DELIVER_STAGE, engine.cwl_dir() / DELIVER_TOOL))
     workflow = engine.cwl_dir() / COHORT_WORKFLOW
@@ -56,18 +70,21 @@ def stage_table(delivery: bool = False) -> list[StageResources]:
     return table
 
 
-def jobs_of(stage: StageResources, subjects: int) -> int:
-    """How many jobs of ``stage`` a cohort of ``subjects`` runs: one per subject, one group."""
-    return 1 if stage.stage == GROUP_STAGE else subjects
+def jobs_of(stage: StageResources, counts: JobCounts) -> int:
+    """How many jobs of ``stage`` a cohort runs: one per subject (per exported subject for
+    the DICOM export), one group."""
+    if stage.stage == GROUP_STAGE:
+        return 1
+    return counts.exports if stage.stage == EXPORT_STAGE else counts.subjects
 
 
 def batch_jobs(
-    stages: list[StageResources], subjects: int, settings: AwsRunSettings
+    stages: list[StageResources], counts: JobCounts, settings: AwsRunSettings
 ) -> list[BatchJobs]:
     """The Batch jobs an AWS run would submit, per stage."""
     return [
         BatchJobs(
-            s.stage, jobs_of(s, subjects), settings.queue, settings.image, s.cores, s.memory_mib
+            s.stage, jobs_of(s, counts), settings.queue, settings.image, s.cores, s.memory_mib
         )
         for s in stages
     ]
@@ -84,13 +101,13 @@ def leader_job(settings: AwsRunSettings, leader: tuple[str, str]) -> BatchJobs:
 
 
 def summary(
-    stages: list[StageResources], subjects: int, jobs: list[BatchJobs] | None
+    stages: list[StageResources], counts: JobCounts, jobs: list[BatchJobs] | None
 ) -> dict[str, Any]:
     """Subjects, stages, Batch jobs (None off AWS) and estimated CPU-hours."""
     return {
-        "subjects": subjects,
-        "stages": sum(jobs_of(s, subjects) for s in stages),
+        "subjects": counts.subjects,
+        "stages": sum(jobs_of(s, counts) for s in stages),
         "batch_jobs": None if jobs is None else sum(job.jobs for job in jobs),
-        "cpu_hours": sum(s.cpu_hours * jobs_of(s, subjects) for s in stages),
+        "cpu_hours": sum(s.cpu_hours * jobs_of(s, counts) for s in stages),
         "cores_and_hours": {s.stage: {"cores": s.cores, "hours": s.hours} for s in stages},
     }

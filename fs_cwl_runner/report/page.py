@@ -207,15 +207,17 @@ def _subjects_table(
     stage_heads = "".join(f"<th>{name}</th>" for name in STAGES)
     # Only an AWS run delivers each subject as a step of its own.
     delivery = any(s.delivered or s.delivery_batch_jobs for s in run.subjects)
+    export = any(s.export_batch_jobs for s in run.subjects)  # as Batch jobs: AWS only
+    stage_heads += "<th>DICOM export</th>" if export else ""
     stage_heads += "<th>Delivered</th>" if delivery else ""
     head = (
         f"<tr><th>Subject</th><th>Status</th>{stage_heads}<th>Failed stage</th><th>Error</th></tr>"
     )
-    columns = len(STAGES) + (5 if delivery else 4)
+    columns = len(STAGES) + 4 + export + delivery
     # Stable: flagged subjects keep the run's order among themselves, as the others do.
     ordered = sorted(run.subjects, key=lambda subject: subject.subject_id not in flags)
     body = "\n".join(
-        _subject_row(subject, now, delivery)
+        _subject_row(subject, now, export, delivery)
         + _qc_row(
             subject.subject_id,
             flags.get(subject.subject_id, ()),
@@ -248,10 +250,13 @@ def _qc_row(subject_id: str, reasons: Sequence[str], snapshot: str | None, colum
     )
 
 
-def _subject_row(subject: SubjectRecord, now: float, delivery: bool) -> str:
+def _subject_row(subject: SubjectRecord, now: float, export: bool, delivery: bool) -> str:
     stages = {record.name: record for record in subject.stages}
     cells = [f"<td>{escape(subject.subject_id)}</td>", f"<td>{_badge(subject.status)}</td>"]
     cells += [_stage_cell(stages.get(name), now) for name in STAGES]
+    if export:
+        jobs = _batch_job_ids(subject.export_batch_jobs).removeprefix("<br>") or "&ndash;"
+        cells.append(f'<td class="export">{jobs}</td>')
     if delivery:
         when = escape(subject.delivered.replace("T", " ")[:19]) if subject.delivered else "&ndash;"
         cells.append(

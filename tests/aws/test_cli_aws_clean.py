@@ -14,7 +14,6 @@ import pytest
 from fs_cwl_runner import engine
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
-from fs_cwl_runner.plan import job_order
 
 from support.aws_runs import BUCKET, LICENSE_TEXT, run_cli, runner_environment
 from support.cli_runs import write_cohort
@@ -121,8 +120,7 @@ def test_cohort_file_and_results_uri_name_the_run(
     cohort_file = write_cohort(tmp_path, tmp_path / "results")
     cohort, _ = load_cohort(cohort_file, check_images=False)
     bucket = parse_bucket(f"{BUCKET}/{prefix}")
-    order = job_order(cohort, Path("license"))
-    run = run_id(cohort, order, bucket, DEFAULT_JOBSTORE_PREFIX, cwl_digest(engine.cwl_dir()))
+    run = run_id(cohort, bucket, DEFAULT_JOBSTORE_PREFIX, cwl_digest(engine.cwl_dir()))
     shape, _ = abandoned_run(s3, run, prefix)
     for given in (str(cohort_file), f"s3://{BUCKET}/{prefix}/outputs/{run}/"):
         code, summary, stderr = clean(

@@ -36,7 +36,6 @@ from fs_cwl_runner.aws.toil_run import (
 )
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.freesurfer import FreeSurfer
-from fs_cwl_runner.plan import job_order
 from fs_cwl_runner.s3uri import S3Uri
 
 from support.aws_runs import (
@@ -184,7 +183,7 @@ def check_batch(batch: LocalBatch, tmp_path: Path, summary: dict[str, Any]) -> N
     )
     assert set(calls.values()) == {1} and len(calls) == 15
     batch_ids = [job["batch_job_id"] for job in summary["batch_jobs"]]
-    assert len(batch_ids) == 19 and all(batch_ids)
+    assert len(batch_ids) == 3 * 7 + 1 and all(batch_ids)
     assert {job["subject"] for job in summary["batch_jobs"] if job["stage"] != "group"} == set(
         SUBJECTS
     )
@@ -205,6 +204,8 @@ def check_report_lists_batch_jobs(
         [subject] = [s for s in record["subjects"] if s["subject_id"] == job["subject"]]
         if job["stage"] == "deliver":
             assert subject["delivery_batch_jobs"] == [job["batch_job_id"]]
+        elif job["stage"] == "aseg_to_dicom":
+            assert subject["export_batch_jobs"] == [job["batch_job_id"]]
         else:
             [stage] = [st for st in subject["stages"] if st["name"] == job["stage"]]
             assert stage["batch_jobs"] == [job["batch_job_id"]]
@@ -284,6 +285,7 @@ def test_cohort_on_local_batch(
     }
     check_job_order(results / ".fs-cwl" / "aws" / "job.yml")
     assert "sub-02: autorecon_lh done" in result.stderr
+    assert all(f"{s}: DICOM export done" in result.stderr for s in SUBJECTS), result.stderr
     check_batch(batch, tmp_path, summary)
     jobstore = summary["job_store"].split(":")[-1]
     assert not bucket_exists(s3, f"{jobstore}--toil"), "Toil left its job store behind"
@@ -590,16 +592,14 @@ def test_log_tracker_attributes_stages_to_subjects() -> None:
     assert tracker.batch_ids() == {6: ("autorecon1", "sub-01"), 7: ("autorecon1", "sub-02")}
 
 
-def test_run_id_is_stable(tmp_path: Path, license_file: Path) -> None:
+def test_run_id_is_stable(tmp_path: Path) -> None:
     cohort_file = write_cohort(tmp_path, tmp_path / "results")
     cohort, _ = load_cohort(cohort_file, check_images=False)
-    order = job_order(cohort, license_file)
     bucket = S3Uri("bucket", "prefix")
-    first = run_id(cohort, order, bucket, "fs-cwl-", "cwl")
-    assert first == run_id(
-        cohort, job_order(cohort, tmp_path / "elsewhere"), bucket, "fs-cwl-", "cwl"
-    )
-    assert first != run_id(cohort, order, bucket, "fs-cwl-", "other cwl")
+    first = run_id(cohort, bucket, "fs-cwl-", "cwl")
+    assert first == run_id(load_cohort(cohort_file)[0], bucket, "fs-cwl-", "cwl")
+    assert first != run_id(cohort, bucket, "fs-cwl-", "other cwl")
+    assert first != run_id(cohort, S3Uri("bucket", "other"), "fs-cwl-", "cwl")
     # Lengths and names for every allowed prefix: test_run_id.py.
 
 

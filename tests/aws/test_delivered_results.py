@@ -127,6 +127,64 @@ def test_the_tracker_follows_each_delivery_and_names_its_subject() -> None:
     assert tracker.batch_ids() == {23: ("deliver", "sub-01")}
 
 
+def export_block(name: str, subject: str) -> list[str]:
+    """The two blocks Toil logs after a DICOM export ends, as the local AWS run shows."""
+    seg = f"{subject}/dicom/aseg.seg.dcm"
+    return [
+        f"[t] [I] [toil.statsAndLogging] Got message from job: CWL step complete: {name}",
+        f"[t] [I] [toil.statsAndLogging] {name}.stdout follows:",
+        "=========>",
+        f'\t{{"seg": "{seg}", "sr": "{subject}/dicom/aseg.sr.dcm", "segments": 43}}',
+        "<=========",
+        f"[t] [I] [toil.statsAndLogging] {name}.stderr follows:",
+        "=========>",
+        f"\tdicom: exporting {subject} …",
+        "<=========",
+    ]
+
+
+def test_the_tracker_names_each_dicom_export_and_its_failure() -> None:
+    subjects = [state.SubjectRecord(s) for s in ("sub-01", "sub-02", "sub-03")]
+    run = state.RunRecord("c", "o", "aws", "toil", subjects=subjects)
+    for subject in subjects:
+        for stage in subject.stages:
+            stage.status = state.DONE
+    said: list[str] = []
+    tracker = ToilLogTracker(run, said.append, deliveries=True)
+    name = "subject.cwl.aseg_to_dicom.aseg-to-dicom.cwl"
+    issued = "[t] [I] [toil.leader] Issued job 'CWLJob' {} {} v1 with job batch system ID: {} and"
+    lines = [issued.format(name, f"j{n}", 30 + n) for n in (1, 2, 3)]
+    # The end of an export is told by its output, which names the subject.
+    lines += export_block(name, "sub-01")
+    lines += [
+        f"[t] [I] [toil.leader] Job failed with exit value 2: 'CWLJob' {name} j3 v1",
+        '[t] [I] [toil.leader] Log from job "j3" follows:',
+        "=========>",
+        "\tdicom: exporting sub-03 …",
+        "\tfs-cwl-run: error: dicom: sub-03/stats/aseg.stats is missing",
+        "<=========",
+        f"[t] [I] [toil.leader] Job 'CWLJob' {name} j3 v1 is completely failed",
+    ]
+    for line in lines:
+        tracker.feed(line + "\n")
+    tracker.finish()
+    inferred = [f"sub-0{n} (inferred): DICOM export submitted" for n in (1, 2)]
+    assert said[:3] == [*inferred, "sub-03: DICOM export submitted"]  # the last one left
+    assert said[3:] == [
+        "sub-01: DICOM export done",
+        "sub-03: aseg_to_dicom: Batch job failed (exit 2), the stage's own error",
+        "sub-03: DICOM export failed, no tries left",
+    ]
+    sub01, sub02, sub03 = run.subjects
+    assert sub03.status == state.FAILED and sub03.failed_stage == "aseg_to_dicom"
+    assert sub03.log_tail[-1].endswith("sub-03/stats/aseg.stats is missing")
+    assert sub02.status == sub01.status == state.PENDING  # delivery, not the export, ends them
+    assert tracker.batch_ids() == {n + 30: ("aseg_to_dicom", f"sub-0{n}") for n in (1, 2, 3)}
+    # sub-01's export ended: a delivery is guessed for it, not for sub-02 still exporting.
+    tracker.feed(issued.format("subject-delivered.cwl.deliver.deliver-subject.cwl", "j4", 40))
+    assert said[-1] == "sub-01: delivery to S3 submitted"
+
+
 def test_download_checks_each_file_against_its_receipt(seaweedfs: S3Server, tmp_path: Path) -> None:
     s3 = s3_client(seaweedfs.endpoint_url)
     prefix = "download-check/outputs/run-1"

@@ -21,9 +21,13 @@ from fs_cwl_runner.aws.toil_run import (
     check_settings,
     run_id,
 )
+from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortSpec, FreeSurferOptions
+from fs_cwl_runner.dicom.inputs import convert_dicom_inputs
 from fs_cwl_runner.s3uri import S3Uri
 from fs_cwl_runner.settings import SettingsError
+
+from support.dicom_inputs import write_cohort_file, write_test_series
 
 ACCOUNT = "123456789012"
 BUCKET = S3Uri("lab-bucket", "freesurfer")
@@ -47,7 +51,7 @@ def cohort(stem: str) -> CohortSpec:
 
 
 def make_id(stem: str, prefix: str) -> str:
-    return run_id(cohort(stem), {"subjects": []}, BUCKET, prefix, "cwl digest")
+    return run_id(cohort(stem), BUCKET, prefix, "cwl digest")
 
 
 def settings(prefix: str) -> AwsRunSettings:
@@ -76,7 +80,7 @@ def test_a_long_name_is_cut_after_a_whole_word() -> None:
 def test_the_same_cohort_keeps_its_id_and_other_cwl_files_change_it() -> None:
     first = make_id("cohort", DEFAULT_JOBSTORE_PREFIX)
     assert first == make_id("cohort", DEFAULT_JOBSTORE_PREFIX)
-    other = run_id(cohort("cohort"), {"subjects": []}, BUCKET, DEFAULT_JOBSTORE_PREFIX, "other")
+    other = run_id(cohort("cohort"), BUCKET, DEFAULT_JOBSTORE_PREFIX, "other")
     assert other != first and other.startswith("cohort-")
 
 
@@ -151,3 +155,26 @@ def test_a_prefix_that_leaves_no_valid_name_is_refused(prefix: str) -> None:
     message = str(raised.value)
     assert "--jobstore-prefix / FS_CWL_JOBSTORE_PREFIX" in message
     assert f"at most {MAX_JOBSTORE_PREFIX}" in message and "aws setup" in message
+
+
+def test_a_dicom_cohort_has_one_id_converted_anywhere_or_not(tmp_path: Path) -> None:
+    """The dry run converts into scratch, fetch and clean do not convert: one id for all."""
+    write_test_series(tmp_path / "series")
+    path = write_cohort_file(tmp_path, str(tmp_path / "series"), tmp_path / "results")
+    checked, _ = load_cohort(path)
+    unconverted, _ = load_cohort(path, check_images=False)
+    ids = {
+        run_id(cohort, BUCKET, DEFAULT_JOBSTORE_PREFIX, "cwl")
+        for cohort in (
+            checked,
+            unconverted,
+            convert_dicom_inputs(checked, tmp_path / "scratch"),
+            convert_dicom_inputs(checked, tmp_path / "results" / "dicom-inputs"),
+        )
+    }
+    assert len(ids) == 1, ids
+    chosen = write_cohort_file(
+        tmp_path, {"dicom": str(tmp_path / "series"), "series": "T1 MPRAGE"}, tmp_path / "results"
+    )
+    by_description, _ = load_cohort(chosen)
+    assert run_id(by_description, BUCKET, DEFAULT_JOBSTORE_PREFIX, "cwl") not in ids

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 
 from fs_cwl_runner.cli import main as cli_main
@@ -199,6 +200,30 @@ def test_a_duplicate_slice_is_named(tmp_path: Path) -> None:
     (problem,) = problems_of(write_cohort_file(tmp_path, "dicom", tmp_path / "out"))
     assert str(copy) in problem and str(files[6]) in problem
     assert "same slice position; remove the duplicate" in problem
+
+
+def test_a_multi_echo_series_is_named_as_such(tmp_path: Path) -> None:
+    for echo, folder in ((2.1, "echo-1"), (4.5, "echo-2")):  # one series, two echoes
+        for path in write_test_series(tmp_path / "dicom" / folder):
+            ds = pydicom.dcmread(path)
+            ds.EchoTime = echo
+            ds.save_as(path)
+    (problem,) = problems_of(write_cohort_file(tmp_path, "dicom", tmp_path / "out"))
+    assert "holds 2 echoes (EchoTime 2.1, 4.5 ms)" in problem
+    assert "export one echo as its own series" in problem and "duplicate" not in problem
+
+
+def test_an_enhanced_multi_frame_image_is_named_as_such(tmp_path: Path) -> None:
+    first, *others = write_test_series(tmp_path / "dicom")
+    for path in others:
+        path.unlink()
+    ds = pydicom.dcmread(first)
+    ds.NumberOfFrames = 28
+    del ds.ImagePositionPatient  # it moves into the per-frame groups of an enhanced image
+    ds.save_as(first)
+    (problem,) = problems_of(write_cohort_file(tmp_path, "dicom", tmp_path / "out"))
+    assert f"DICOM file {first} is an enhanced (multi-frame) image of 28 frames" in problem
+    assert "dcm2niix" in problem and "lacks" not in problem
 
 
 def test_other_spacing_or_size_is_named(tmp_path: Path) -> None:

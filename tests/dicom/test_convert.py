@@ -76,10 +76,14 @@ def test_identifying_keys_are_stripped() -> None:
         "DeviceSerialNumber": "x",
         "SeriesInstanceUID": "x",
         "ImageComments": "x",
+        "ProcedureStepDescription": "x",
+        "StudyDescription": "x",
         "PatientPosition": "HFS",
         "EchoTime": 0.003,
+        "SeriesDescription": "T1 MPRAGE",
     }
-    assert scrubbed_sidecar(sidecar) == {"PatientPosition": "HFS", "EchoTime": 0.003}
+    kept = {"PatientPosition": "HFS", "EchoTime": 0.003, "SeriesDescription": "T1 MPRAGE"}
+    assert scrubbed_sidecar(sidecar) == kept
 
 
 def test_a_rerun_reuses_the_conversion(tmp_path: Path) -> None:

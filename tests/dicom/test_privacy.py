@@ -70,6 +70,21 @@ def test_plan_converts_into_the_output_without_identifiers(
     assert identifiers_in((captured.out + captured.err).encode()) == []
 
 
+def test_a_refused_plan_converts_nothing(
+    tmp_path: Path,
+    dicom_cohort: Path,
+    dummy_license: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FS_CWL_CONFIG", "/dev/null")
+    job = tmp_path / "results" / "job.yml"  # inside the output folder: refused
+    args = ["plan", str(dicom_cohort), "-o", str(job), "--fs-license", str(dummy_license)]
+    assert cli_main.main(args) == 2
+    assert "inside the cohort's output folder" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
 def test_the_dry_run_writes_nothing_and_shows_no_identifiers(
     tmp_path: Path,
     dicom_cohort: Path,

@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from fs_cwl_runner import manifest
+from fs_cwl_runner import engine, manifest
+from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cli.crash import interrupted_message
 from fs_cwl_runner.cli.inputs import checked_cohort
 from fs_cwl_runner.cli.main import main
+from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.dryrun import preflight
 from fs_cwl_runner.dryrun.commands import CommandError
 from fs_cwl_runner.dryrun.dontrun import DontRunError
@@ -31,6 +33,7 @@ from fs_cwl_runner.local.backend import LocalSettings
 from fs_cwl_runner.local.run import LocalRun
 
 from support.cli_runs import dry_run
+from support.dicom_inputs import write_test_series
 from support.paths import EXAMPLE_DATA
 
 TIMEOUT_S = 120
@@ -199,3 +202,25 @@ def test_finished_subjects_are_told_by_their_manifest_alone(
 def test_settings_leave_out_what_is_not_used() -> None:
     shown = preflight.settings_of(LocalRun(LocalSettings("toil", "none", 2, None, None)))
     assert shown == {"engine": "toil", "container": "none", "jobs": 2}
+
+
+def test_dicom_export_jobs_and_the_run_id_fetch_finds(tmp_path: Path) -> None:
+    """A NIfTI subject's export is a Batch job (a DICOM T1's is made at home, after the run);
+    the dry run's scratch conversion gives the run id that ``fetch cohort.yml`` computes."""
+    write_test_series(tmp_path / "series")
+    nifti = {"id": "sub-01", "t1": str(EXAMPLE_DATA / "sub-01_T1w.nii.gz")}
+    path = write_cohort(tmp_path, [nifti, {"id": "sub-02", "t1": str(tmp_path / "series")}])
+    cohort = YAML().load(path.read_text())
+    cohort["freesurfer"] = {"dicom": True}
+    YAML().dump(cohort, path)
+    result = dry_run([str(path), *AWS_ARGS, "--json"], offline_env(tmp_path), TIMEOUT_S)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    jobs = {row["stage"]: row["jobs"] for row in report["batch_jobs"]}
+    assert jobs["aseg_to_dicom"] == 1 and jobs["autorecon1"] == 2 and jobs["group_tables"] == 1
+    assert report["summary"]["batch_jobs"] == 2 * 5 + 1 + 2 + 1
+    bucket = parse_bucket("lab-bucket/fs")
+    unconverted, _ = load_cohort(path, check_images=False)
+    fetched = run_id(unconverted, bucket, DEFAULT_JOBSTORE_PREFIX, cwl_digest(engine.cwl_dir()))
+    assert report["layout"]["run_id"] == fetched
+    assert not (tmp_path / "out").exists()  # converted into scratch, nothing written

@@ -351,6 +351,22 @@ def test_batch_job_ids_are_shown_under_their_stage(tmp_path: Path) -> None:
     assert "Group tables Batch job" not in render_report(example_run(), None, now=T0)
 
 
+def test_dicom_export_batch_jobs_get_a_column_of_their_own(tmp_path: Path) -> None:
+    run = example_run()
+    run.subjects[0].export_batch_jobs = ["job-export"]
+    page = write_report(run, tmp_path, None).read_text()
+    heads = re.findall(r"<th>(.*?)</th>", page.split('<table class="subjects">')[1])
+    assert heads[2 + len(STAGES)] == "DICOM export"
+    rows = [
+        re.search(rf'<tr id="subject-{s.subject_id}">.*?</tr>', page, re.DOTALL)
+        for s in run.subjects
+    ]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row.group(), re.DOTALL) for row in rows if row]
+    assert cells[0][2 + len(STAGES)] == '<code class="batch-job">job-export</code>'
+    assert cells[1][2 + len(STAGES)] == "&ndash;"
+    assert "DICOM export" not in render_report(example_run(), None, now=T0)
+
+
 def test_subjects_with_qc_flags_come_first_with_their_snapshots(
     tmp_path: Path, qc_tsv: Path, fsaverage_subjects: Path
 ) -> None:
