@@ -7,7 +7,10 @@ the run's outputs in ``--bucket``); a local output folder of that cohort (its
 too. ``--stats-only`` takes each subject's ``stats/`` and ``group/`` only. Only delivered
 subjects are fetched (those with a receipt, :mod:`fs_cwl_runner.aws.receipts`), each file
 checked against its receipt's SHA-256; how other files are verified:
-:mod:`fs_cwl_runner.aws.download`. A JSON summary goes to stdout, progress to
+:mod:`fs_cwl_runner.aws.download`. When RUN names the cohort (its file or output folder)
+and the cohort asks for ``dicom: true``, the fetched subjects whose T1 was a DICOM series
+get their SEG and SR beside the series, as after an attached run (:func:`export_fetched`:
+a detached run's leader never has the series). A JSON summary goes to stdout, progress to
 stderr.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,7 +38,8 @@ from fs_cwl_runner.aws.results import GROUP, ResultsError, destination
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortError
-from fs_cwl_runner.layout import DICOM_INPUTS_NAME
+from fs_cwl_runner.layout import DICOM_INPUTS_NAME, Layout
+from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
 from fs_cwl_runner.settings import SettingsError, SettingValues
 
@@ -65,6 +69,7 @@ class RunLocation:
 
     results: S3Uri
     run: str | None = None  # None: RUN named the results only (an s3:// URI)
+    cohort: Path | None = None  # the cohort file RUN named, itself or by its output folder
 
 
 def _cohort_location(path: Path, values: SettingValues) -> RunLocation:
@@ -73,11 +78,12 @@ def _cohort_location(path: Path, values: SettingValues) -> RunLocation:
     except CohortError as err:
         raise FetchUsageError(str(err)) from err
     if is_s3_uri(cohort.output) and values.get("bucket") is None:
-        return RunLocation(S3Uri.parse(cohort.output))  # the run id would need --bucket
+        # The run id would need --bucket.
+        return RunLocation(S3Uri.parse(cohort.output), cohort=path)
     bucket = parse_bucket(values.require("bucket"))
     prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
     run = run_id(cohort, bucket, prefix, cwl_digest(engine.cwl_dir()))
-    return RunLocation(destination(cohort, bucket, run), run)
+    return RunLocation(destination(cohort, bucket, run), run, path)
 
 
 def locate_run(text: str, values: SettingValues) -> RunLocation:
@@ -99,9 +105,28 @@ def locate_run(text: str, values: SettingValues) -> RunLocation:
     )
 
 
-def results_uri(request: FetchRequest, values: SettingValues) -> S3Uri:
-    """Where RUN's results are."""
-    return locate_run(request.run, values).results
+def export_fetched(
+    cohort_file: Path, subjects: Collection[str], dest: Path, progress: Progress
+) -> dict[str, str]:
+    """The SEG and SR, beside its series, of each fetched subject (its folder in ``dest``)
+    whose T1 was a DICOM series (its converted T1's sidecar was fetched), when the cohort
+    asks for ``dicom: true``; the folders written, by subject id. A series no longer where
+    the cohort says is a warning."""
+    try:
+        if not load_cohort(cohort_file, check_images=False)[0].freesurfer.dicom:
+            return {}
+        sidecars = dest / DICOM_INPUTS_NAME
+        dicom_t1 = [s for s in subjects if any((sidecars / s).glob("T1w_*.json"))]
+        if not dicom_t1:
+            return {}
+        from fs_cwl_runner.dicom.beside_series import export_finished  # pydicom only here
+
+        cohort, _ = load_cohort(cohort_file)  # checked: the series' files, in slice order
+    except CohortError as err:
+        # Said even with --quiet: the cohort asked for this export and it is not there.
+        print(f"warning: dicom: no export beside the DICOM series: {err}", file=sys.stderr)
+        return {}
+    return export_finished(cohort, dicom_t1, Layout(dest), progress)
 
 
 def missing_files(files: list[RemoteFile], receipts: Mapping[str, Receipt]) -> list[str]:
@@ -140,7 +165,8 @@ def delivered_files(
 
 def fetch_results(request: FetchRequest, values: SettingValues) -> int:
     """Download RUN's results into DEST, every file verified; exit 1 when some file failed."""
-    source = results_uri(request, values)
+    location = locate_run(request.run, values)
+    source = location.results
     client = s3_client(values.get("region"))
     try:
         files = list_files(client, source)
@@ -166,6 +192,10 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
     for error in result.errors[:20]:
         print(f"error: {error}", file=sys.stderr)
     tops = {f.relative.split("/", 1)[0] for f in files if "/" in f.relative}
+    subjects = sorted(tops - set(SHARED))
+    beside: dict[str, str] = {}
+    if location.cohort is not None and not request.stats_only and not result.errors:
+        beside = export_fetched(location.cohort, subjects, dest, Progress())
     print(
         json.dumps(
             {
@@ -173,9 +203,10 @@ def fetch_results(request: FetchRequest, values: SettingValues) -> int:
                 "destination": str(dest),
                 "stats_only": request.stats_only,
                 **result.to_json(),
-                "subjects": sorted(tops - set(SHARED)),
+                "subjects": subjects,
                 "group": GROUP in tops,
                 "not_delivered": undelivered,
+                "dicom_beside_series": beside,
             }
         )
     )

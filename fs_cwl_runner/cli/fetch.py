@@ -20,7 +20,14 @@ FETCH_SETTINGS = ("bucket", "region", "jobstore_prefix")
 
 def add_fetch_command(sub: Any, add_setting: Any) -> None:
     """Add ``fetch`` to the subcommands ``sub``."""
-    fetch = sub.add_parser("fetch", help="download an AWS run's results from S3, verified")
+    fetch = sub.add_parser(
+        "fetch",
+        help="download an AWS run's results from S3, verified",
+        description="Download an AWS run's delivered subjects, each file checked against its "
+        "receipt. Given the cohort (its file or output folder) with freesurfer: {dicom: "
+        "true}, the fetched subjects whose T1 was a DICOM series get their DICOM SEG and SR "
+        "beside that series, in FOLDER.fs-cwl-dicom/SUBJECT/ (they are patient data).",
+    )
     fetch.add_argument(
         "run",
         help="s3://bucket/prefix of the results, a cohort file, its "

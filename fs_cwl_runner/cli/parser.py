@@ -111,8 +111,9 @@ def add_run(sub: Commands) -> None:
             "into SUBJECT/dicom/, on a series made from its input that names only the subject "
             "id. A DICOM T1's carry that series' patient module, as DICOM requires, so they are "
             "made on this machine beside the series, in FOLDER.fs-cwl-dicom/SUBJECT/, never "
-            "into the results: by a local run, or an AWS run once it has downloaded the "
-            "subject. After --detach or with an s3:// output, make them with: fs-cwl-run "
+            "into the results: by a local run, an AWS run once it has downloaded the "
+            "subject, or (after --detach or with an s3:// output) fs-cwl-run fetch "
+            "COHORT DEST once it has fetched it. Elsewhere, make them with: fs-cwl-run "
             "dicom SUBJECT_DIR --reference FOLDER -o FOLDER.fs-cwl-dicom/SUBJECT (and "
             "--series UID when FOLDER holds several series).",
             width=78,

@@ -1,9 +1,11 @@
 """An attached AWS run with a local output exports its downloaded DICOM-T1 subjects beside
-their series, as a local run does; a detached leader or an s3:// output never does."""
+their series, as a local run does; a detached leader or an s3:// output never does, but
+``fetch`` of the cohort does."""
 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +16,7 @@ import pytest
 
 from fs_cwl_runner import state
 from fs_cwl_runner.aws import finish
+from fs_cwl_runner.aws.fetch import export_fetched
 from fs_cwl_runner.aws.finish import AwsEnding
 from fs_cwl_runner.cohort.spec import CohortSpec, DicomInput, FreeSurferOptions, SubjectSpec
 from fs_cwl_runner.freesurfer import FreeSurfer
@@ -122,3 +125,50 @@ def test_an_export_that_fails_is_a_warning_even_when_quiet(
     assert ending.beside_series == {} and ending.report_notes() == {}
     err = capsys.readouterr().err
     assert "warning: dicom: sub-01: no DICOM export: " in err and "aseg.stats" in err
+
+
+def fetched_subject(tmp_path: Path, freesurfer: FreeSurfer) -> Path:
+    """A detached run's sub-01, fetched into ``fetched/`` with its converted T1's sidecar;
+    its T1 was ``scans/t1``."""
+    write_test_series(tmp_path / "scans" / "t1")
+    mri = tmp_path / "fetched" / "sub-01" / "mri"
+    mri.mkdir(parents=True)
+    shutil.copy(freesurfer.home / "subjects" / "fsaverage" / "mri" / "aseg.mgz", mri)
+    write_aseg_stats(mri / "aseg.mgz", mri.parent / "stats" / "aseg.stats")
+    sidecar = tmp_path / "fetched" / "dicom-inputs" / "sub-01" / "T1w_1.json"
+    sidecar.parent.mkdir(parents=True)
+    sidecar.write_text("{}")
+    cohort = {
+        "freesurfer": {"dicom": True},
+        "subjects": [{"id": "sub-01", "t1": "scans/t1"}],
+        "output": "s3://lab-bucket/results/cohort",
+    }
+    path = tmp_path / "cohort.yml"
+    path.write_text(json.dumps(cohort))  # JSON is YAML
+    return path
+
+
+def test_fetch_of_a_detached_run_exports_beside_the_series(
+    tmp_path: Path, freesurfer: FreeSurfer
+) -> None:
+    cohort = fetched_subject(tmp_path, freesurfer)
+    progress = Progress(stream=io.StringIO())
+    written = export_fetched(cohort, ["sub-01"], tmp_path / "fetched", progress)
+    beside = tmp_path / "scans" / "t1.fs-cwl-dicom" / "sub-01"
+    assert written == {"sub-01": str(beside)}
+    assert pydicom.dcmread(beside / "aseg.sr.dcm").PatientID == FAKE_ID
+    assert not (tmp_path / "fetched" / "sub-01" / "dicom").exists()
+    assert "SEG and SR beside its series" in progress.stream.getvalue()
+    # A subject not fetched this time is not exported.
+    assert export_fetched(cohort, [], tmp_path / "fetched", progress) == {}
+
+
+def test_fetch_warns_when_the_series_is_not_on_this_machine(
+    tmp_path: Path, freesurfer: FreeSurfer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort = fetched_subject(tmp_path, freesurfer)
+    shutil.rmtree(tmp_path / "scans")
+    progress = Progress(quiet=True)
+    assert export_fetched(cohort, ["sub-01"], tmp_path / "fetched", progress) == {}
+    err = capsys.readouterr().err
+    assert "warning: dicom: no export beside the DICOM series: " in err and "scans/t1" in err
