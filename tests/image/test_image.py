@@ -1,9 +1,10 @@
 """The container image of docker/Dockerfile, built once per test run by docker/build.sh --offline.
 
 Inside the image: the versions and labels it claims, a FreeSurfer program reading a
-mounted image, the ``recon-all -dontrun`` stage oracle of test_stage_coverage, and the
-cohort's group step (stats-tables.cwl) run by ``cwltool --podman``. Podman runs as set
-up by scripts/setup-podman.sh; containers get no network.
+mounted image, the DICOM export of a finished subject, the ``recon-all -dontrun`` stage
+oracle of test_stage_coverage, and the cohort's group step (stats-tables.cwl) run by
+``cwltool --podman``. Podman runs as set up by scripts/setup-podman.sh; containers get no
+network.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 import toil.version
 
@@ -26,6 +29,7 @@ from fs_cwl_runner import __version__, engine
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support import stage_oracle
+from support.aseg_stats_file import write_aseg_stats
 from support.double_runs import Double, ok
 from support.fs_cwl_image import DOCKER, Image
 from support.paths import CWL, EXAMPLE_DATA
@@ -130,6 +134,24 @@ def test_mri_info_reads_a_mounted_image(image: Image, tmp_path: Path) -> None:
     assert "dimensions: 10 x 12 x 14" in result.stdout
     assert "voxel sizes: 1.000000, 1.200000, 1.400000" in result.stdout
     assert "type: SHORT" in result.stdout
+
+
+def test_dicom_export_runs_inside(image: Image, tmp_path: Path, freesurfer: FreeSurfer) -> None:
+    """aseg-to-dicom.cwl's command in the image: highdicom and pydicom are there, and the
+    reference series is made from mri/rawavg.mgz, as for a NIfTI subject of a run."""
+    subject = tmp_path / "fsaverage"
+    (subject / "mri").mkdir(parents=True)
+    shutil.copy(freesurfer.home / "subjects" / "fsaverage" / "mri" / "aseg.mgz", subject / "mri")
+    write_aseg_stats(subject / "mri" / "aseg.mgz", subject / "stats" / "aseg.stats")
+    t1: Any = nib.load(EXAMPLE_DATA / "sub-01_T1w.nii.gz")
+    nib.save(nib.MGHImage(np.asanyarray(t1.dataobj), t1.affine), subject / "mri" / "rawavg.mgz")
+    out = subject / "dicom"
+    result = image.run("fs-cwl-run", "dicom", str(subject), "-o", str(out), mounts=(tmp_path,))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout)["segments"] == 43  # fsaverage's aseg labels
+    seg = pydicom.dcmread(out / "aseg.seg.dcm", stop_before_pixels=True)
+    assert seg.Modality == "SEG" and len(seg.SegmentSequence) == 43
+    assert pydicom.dcmread(out / "aseg.sr.dcm", stop_before_pixels=True).Modality == "SR"
 
 
 # ----------------------------------------------------------------------------- stage oracle
