@@ -37,7 +37,7 @@ from fs_cwl_runner.aws.receipts import Receipt, read_receipts
 from fs_cwl_runner.aws.results import GROUP, ResultsError, destination
 from fs_cwl_runner.aws.toil_run import DEFAULT_JOBSTORE_PREFIX, cwl_digest, parse_bucket, run_id
 from fs_cwl_runner.cohort.load import load_cohort
-from fs_cwl_runner.cohort.spec import CohortError
+from fs_cwl_runner.cohort.spec import CohortError, CohortSpec
 from fs_cwl_runner.layout import DICOM_INPUTS_NAME, Layout
 from fs_cwl_runner.progress import Progress
 from fs_cwl_runner.s3uri import S3Uri, S3UriError, is_s3_uri
@@ -69,7 +69,8 @@ class RunLocation:
 
     results: S3Uri
     run: str | None = None  # None: RUN named the results only (an s3:// URI)
-    cohort: Path | None = None  # the cohort file RUN named, itself or by its output folder
+    #: The cohort RUN named (its file, or its output folder), loaded without its images.
+    cohort: CohortSpec | None = None
 
 
 def _cohort_location(path: Path, values: SettingValues) -> RunLocation:
@@ -79,11 +80,11 @@ def _cohort_location(path: Path, values: SettingValues) -> RunLocation:
         raise FetchUsageError(str(err)) from err
     if is_s3_uri(cohort.output) and values.get("bucket") is None:
         # The run id would need --bucket.
-        return RunLocation(S3Uri.parse(cohort.output), cohort=path)
+        return RunLocation(S3Uri.parse(cohort.output), cohort=cohort)
     bucket = parse_bucket(values.require("bucket"))
     prefix = values.get("jobstore_prefix") or DEFAULT_JOBSTORE_PREFIX
     run = run_id(cohort, bucket, prefix, cwl_digest(engine.cwl_dir()))
-    return RunLocation(destination(cohort, bucket, run), run, path)
+    return RunLocation(destination(cohort, bucket, run), run, cohort)
 
 
 def locate_run(text: str, values: SettingValues) -> RunLocation:
@@ -106,22 +107,23 @@ def locate_run(text: str, values: SettingValues) -> RunLocation:
 
 
 def export_fetched(
-    cohort_file: Path, subjects: Collection[str], dest: Path, progress: Progress
+    unchecked: CohortSpec, subjects: Collection[str], dest: Path, progress: Progress
 ) -> dict[str, str]:
     """The SEG and SR, beside its series, of each fetched subject (its folder in ``dest``)
     whose T1 was a DICOM series (its converted T1's sidecar was fetched), when the cohort
-    asks for ``dicom: true``; the folders written, by subject id. A series no longer where
-    the cohort says is a warning."""
-    try:
-        if not load_cohort(cohort_file, check_images=False)[0].freesurfer.dicom:
-            return {}
-        sidecars = dest / DICOM_INPUTS_NAME
-        dicom_t1 = [s for s in subjects if any((sidecars / s).glob("T1w_*.json"))]
-        if not dicom_t1:
-            return {}
-        from fs_cwl_runner.dicom.beside_series import export_finished  # pydicom only here
+    asks for ``dicom: true``; the folders written, by subject id. ``unchecked``: the cohort
+    as RUN named it; it is loaded again, checked, only when there is something to export. A
+    series no longer where the cohort says is a warning."""
+    if not unchecked.freesurfer.dicom:
+        return {}
+    sidecars = dest / DICOM_INPUTS_NAME
+    dicom_t1 = [s for s in subjects if any((sidecars / s).glob("T1w_*.json"))]
+    if not dicom_t1:
+        return {}
+    from fs_cwl_runner.dicom.beside_series import export_finished  # pydicom only here
 
-        cohort, _ = load_cohort(cohort_file)  # checked: the series' files, in slice order
+    try:
+        cohort, _ = load_cohort(unchecked.path)  # checked: the series' files, in slice order
     except CohortError as err:
         # Said even with --quiet: the cohort asked for this export and it is not there.
         print(f"warning: dicom: no export beside the DICOM series: {err}", file=sys.stderr)

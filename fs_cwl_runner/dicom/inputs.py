@@ -54,12 +54,7 @@ def as_given(cohort: CohortSpec) -> CohortSpec:
     What names a run (its id) must not hang on where this machine converted a series: a
     dry run converts into scratch, ``fetch`` and ``clean`` do not convert at all.
     """
-    if not cohort.dicom_inputs:
-        return cohort
-    subjects = {subject.subject_id: subject for subject in cohort.subjects}
-    for item in cohort.dicom_inputs:
-        subjects[item.subject_id] = _swapped(subjects[item.subject_id], item, item.folder)
-    return replace(cohort, subjects=tuple(subjects[s.subject_id] for s in cohort.subjects))
+    return _with_images(cohort, [(item, item.folder) for item in cohort.dicom_inputs])
 
 
 def convert_dicom_inputs(
@@ -70,7 +65,7 @@ def convert_dicom_inputs(
     if not cohort.dicom_inputs:
         return cohort
     dcm2niix = find_dcm2niix()
-    subjects = {subject.subject_id: subject for subject in cohort.subjects}
+    converted = []
     for item in cohort.dicom_inputs:
         if not item.files:
             raise ValueError(f"{item.subject_id}: {item.field}: the cohort was loaded unchecked")
@@ -79,7 +74,17 @@ def convert_dicom_inputs(
         if say is not None:
             how = "reused" if done.reused else "converted"
             say(f"{item.subject_id}: {item.field}: DICOM series {how} -> {done.nifti}")
-        subjects[item.subject_id] = _swapped(subjects[item.subject_id], item, str(done.nifti))
+        converted.append((item, str(done.nifti)))
+    return _with_images(cohort, converted)
+
+
+def _with_images(cohort: CohortSpec, images: list[tuple[DicomInput, str]]) -> CohortSpec:
+    """``cohort`` with each DICOM input's field naming the image paired with it."""
+    if not images:
+        return cohort
+    subjects = {subject.subject_id: subject for subject in cohort.subjects}
+    for item, image in images:
+        subjects[item.subject_id] = _swapped(subjects[item.subject_id], item, image)
     return replace(cohort, subjects=tuple(subjects[s.subject_id] for s in cohort.subjects))
 
 

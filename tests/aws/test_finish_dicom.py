@@ -18,6 +18,7 @@ from fs_cwl_runner import state
 from fs_cwl_runner.aws import finish
 from fs_cwl_runner.aws.fetch import export_fetched
 from fs_cwl_runner.aws.finish import AwsEnding
+from fs_cwl_runner.cohort.load import load_cohort
 from fs_cwl_runner.cohort.spec import CohortSpec, DicomInput, FreeSurferOptions, SubjectSpec
 from fs_cwl_runner.freesurfer import FreeSurfer
 from fs_cwl_runner.layout import Layout
@@ -127,7 +128,7 @@ def test_an_export_that_fails_is_a_warning_even_when_quiet(
     assert "warning: dicom: sub-01: no DICOM export: " in err and "aseg.stats" in err
 
 
-def fetched_subject(tmp_path: Path, freesurfer: FreeSurfer) -> Path:
+def fetched_subject(tmp_path: Path, freesurfer: FreeSurfer) -> CohortSpec:
     """A detached run's sub-01, fetched into ``fetched/`` with its converted T1's sidecar;
     its T1 was ``scans/t1``."""
     write_test_series(tmp_path / "scans" / "t1")
@@ -145,7 +146,7 @@ def fetched_subject(tmp_path: Path, freesurfer: FreeSurfer) -> Path:
     }
     path = tmp_path / "cohort.yml"
     path.write_text(json.dumps(cohort))  # JSON is YAML
-    return path
+    return load_cohort(path, check_images=False)[0]  # as fetch's RUN names it
 
 
 def test_fetch_of_a_detached_run_exports_beside_the_series(

@@ -44,6 +44,12 @@ def dicom_cohort(tmp_path: Path) -> Path:
     return write_cohort_file(tmp_path, "scans/dicom", tmp_path / "results")
 
 
+def plan(cohort: Path, job: Path, license_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """``fs-cwl-run plan COHORT -o JOB``'s exit code, without the user's config file."""
+    monkeypatch.setenv("FS_CWL_CONFIG", "/dev/null")
+    return cli_main.main(["plan", str(cohort), "-o", str(job), "--fs-license", str(license_path)])
+
+
 def test_plan_converts_into_the_output_without_identifiers(
     tmp_path: Path,
     dicom_cohort: Path,
@@ -51,10 +57,8 @@ def test_plan_converts_into_the_output_without_identifiers(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("FS_CWL_CONFIG", "/dev/null")
     job = tmp_path / "job.yml"
-    args = ["plan", str(dicom_cohort), "-o", str(job), "--fs-license", str(dummy_license)]
-    assert cli_main.main(args) == 0
+    assert plan(dicom_cohort, job, dummy_license, monkeypatch) == 0
     captured = capsys.readouterr()
     converted = tmp_path / "results" / "dicom-inputs" / "sub-01"
     assert sorted(p.name for p in converted.iterdir()) == [
@@ -77,10 +81,8 @@ def test_a_refused_plan_converts_nothing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("FS_CWL_CONFIG", "/dev/null")
     job = tmp_path / "results" / "job.yml"  # inside the output folder: refused
-    args = ["plan", str(dicom_cohort), "-o", str(job), "--fs-license", str(dummy_license)]
-    assert cli_main.main(args) == 2
+    assert plan(dicom_cohort, job, dummy_license, monkeypatch) == 2
     assert "inside the cohort's output folder" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
 
