@@ -16,6 +16,11 @@ doc: |
   autorecon2-volume's); the output, this stage's layer, holds only the files recon-all
   created or changed.
 
+  In the longitudinal stream the same stage runs the template (given `timepoints`:
+  recon-all -base <subject_id> -tp <tp1> -tp <tp2> ... instead of -s <subject_id>) and each
+  longitudinal run (given `timepoints` and `template`: recon-all -long <tp> <template>,
+  subject folder <tp>.long.<template>), with those finished folders read beside it.
+
   Equivalent command:
     recon-all -sd . -s <subject_id> -autorecon-hemi lh -nocurvstats -nocortparc2
               -nocortparc3 -nopctsurfcon -nohyporelabel -noparcstats -noparcstats2
@@ -27,7 +32,9 @@ requirements:
       - entryname: recon-all-stage.sh
         entry:
           $include: recon-all-stage.sh
-  InlineJavascriptRequirement: {}
+  InlineJavascriptRequirement:
+    expressionLib:
+      - $include: recon-all-subject.js
   EnvVarRequirement:
     envDef:
       FS_LICENSE: $(inputs.fs_license.path)
@@ -50,10 +57,12 @@ hints:
 # in the environment, then keeps only the new and changed files (see the script).
 baseCommand: [bash, recon-all-stage.sh]
 arguments:
-  - {position: -3, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -4, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -2, valueFrom: "$(besideArgs(inputs))"}
   - {position: -1, valueFrom: "--"}
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
-  - {prefix: -s, valueFrom: "$(inputs.layers[0].basename)"}
+  # -s <subject>, or -base <template> -tp ..., or -long <timepoint> <template>
+  - {valueFrom: "$(reconAllSubject(inputs))"}
   - {prefix: -autorecon-hemi, valueFrom: $(inputs.hemi)}
   # Stop after T1PialSurf: -all runs the rest only after steps that need both hemispheres.
   - -nocurvstats
@@ -73,7 +82,7 @@ inputs:
       type: array
       items: Directory
       inputBinding: {prefix: --layer}
-    inputBinding: {position: -2}
+    inputBinding: {position: -3}
     label: The layers of the earlier stages, in stage order (autorecon1, autorecon2-volume), read only
     doc: "SUBJECTS_DIR=. recon-all -s <layer basename> ... (in a folder of links to their files)"
   hemi:
@@ -106,6 +115,14 @@ inputs:
     label: Further recon-all flags, passed as given
     doc: "recon-all ... -cw256 -bigventricles"
     inputBinding: {position: 10}
+  timepoints:
+    type: Directory[]?
+    label: Every timepoint's finished cross-sectional folder (longitudinal stream only), read only
+    doc: "recon-all -base <subject> -tp <tp1> -tp <tp2> ... (given alone: this subject is the template)"
+  template:
+    type: Directory?
+    label: The finished within-subject template (longitudinal runs only), read only
+    doc: "recon-all -long <timepoint> <template> ... (this subject is <timepoint>.long.<template>)"
   fs_license:
     type: File
     label: FreeSurfer license file

@@ -11,6 +11,11 @@ doc: |
   The subject folder is made of links to the files of the earlier layers (autorecon1's);
   the output, this stage's layer, holds only the files recon-all created or changed.
 
+  In the longitudinal stream the same stage runs the template (given `timepoints`:
+  recon-all -base <subject_id> -tp <tp1> -tp <tp2> ... instead of -s <subject_id>) and each
+  longitudinal run (given `timepoints` and `template`: recon-all -long <tp> <template>,
+  subject folder <tp>.long.<template>), with those finished folders read beside it.
+
   Equivalent command:
     recon-all -sd . -s <subject_id> -autorecon2-volonly -gcareg -openmp <cores>
               [-3T] [-hires] [-expert opts.txt -xopts-overwrite]
@@ -21,7 +26,9 @@ requirements:
       - entryname: recon-all-stage.sh
         entry:
           $include: recon-all-stage.sh
-  InlineJavascriptRequirement: {}
+  InlineJavascriptRequirement:
+    expressionLib:
+      - $include: recon-all-subject.js
   EnvVarRequirement:
     envDef:
       FS_LICENSE: $(inputs.fs_license.path)
@@ -44,10 +51,12 @@ hints:
 # in the environment, then keeps only the new and changed files (see the script).
 baseCommand: [bash, recon-all-stage.sh]
 arguments:
-  - {position: -3, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -4, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -2, valueFrom: "$(besideArgs(inputs))"}
   - {position: -1, valueFrom: "--"}
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
-  - {prefix: -s, valueFrom: "$(inputs.layers[0].basename)"}
+  # -s <subject>, or -base <template> -tp ..., or -long <timepoint> <template>
+  - {valueFrom: "$(reconAllSubject(inputs))"}
   - -autorecon2-volonly
   # -autorecon2-volonly leaves out EM Registration; -gcareg puts it back.
   - -gcareg
@@ -59,7 +68,7 @@ inputs:
       type: array
       items: Directory
       inputBinding: {prefix: --layer}
-    inputBinding: {position: -2}
+    inputBinding: {position: -3}
     label: The layers of the earlier stages, in stage order (autorecon1's), read only
     doc: "SUBJECTS_DIR=. recon-all -s <layer basename> ... (in a folder of links to their files)"
   three_tesla:
@@ -86,6 +95,14 @@ inputs:
     label: Further recon-all flags, passed as given
     doc: "recon-all ... -cw256 -bigventricles"
     inputBinding: {position: 10}
+  timepoints:
+    type: Directory[]?
+    label: Every timepoint's finished cross-sectional folder (longitudinal stream only), read only
+    doc: "recon-all -base <subject> -tp <tp1> -tp <tp2> ... (given alone: this subject is the template)"
+  template:
+    type: Directory?
+    label: The finished within-subject template (longitudinal runs only), read only
+    doc: "recon-all -long <timepoint> <template> ... (this subject is <timepoint>.long.<template>)"
   fs_license:
     type: File
     label: FreeSurfer license file

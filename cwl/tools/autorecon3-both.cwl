@@ -11,6 +11,12 @@ doc: |
   AParc-to-ASeg, WMParc, Parcellation Stats 1-3, ASeg Stats and BA_exvivo Labels. Its
   output is the complete, finished subject folder (the links replaced by copies).
 
+  In the longitudinal stream the same stage runs the template (given `timepoints`:
+  recon-all -base <subject_id> -tp <tp1> -tp <tp2> ... instead of -s <subject_id>) and each
+  longitudinal run (given `timepoints` and `template`: recon-all -long <tp> <template>,
+  subject folder <tp>.long.<template>), with those finished folders read beside it.
+  recon-all -base leaves out WM/GM Contrast (-pctsurfcon) by itself.
+
   Equivalent commands:
     cp -Rp autorecon1/<subject_id> autorecon2/<subject_id> lh/<subject_id> rh/<subject_id> .
     recon-all -sd . -s <subject_id> [-T2pial | -FLAIRpial] -curvstats -cortribbon
@@ -19,7 +25,9 @@ doc: |
               -openmp <cores> [-3T] [-hires] [-expert ...] [-qcache]
 
 requirements:
-  InlineJavascriptRequirement: {}
+  InlineJavascriptRequirement:
+    expressionLib:
+      - $include: recon-all-subject.js
   EnvVarRequirement:
     envDef:
       FS_LICENSE: $(inputs.fs_license.path)
@@ -47,11 +55,13 @@ hints:
 # in the environment, then copies in the files still linked (see the script).
 baseCommand: [bash, recon-all-stage.sh]
 arguments:
-  - {position: -4, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
-  - {position: -2, valueFrom: --complete}
+  - {position: -5, prefix: --subject, valueFrom: "$(inputs.layers[0].basename)"}
+  - {position: -3, valueFrom: --complete}
+  - {position: -2, valueFrom: "$(besideArgs(inputs))"}
   - {position: -1, valueFrom: "--"}
   - {prefix: -sd, valueFrom: $(runtime.outdir)}
-  - {prefix: -s, valueFrom: "$(inputs.layers[0].basename)"}
+  # -s <subject>, or -base <template> -tp ..., or -long <timepoint> <template>
+  - {valueFrom: "$(reconAllSubject(inputs))"}
   - -curvstats
   - -cortribbon
   - -cortparc2
@@ -74,7 +84,7 @@ inputs:
       type: array
       items: Directory
       inputBinding: {prefix: --layer}
-    inputBinding: {position: -3}
+    inputBinding: {position: -4}
     label: The layers of the earlier stages, in stage order (autorecon1, autorecon2-volume, lh, rh), read only
     doc: "cp -Rp <each layer> . (later layers replace earlier files); recon-all -s <layer basename>"
   t2pial:
@@ -118,6 +128,14 @@ inputs:
     label: Further recon-all steps to run at the end, such as -qcache or -localGI
     doc: "recon-all ... -qcache"
     inputBinding: {position: 11}
+  timepoints:
+    type: Directory[]?
+    label: Every timepoint's finished cross-sectional folder (longitudinal stream only), read only
+    doc: "recon-all -base <subject> -tp <tp1> -tp <tp2> ... (given alone: this subject is the template)"
+  template:
+    type: Directory?
+    label: The finished within-subject template (longitudinal runs only), read only
+    doc: "recon-all -long <timepoint> <template> ... (this subject is <timepoint>.long.<template>)"
   fs_license:
     type: File
     label: FreeSurfer license file

@@ -42,14 +42,22 @@ def read_measures(path: str) -> dict[str, float]:
     return found
 
 
+def euler_numbers(m: dict[str, float]) -> list[object]:
+    """lh, rh and mean Euler number; n/a for a longitudinal run, which has no surfaces of
+    its own before the topology fix (recon-all -long takes the template's)."""
+    if "lh_holes" not in m or "rh_holes" not in m:
+        return ["n/a", "n/a", "n/a"]
+    # Euler number of a surface with h holes (handles) is 2 - 2h.
+    lh = 2 - 2 * int(m["lh_holes"])
+    rh = 2 - 2 * int(m["rh_holes"])
+    return [lh, rh, (lh + rh) / 2.0]
+
+
 def main(subjects_dir: str, subjects: list[str]) -> None:
     print("\t".join(COLUMNS))
     for subject in subjects:
         m = read_measures(f"{subjects_dir}/{subject}/stats/aseg.stats")
-        # Euler number of a surface with h holes (handles) is 2 - 2h.
-        lh = 2 - 2 * int(m["lh_holes"])
-        rh = 2 - 2 * int(m["rh_holes"])
-        row = [subject, lh, rh, (lh + rh) / 2.0, *(f"{m[c]:.1f}" for c in COLUMNS[4:])]
+        row = [subject, *euler_numbers(m), *(f"{m[c]:.1f}" for c in COLUMNS[4:])]
         print("\t".join(str(v) for v in row))
 
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2006
 # Runs one recon-all stage in the CWL tool's output folder (included by the stage tools).
-# usage: bash recon-all-stage.sh [--subject ID --layer DIR... [--complete] --] RECON_ALL_ARGS...
+# usage: bash recon-all-stage.sh [--subject ID --layer DIR... [--complete]] [--beside DIR...] --
+#        RECON_ALL_ARGS...
 #
 # Without --layer: recon-all runs in a new subject folder (autorecon1, recon-all -all).
 # With --layer: the subject folder ID is first made of symbolic links to the files of the
@@ -9,6 +10,10 @@
 # recon-all created or changed. With --complete it becomes the whole subject folder
 # instead: every remaining link is replaced by its file (a hard link where the file system
 # allows, else a copy).
+#
+# With --beside (the longitudinal stream): each DIR, a finished subject folder that
+# recon-all reads but must not change (a timepoint's cross-sectional folder, the template),
+# appears next to the subject as a folder of links named like DIR, and is gone afterwards.
 #
 # recon-all opens some existing files for writing (logs, touch files, measures it
 # recomputes), which through a link would change the earlier layer: those are real copies
@@ -25,11 +30,15 @@ complete=0
 state=`mktemp -d`
 trap 'rm -rf "$state"' EXIT
 : > "$state/layers"
+: > "$state/beside"
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --subject) subject=$2; shift 2 ;;
     --layer)
       case "$2" in /*) printf '%s\n' "$2" ;; *) printf '%s\n' "$PWD/$2" ;; esac >> "$state/layers"
+      shift 2 ;;
+    --beside)
+      case "$2" in /*) printf '%s\n' "$2" ;; *) printf '%s\n' "$PWD/$2" ;; esac >> "$state/beside"
       shift 2 ;;
     --complete) complete=1; shift ;;
     --) shift; break ;;
@@ -77,6 +86,29 @@ if [ -s "$state/layers" ]; then
   done > "$state/ours"
 fi
 
+# link_beside DIR: the folder ./<name of DIR>, made of links to DIR's files; each link is
+# recorded with the time and size of its file, for the check after recon-all.
+link_beside() {
+  name=`basename -- "$1"`
+  if [ -e "$name" ] || [ "$name" = "$subject" ]; then
+    echo "recon-all-stage.sh: --beside $1: $name is already in the subjects folder" >&2
+    exit 2
+  fi
+  (cd "$1" && find . -mindepth 1 -type d -printf '%P\n') | while IFS= read -r d; do
+    mkdir -p "$name/$d"
+  done
+  (cd "$1" && find . ! -type d ! -name .keep -printf '%P\n') | while IFS= read -r f; do
+    ln -s "$1/$f" "$name/$f"
+    printf '%s\t%s\t%s\n' "$name/$f" "$1/$f" "`stat -L -c '%y %s' -- "$1/$f"`"
+  done >> "$state/ours.beside"
+  printf '%s\n' "$name" >> "$state/beside.names"
+}
+: > "$state/ours.beside"
+: > "$state/beside.names"
+while IFS= read -r dir; do
+  link_beside "$dir"
+done < "$state/beside"
+
 status=0
 # recon-all writes gigabytes of trace output when DEBUG is set at all.
 env -u DEBUG recon-all "$@" || status=$?
@@ -91,9 +123,21 @@ while IFS=$tab read -r f target stamp; do
     changed=1
   fi
 done < "$state/ours"
+while IFS=$tab read -r f target stamp; do
+  if [ "`stat -L -c '%y %s' -- "$target" 2>/dev/null || true`" != "$stamp" ]; then
+    echo "recon-all-stage.sh: ERROR: recon-all changed $f, a file of the finished subject" \
+      "folder $target that this stage only reads: that folder is no longer what its own" \
+      "run made." >&2
+    changed=1
+  fi
+done < "$state/ours.beside"
 if [ "$changed" = 1 ]; then
   exit 3
 fi
+# The folders beside the subject were only read: they are no part of this stage's output.
+while IFS= read -r name; do
+  rm -rf -- "$name"
+done < "$state/beside.names"
 
 # materialize FILE: replace the link FILE by a hard link to its file where the file system
 # allows (no bytes written; recon-all has finished, nothing writes to it any more), else by

@@ -46,6 +46,12 @@ def test_there_is_a_tool_per_stage_and_the_workflows() -> None:
         "workflows/cohort.cwl",
         "workflows/subject-delivered.cwl",
         "workflows/cohort-delivered.cwl",
+        "tools/template-autorecon1.cwl",
+        "tools/long-autorecon1.cwl",
+        "workflows/template.cwl",
+        "workflows/long-timepoint.cwl",
+        "workflows/longitudinal.cwl",
+        "workflows/cohort-longitudinal.cwl",
     } <= names
 
 

@@ -12,6 +12,7 @@ import pytest
 from fs_cwl_runner.freesurfer import FreeSurfer
 
 from support.cwl_runs import cohort_job, double_environment, run_cwl, write_job
+from support.double_runs import Double, ok
 from support.paths import CWL
 
 pytestmark = pytest.mark.e2e
@@ -144,3 +145,34 @@ def test_last_stage_outputs_the_complete_folder_without_links(
         Path(outputs["aseg_stats"]["path"]).read_bytes()
         == (subject / "stats" / "aseg.stats").read_bytes()
     )
+
+
+def test_stage_fails_when_recon_all_changes_a_folder_it_reads_beside(
+    freesurfer: FreeSurfer, tmp_path: Path, dummy_license: Path
+) -> None:
+    """A template stage reads the timepoints beside it; a write into one fails the stage."""
+    double = Double(tmp_path / "made")
+    for timepoint in ("t_1", "t_2"):
+        ok(double.stage(timepoint, "all"))
+    ok(double("-sd", str(double.sd), "-base", "t", "-tp", "t_1", "-tp", "t_2", "-autorecon1"))
+    before = snapshot(double.subject("t_1"))
+    job = {
+        **layers_job([double.subject("t")], dummy_license),
+        "timepoints": [
+            {"class": "Directory", "location": double.subject(t).as_uri()} for t in ("t_1", "t_2")
+        ],
+    }
+    code, outputs, stderr = run_tool("autorecon2-volume.cwl", job, tmp_path / "ok", freesurfer)
+    assert code == 0, stderr[-4000:]
+    # Only the template's own layer is output: the timepoints were beside it, not in it.
+    assert sorted(p.name for p in Path(outputs["layer"]["path"]).parent.iterdir()) == ["t"]
+    code, _, stderr = run_tool(
+        "autorecon2-volume.cwl",
+        job,
+        tmp_path / "rewrites",
+        freesurfer,
+        FS_CWL_DOUBLE_REWRITE="t:autorecon2-volume:../t_1/mri/norm.mgz",
+    )
+    assert code != 0
+    assert "recon-all changed t_1/mri/norm.mgz, a file of the finished subject folder" in stderr
+    assert snapshot(double.subject("t_1")) != before  # the double did write through the link

@@ -43,6 +43,12 @@ class ToolJob:
     output: str  # the output that names the run's folder
     folder: str  # that folder, in the output folder
     stage: str | None  # the recon-all stage the test double records, if any
+    #: Which file it runs, from cwl/: a tool (tools/<tool>.cwl) or a workflow.
+    process: str = ""
+
+    @property
+    def path(self) -> str:
+        return self.process or f"tools/{self.tool}.cwl"
 
 
 # In stage order: each reads only the outputs of those before it.
@@ -57,6 +63,10 @@ TOOL_JOBS = (
     ToolJob("aseg-to-dicom", "aseg-to-dicom", "with_dicom", "sub-01", None),
     # Delivered into its own output folder (a relative destination): no S3 needed.
     ToolJob("deliver-subject", "deliver-subject", "delivered", "delivered", None),
+    # The longitudinal stream, on sub-01 and sub-03 as two sessions of one person.
+    ToolJob("template-autorecon1", "template-autorecon1", "layer", "person-1", "autorecon1"),
+    ToolJob("template", "template", "template_dir", "person-1", None, "workflows/template.cwl"),
+    ToolJob("long-autorecon1", "long-autorecon1", "layer", "sub-01.long.person-1", "autorecon1"),
 )
 IDS = [job.name for job in TOOL_JOBS]
 
@@ -92,14 +102,13 @@ def test_every_tool_has_a_job_file_and_every_job_file_a_run() -> None:
     tools = {path.stem for path in (CWL / "tools").glob("*.cwl")}
     assert tools <= set(IDS)
     assert {path.stem for path in JOBS.glob("*.yml")} == set(IDS)
-    assert {job.tool for job in TOOL_JOBS} == tools
+    assert {job.tool for job in TOOL_JOBS if not job.process} == tools
 
 
 @pytest.mark.parametrize("job", TOOL_JOBS, ids=IDS)
 def test_job_file_comment_gives_the_command_that_the_test_runs(job: ToolJob) -> None:
     command = (
-        f"cwltool --outdir results/tools/{job.name} cwl/tools/{job.tool}.cwl "
-        f"cwl/tools/tests/{job.name}.yml"
+        f"cwltool --outdir results/tools/{job.name} cwl/{job.path} cwl/tools/tests/{job.name}.yml"
     )
     assert f"#   {command}\n" in (JOBS / f"{job.name}.yml").read_text()
 
@@ -150,7 +159,7 @@ class ToolRuns:
         env = double_environment(self.freesurfer, calls)
         run = engine.EngineRun(
             engine="cwltool",
-            workflow=CWL / "tools" / f"{job.tool}.cwl",
+            workflow=CWL / job.path,
             job_order=write_job(order, work / "job.yml"),
             outdir=self.results / "tools" / job.name,
             workdir=work,
@@ -180,7 +189,15 @@ def test_job_file_runs_with_cwltool(job: ToolJob, tool_runs: ToolRuns) -> None:
     # Where the later job files look for it.
     folder = tool_runs.results / "tools" / job.name / job.folder
     assert Path(outputs[job.output]["path"]) == folder
-    assert [call["stage"] for call in calls] == ([job.stage] if job.stage else [])
+    stages = [call["stage"] for call in calls]
+    if job.name == "template":  # the four stages, each once, with the template's name
+        assert sorted(stages) == sorted(
+            ["autorecon1", "autorecon2-volume", "hemi-lh", "hemi-rh", "autorecon3"]
+        )
+        assert {call["subject"] for call in calls} == {"person-1"}
+        assert (folder / "base-tps").read_text() == "sub-01\nsub-03\n"
+    else:
+        assert stages == ([job.stage] if job.stage else [])
     if job.name == "stats-tables":
         qc = read_table(folder / "qc.tsv")
         assert [row[0] for row in qc[1:]] == ["sub-01", "sub-03"]
@@ -198,5 +215,10 @@ def test_job_file_runs_with_cwltool(job: ToolJob, tool_runs: ToolRuns) -> None:
         assert pydicom.dcmread(outputs["seg"]["path"]).Modality == "SEG"
         assert pydicom.dcmread(outputs["sr"]["path"]).Modality == "SR"
         assert len(list((folder / "dicom" / "reference").iterdir())) > 1
+    elif job.name == "long-autorecon1":
+        assert (folder / "scripts" / "long.base").read_text() == "person-1\n"
+        assert (folder / "surf" / "lh.orig").is_file()
+        # The timepoints and the template were read beside the run, and are not output.
+        assert sorted(p.name for p in folder.parent.iterdir()) == ["sub-01.long.person-1"]
     else:
         assert (folder / "scripts" / "recon-all.done").is_file()

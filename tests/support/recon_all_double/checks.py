@@ -32,9 +32,11 @@ def check_params(opts: Options) -> Path:
             "and re-run, or specify a different subject name.\n If you are just continuing an "
             "analysis of an existing subject, then \n omit all -i flags."
         )
-    if not opts.inputs and not sdir.is_dir():
+    check_longitudinal(opts, Path(opts.sd))
+    creates = opts.inputs or opts.do.get("DoCreateBaseSubj") or (opts.long and _first(opts))
+    if not creates and not sdir.is_dir():
         raise Fail(f"ERROR: cannot find {sdir}")
-    if not opts.inputs and not os.access(sdir, os.W_OK):
+    if not creates and not os.access(sdir, os.W_OK):
         raise Fail(f"ERROR: you do not have write permission to {sdir}")
     if not (
         opts.inputs
@@ -49,6 +51,35 @@ def check_params(opts: Options) -> Path:
         raise Fail(f"ERROR: -openmp {opts.openmp}: need a positive number of threads")
     check_xopts(opts, sdir)
     return sdir
+
+
+def _first(opts: Options) -> bool:
+    """The stage that starts a longitudinal run (its folder does not exist before)."""
+    return bool(opts.do.get("DoMotionCor"))
+
+
+def check_longitudinal(opts: Options, sd: Path) -> None:
+    """recon-all's checks of -base and -long (messages as 7.3.2 prints them)."""
+    if opts.base:
+        if not opts.timepoints:
+            raise Fail("ERROR: must specify subjects for base subject using -base-tp")
+        if opts.base in opts.timepoints:
+            raise Fail("ERROR: you need to specify a new ID for the base/template. ")
+        for timepoint in opts.timepoints:
+            if not (sd / timepoint).is_dir():
+                raise Fail(f"ERROR: cannot find cross-sectional timepoint {sd / timepoint}")
+    if opts.long:
+        timepoint, template = opts.long
+        if not (sd / template).is_dir():
+            raise Fail(f"ERROR: cannot find base/template dir: {sd / template}")
+        listed = sd / template / "base-tps"
+        if not listed.is_file():
+            raise Fail(f"ERROR: file {listed} does not exist!")
+        if timepoint not in listed.read_text().split() or not (sd / timepoint).is_dir():
+            raise Fail(
+                f"ERROR: Cross sectional tpNid: {sd / timepoint} does not exist or is not "
+                f"a timepoint of {template} (its base-tps)"
+            )
 
 
 def check_xopts(opts: Options, sdir: Path) -> None:

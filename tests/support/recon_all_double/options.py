@@ -171,7 +171,13 @@ VALUE_FLAGS = {
     "-threads": "openmp",
     "-nthreads": "openmp",
     "-expert": "expert",
+    "-base": "base",
+    "-tp": "timepoint",
+    "-base-tp": "timepoint",
 }
+#: What recon-all switches off in a longitudinal run whatever the flags: the template's
+#: filled volume and surfaces are the run's starting point.
+LONG_OFF = ("DoFill", "DoTessellate", "DoSmooth1", "DoInflate1", "DoQSphere", "DoFix")
 STAGE_FLAGS = {
     "-all": "all",
     "-autorecon-all": "all",
@@ -193,6 +199,9 @@ class Options:
     openmp: str = "1"
     expert: Path | None = None
     stages: list[str] = field(default_factory=list)
+    base: str | None = None  # -base: the subject is this within-subject template
+    timepoints: list[str] = field(default_factory=list)  # -tp, in order
+    long: tuple[str, str] | None = None  # -long TP TEMPLATE: the subject is TP.long.TEMPLATE
     do: dict[str, int] = field(default_factory=lambda: {"DoIsRunning": 1, "XOptsUse": 1})
 
     @property
@@ -215,7 +224,12 @@ def parse(argv: list[str]) -> Options:
     opts, args = Options(argv), list(argv)
     while args:
         flag = args.pop(0)
-        if flag in VALUE_FLAGS:
+        if flag == "-long":
+            if len(args) < 2:
+                raise Fail("ERROR: flag -long requires two arguments")
+            timepoint, template = args.pop(0), args.pop(0)
+            opts.long, opts.subject = (timepoint, template), f"{timepoint}.long.{template}"
+        elif flag in VALUE_FLAGS:
             if not args:
                 raise Fail(f"ERROR: flag {flag} requires one argument")
             set_value(opts, flag, VALUE_FLAGS[flag], args.pop(0))
@@ -225,6 +239,11 @@ def parse(argv: list[str]) -> Options:
                 opts.stages.append(STAGE_FLAGS[flag])
         else:
             raise Fail(f"ERROR: Flag {flag} unrecognized.\n{' '.join(argv)}")
+    if opts.long:
+        opts.do.update(dict.fromkeys(LONG_OFF, 0))
+    if opts.base:
+        # The template has no WM/GM contrast; its creation comes with the first stage.
+        opts.do.update(DoPctSurfCon=0, DoCreateBaseSubj=opts.do.get("DoMotionCor", 0))
     return opts
 
 
@@ -254,6 +273,10 @@ def set_value(opts: Options, flag: str, key: str, value: str) -> None:
         opts.stages.append(f"hemi-{value}")
     elif key == "subject":
         opts.subject = Path(value).name or value
+    elif key == "base":
+        opts.base = opts.subject = value
+    elif key == "timepoint":
+        opts.timepoints.append(value)
     elif key == "expert":
         opts.expert = check_expert(Path(value))
     else:

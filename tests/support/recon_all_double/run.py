@@ -16,6 +16,22 @@ from .stats import STATS_WRITERS
 from .steps import BLOCKS, Step, qcache_steps
 from .volumes import write_volume
 
+#: The inputs a longitudinal run's steps read in place of the cross-sectional ones.
+LONG_NEEDS = {"surf/{h}.orig.premesh": "surf/{h}.orig"}
+#: A timepoint's files the template is made from (rca-base-init).
+BASE_INPUTS = ("mri/norm.mgz", "mri/T1.mgz", "mri/orig.mgz", "mri/rawavg.mgz", "mri/brainmask.mgz")
+#: What a longitudinal run copies from the template before its first step, by its own name.
+LONG_COPIES = (
+    ("mri/brainmask.mgz", "mri/brainmask_{t}.mgz"),
+    ("mri/aseg.mgz", "mri/aseg_{t}.mgz"),
+    ("mri/transforms/talairach.lta", "mri/transforms/talairach.lta"),
+    *(
+        (f"surf/{h}.{surface}", f"surf/{h}.{name}")
+        for h in HEMIS
+        for surface, name in (("white", "orig"), ("white", "orig_white"), ("pial", "orig_pial"))
+    ),
+)
+
 #: How long FS_CWL_DOUBLE_WAIT holds a stage at most: longer than any test waits for Toil.
 WAIT_LIMIT_S = 600.0
 
@@ -37,6 +53,7 @@ class Run(Invocation):
             fill=255 if hemi == "lh" else 127,
             mm_in=mm_in,
             mm_out=mm_out,
+            tps=" ".join(f"-tp {tp}" for tp in self.opts.timepoints),
         )
 
     def plan(self) -> list[tuple[Step, str | None]]:
@@ -69,6 +86,8 @@ class Run(Invocation):
         return bool(self.opts.do.get(step.switch))
 
     def run(self) -> None:
+        if self.opts.long and self.opts.do.get("DoMotionCor"):
+            self.init_long()
         self.convert_inputs()
         todo = self.plan()
         middle = len(todo) // 2
@@ -145,15 +164,25 @@ class Run(Invocation):
     def check_needs(self, step: Step, hemi: str | None) -> None:
         hemis = [hemi] if hemi else list(self.hemis)
         for template in step.needs:
+            # A longitudinal run starts from the template's surfaces, not a topology fix.
+            template = LONG_NEEDS.get(template, template) if self.opts.long else template
             for h in hemis if "{h}" in template else [hemi]:
                 rel = self.fmt(template, h)
-                if not (self.sdir / rel).exists():
+                if not self.has_input(rel):
                     self.header(step, hemi)
                     self.error_exit(
                         f"ERROR: cannot find {self.sdir / rel}\n       (recon-all test double: "
                         f"step '{self.fmt(step.header, hemi)}' needs {rel}; were the earlier "
                         "recon-all stages run?)"
                     )
+
+    def has_input(self, rel: str) -> bool:
+        """A longitudinal run reads its raw T2/FLAIR from the cross-sectional run's folder."""
+        if (self.sdir / rel).exists():
+            return True
+        if self.opts.long and rel.startswith("mri/orig/"):
+            return (Path(str(self.opts.sd)) / self.opts.long[0] / rel).exists()
+        return False
 
     def up_to_date(self, step: Step, hemi: str | None) -> bool:
         """recon-all's UpdateNeeded: outputs newer than the surfaces they come from."""
@@ -196,8 +225,44 @@ class Run(Invocation):
             for mm in self.opts.mm_inputs:
                 self.write(f"mri/orig/{mm}raw.mgz", 12000, None)
 
+    def create_base(self, hemi: str | None, before: bool) -> None:
+        """rca-base-init: every timepoint's finished volumes in, base-tps and transforms out."""
+        sd = Path(str(self.opts.sd))
+        for timepoint in self.opts.timepoints:
+            for rel in BASE_INPUTS:
+                if before and not (sd / timepoint / rel).exists():
+                    self.error_exit(
+                        f"ERROR: cannot find {sd / timepoint / rel}\n       (recon-all test "
+                        f"double: the template needs every timepoint's finished "
+                        "cross-sectional run)"
+                    )
+            if not before:
+                for name in (f"{timepoint}_to_{self.subject}", f"{self.subject}_to_{timepoint}"):
+                    self.write(f"mri/transforms/{name}.lta", 2, None)
+        if not before:
+            (self.sdir / "base-tps").write_text("".join(f"{tp}\n" for tp in self.opts.timepoints))
+
+    def init_long(self) -> None:
+        """-long: the run's folder starts with the template's mask, transform and surfaces."""
+        assert self.opts.long is not None
+        timepoint, template = self.opts.long
+        base = Path(str(self.opts.sd)) / template
+        for source, rel in LONG_COPIES:
+            target = self.sdir / rel.format(t=template)
+            if not (base / source).exists():
+                self.error_exit(f"ERROR: cannot find {base / source}")
+            self.say(f" cp {base / source} {target} ", cf=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes((base / source).read_bytes())
+        scripts = self.sdir / "scripts"
+        (scripts / "long.base").write_text(template + "\n")
+        (scripts / "long.cross").write_text(timepoint + "\n")
+        (scripts / "long.base-tps").write_text((base / "base-tps").read_text())
+
     def motioncor(self, hemi: str | None, before: bool) -> None:
         runs = sorted((self.sdir / "mri" / "orig").glob("[0-9][0-9][0-9].mgz"))
+        if self.opts.base or self.opts.long:  # made from the timepoints, not from runs
+            return
         if before and not runs:
             self.error_exit(
                 f"ERROR: no run data found in {self.sdir}/mri. Make sure to\nhave a "

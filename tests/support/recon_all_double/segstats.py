@@ -232,7 +232,20 @@ def segstats_table(
     return lines
 
 
-def aseg_stats(subject: str, seg: LabelCounts | None) -> str:
+def surface_holes(g: dict[str, float], holes: tuple[float, float]) -> list[str]:
+    """The measures of mri_segstats --euler."""
+    return [
+        *(
+            f"# Measure {h}SurfaceHoles, {h}SurfaceHoles, Number of defect holes in {h} surfaces "
+            f"prior to fixing, {g[h + 'SurfaceHoles']}, unitless"
+            for h in HEMIS
+        ),
+        "# Measure SurfaceHoles, SurfaceHoles, Total number of defect holes in surfaces prior "
+        f"to fixing, {sum(holes)}, unitless",
+    ]
+
+
+def aseg_stats(subject: str, seg: LabelCounts | None, euler: bool = True) -> str:
     g = brain_volumes(subject, seg)
     holes = (g["lhSurfaceHoles"], g["rhSurfaceHoles"])
     lines = segstats_head(subject, ASEG_STATS_STEP.cmd.format(s=subject))
@@ -261,13 +274,7 @@ def aseg_stats(subject: str, seg: LabelCounts | None) -> str:
             g["Mask"] / g["eTIV"],
             "unitless",
         ),
-        *(
-            f"# Measure {h}SurfaceHoles, {h}SurfaceHoles, Number of defect holes in {h} surfaces "
-            f"prior to fixing, {g[h + 'SurfaceHoles']}, unitless"
-            for h in HEMIS
-        ),
-        "# Measure SurfaceHoles, SurfaceHoles, Total number of defect holes in surfaces prior "
-        f"to fixing, {sum(holes)}, unitless",
+        *(surface_holes(g, holes) if euler else []),
         vol_measure(
             "EstimatedTotalIntraCranialVol",
             "eTIV",

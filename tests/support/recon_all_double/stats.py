@@ -41,7 +41,10 @@ def parcellation(parc: str) -> StatsWriter:
 
 
 STATS_WRITERS: dict[str, StatsWriter] = {
-    "aseg": lambda sdir, hemi: aseg_stats(sdir.name, aseg_counts(sdir)),
+    # mri_segstats --euler counts the holes of ?h.orig.nofix, which a longitudinal run lacks.
+    "aseg": lambda sdir, hemi: aseg_stats(
+        sdir.name, aseg_counts(sdir), euler=(sdir / "surf" / "lh.orig.nofix").exists()
+    ),
     "wmparc": lambda sdir, hemi: wmparc_stats(sdir.name, aseg_counts(sdir)),
     "brainvol": lambda sdir, hemi: brainvol_stats(sdir.name, aseg_counts(sdir)),
     "w-g.pct": per_hemisphere("w-g.pct", lambda sdir, hemi: wg_pct_stats(sdir.name, hemi)),

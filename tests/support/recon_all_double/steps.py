@@ -45,6 +45,19 @@ PLACE = "mris_place_surface --adgws-in ../surf/autodet.gw.stats.{h}.dat --seg as
 
 VOLUME_STEPS = (
     Step(
+        "Longitudinal Base Subject Creation",
+        "DoCreateBaseSubj",
+        "mri_robust_template",
+        "rca-base-init -base {s} {tps}",
+        outputs=(
+            ("mri/norm_template.mgz", 3300),
+            ("mri/orig.mgz", 7100),
+            ("mri/brainmask_template.mgz", 3100),
+            ("scripts/rca-base-init.log", 4),
+        ),
+        hook="create_base",
+    ),
+    Step(
         "T2/FLAIR Input",
         "ConvertT2Flair",
         "mri_convert",
