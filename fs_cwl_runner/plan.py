@@ -1,7 +1,8 @@
-"""Turn a checked cohort into the job order (the inputs) of ``cwl/workflows/cohort.cwl``.
+"""Turn a checked cohort into the job order (the inputs) of ``cwl/workflows/cohort.cwl``,
+or of ``cwl/workflows/cohort-longitudinal.cwl`` for a cohort with ``longitudinal: true``.
 
-The input names and the ``Subject`` record's fields are those of cohort.cwl; optional
-inputs that the cohort leaves out are left out of the job order too.
+The input names and the records' fields are those of the workflow; optional inputs that
+the cohort leaves out are left out of the job order too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fs_cwl_runner.safe_write import atomic_writer, check_target
 
 #: The first line of every job order written here: how ``plan -o`` knows one of its own.
 JOB_ORDER_MARK = "# Job order of cwl/workflows/cohort.cwl, written by fs-cwl"
+LONGITUDINAL_MARK = "# Job order of cwl/workflows/cohort-longitudinal.cwl, written by fs-cwl"
 
 
 def cwl_file(location: str) -> dict[str, str]:
@@ -71,8 +73,32 @@ def job_order(cohort: CohortSpec, license_path: Path) -> dict[str, Any]:
         order["extra_steps"] = list(options.steps)
     order["fs_license"] = cwl_file(str(Path(license_path).absolute()))
     # Last, so the options stay readable at the top of a job order of thousands of subjects.
-    order["subjects"] = [subject_record(s, options.dicom) for s in cohort.subjects]
+    if cohort.longitudinal:
+        order.update(longitudinal_records(cohort))
+    else:
+        order["subjects"] = [subject_record(s, options.dicom) for s in cohort.subjects]
     return order
+
+
+def longitudinal_records(cohort: CohortSpec) -> dict[str, Any]:
+    """cohort-longitudinal.cwl's ``subjects`` (the people, each with its timepoints) and
+    ``cross_subjects`` (the subjects of no person with two or more sessions)."""
+    by_id = {subject.subject_id: subject for subject in cohort.subjects}
+    in_people = {timepoint for person in cohort.people for timepoint in person.timepoints}
+    people = []
+    for person in cohort.people:
+        timepoints = []
+        for timepoint in person.timepoints:
+            record = subject_record(by_id[timepoint])
+            timepoints.append({"timepoint_id": record.pop("subject_id"), **record})
+        people.append({"subject_id": person.subject_id, "timepoints": timepoints})
+    cross = [subject_record(s) for s in cohort.subjects if s.subject_id not in in_people]
+    return {"cross_subjects": cross, "subjects": people}
+
+
+def job_order_mark(order: dict[str, Any]) -> str:
+    """The first line of ``order``'s file: which workflow it is for."""
+    return LONGITUDINAL_MARK if "cross_subjects" in order else JOB_ORDER_MARK
 
 
 def input_files(order: dict[str, Any]) -> list[Path]:
@@ -108,7 +134,11 @@ def check_job_order_target(
     ``results``; over another existing file only if it is a job order of ours or ``force``.
     """
     check_target(
-        path, (*inputs, *input_files(order)), force=force, marker=JOB_ORDER_MARK, results=results
+        path,
+        (*inputs, *input_files(order)),
+        force=force,
+        marker=(JOB_ORDER_MARK, LONGITUDINAL_MARK),
+        results=results,
     )
 
 
@@ -124,6 +154,6 @@ def write_job_order(
     :func:`check_job_order_target` allows."""
     check_job_order_target(order, path, inputs=inputs, force=force, results=results)
     with atomic_writer(path) as stream:
-        stream.write(JOB_ORDER_MARK + "\n")
+        stream.write(job_order_mark(order) + "\n")
         # Block style, keys in the order given (ruamel took seconds per 1,000 subjects).
         block_yaml.dump(order, stream)

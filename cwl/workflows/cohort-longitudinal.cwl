@@ -6,10 +6,11 @@ label: "FreeSurfer's longitudinal stream over a cohort, then the group tables"
 doc: |
   Scatters workflows/longitudinal.cwl over the subjects (each person's sessions
   cross-sectionally, their template, then each session longitudinally; people run on
-  their own, as parallel as the runner allows), then builds two sets of group tables
-  with tools/stats-tables.cwl, one row per session in each: group/ from the
-  <tp>.long.<subject> runs (the ones to analyse) and group-cross/ from the
-  cross-sectional runs, with their QC tables.
+  their own, as parallel as the runner allows), and workflows/subject.cwl over the
+  cross_subjects (subjects with a single session or none, cross-sectional only), then
+  builds two sets of group tables with tools/stats-tables.cwl: group/ from the
+  <tp>.long.<subject> runs (the ones to analyse), one row per session, and group-cross/
+  from every cross-sectional run, with their QC tables.
 
   Equivalent commands:
     for s in subjects: (recon-all stages of workflows/longitudinal.cwl for s)
@@ -20,6 +21,7 @@ requirements:
   InlineJavascriptRequirement:
     expressionLib:
       - $include: flatten.js
+  MultipleInputFeatureRequirement: {}
   ScatterFeatureRequirement: {}
   StepInputExpressionRequirement: {}
   SubworkflowFeatureRequirement: {}
@@ -27,12 +29,18 @@ requirements:
     types:
       - $import: timepoint-type.yml
       - $import: longitudinal-subject-type.yml
+      - $import: subject-type.yml
 
 inputs:
   subjects:
     type: longitudinal-subject-type.yml#LongitudinalSubject[]
     label: The subjects, one record each with its sessions
     doc: "recon-all -base <subject_id> -tp <tp1> -tp <tp2> ... for each subject"
+  cross_subjects:
+    type: subject-type.yml#Subject[]
+    default: []
+    label: Subjects run cross-sectionally only (one session, or none)
+    doc: "recon-all -s <subject_id> -i <t1w> ... -all for each (as workflows/cohort.cwl)"
   three_tesla:
     type: boolean
     default: false
@@ -85,6 +93,23 @@ steps:
       - long_wmparc_stats
       - long_aparc_stats
 
+  cross_only:
+    run: subject.cwl
+    scatter: subject
+    in:
+      subject: cross_subjects
+      subject_id: {valueFrom: $(inputs.subject.subject_id)}
+      t1w: {valueFrom: $(inputs.subject.t1w)}
+      t2w: {valueFrom: $(inputs.subject.t2w)}
+      flair: {valueFrom: $(inputs.subject.flair)}
+      three_tesla: three_tesla
+      hires: hires
+      expert: expert
+      extra_flags: extra_flags
+      extra_steps: extra_steps
+      fs_license: fs_license
+    out: [subject_dir, aseg_stats, wmparc_stats, aparc_stats]
+
   group_tables:
     run: ../tools/stats-tables.cwl
     in:
@@ -99,10 +124,23 @@ steps:
     run: ../tools/stats-tables.cwl
     in:
       subjects: subjects
-      subject_ids: {valueFrom: "$(timepointIds(inputs.subjects, false))"}
-      aseg_stats: {source: subject/cross_aseg_stats, valueFrom: $(flatten(self))}
-      wmparc_stats: {source: subject/cross_wmparc_stats, valueFrom: $(flatten(self))}
-      aparc_stats: {source: subject/cross_aparc_stats, valueFrom: $(flatten(self))}
+      cross_subjects: cross_subjects
+      subject_ids:
+        valueFrom: |
+          $(timepointIds(inputs.subjects, false).concat(
+            inputs.cross_subjects.map(function (s) { return s.subject_id; })))
+      aseg_stats:
+        source: [subject/cross_aseg_stats, cross_only/aseg_stats]
+        linkMerge: merge_nested
+        valueFrom: $(flatten(self[0]).concat(self[1]))
+      wmparc_stats:
+        source: [subject/cross_wmparc_stats, cross_only/wmparc_stats]
+        linkMerge: merge_nested
+        valueFrom: $(flatten(self[0]).concat(self[1]))
+      aparc_stats:
+        source: [subject/cross_aparc_stats, cross_only/aparc_stats]
+        linkMerge: merge_nested
+        valueFrom: $(flatten(self[0]).concat(self[1]))
     out: [tables]
 
   # The tables of the cross-sectional runs go out as group-cross/, beside group/.
@@ -130,6 +168,10 @@ outputs:
       items: {type: array, items: Directory}
     label: Each subject's cross-sectional folders, <subject>_<session>
     outputSource: subject/cross_dirs
+  cross_only_dirs:
+    type: Directory[]
+    label: The folders of the cross_subjects
+    outputSource: cross_only/subject_dir
   template_dirs:
     type: Directory[]
     label: Each subject's template folder, <subject>

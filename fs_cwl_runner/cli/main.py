@@ -27,7 +27,7 @@ from fs_cwl_runner.cli.inputs import backend_of, checked_cohort, license_for, se
 from fs_cwl_runner.cli.parser import EXIT_INTERNAL, build_parser, normalize_argv
 from fs_cwl_runner.cli.validate import cmd_validate
 from fs_cwl_runner.cohort.load import load_cohort
-from fs_cwl_runner.cohort.spec import CohortError
+from fs_cwl_runner.cohort.spec import CohortError, CohortSpec
 from fs_cwl_runner.layout import Layout
 from fs_cwl_runner.plan import check_job_order_target, job_order, write_job_order
 from fs_cwl_runner.request import RunRequest
@@ -55,7 +55,11 @@ def cmd_plan(args: argparse.Namespace, config: dict[str, Any]) -> int:
     cohort = converted_cohort(checked)
     order = job_order(cohort, license_path)
     write_job_order(order, args.output, inputs=inputs, force=args.force, results=results)
-    print(json.dumps({"job_order": str(args.output), "subjects": len(cohort.subjects)}))
+    result: dict[str, Any] = {"job_order": str(args.output), "subjects": len(cohort.subjects)}
+    if cohort.longitudinal:
+        result["workflow"] = "cwl/workflows/cohort-longitudinal.cwl"
+        result["longitudinal_subjects"] = len(cohort.people)
+    print(json.dumps(result))
     return 0
 
 
@@ -112,6 +116,19 @@ def cmd_status(args: argparse.Namespace, _config: dict[str, Any]) -> int:
     return 0
 
 
+def refuse_longitudinal(cohort: CohortSpec) -> CohortSpec:
+    """``run`` does not yet follow the longitudinal stream's runs; say how to run it."""
+    if cohort.longitudinal:
+        raise UsageError(
+            f"{cohort.path}: longitudinal: true is checked and planned, but fs-cwl-run run "
+            "does not run the longitudinal stream yet. Write its job order and run it with "
+            "any CWL runner:\n"
+            f"  fs-cwl-run plan {cohort.path} -o job.yml\n"
+            "  cwltool cwl/workflows/cohort-longitudinal.cwl job.yml"
+        )
+    return cohort
+
+
 def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
     """Run the cohort on its backend, or show its dry run; the exit code of the run."""
     values = setting_values(args, config)
@@ -123,14 +140,14 @@ def cmd_run(args: argparse.Namespace, config: dict[str, Any]) -> int:
 
         options = DryRunOptions(args.quiet, args.json, args.all_commands, args.detach)
         try:
-            checked = checked_cohort(args.cohort, quiet=args.quiet)
+            checked = refuse_longitudinal(checked_cohort(args.cohort, quiet=args.quiet))
             with scratch_converted(checked, quiet=args.quiet) as cohort:
                 return dry_run(cohort, values, backend, options)
         except KeyboardInterrupt:  # main's message would say to resume: nothing to resume
             print(interrupted_message("run", dry_run=True), file=sys.stderr)
             return 130
     request = RunRequest(
-        checked_cohort(args.cohort, quiet=args.quiet),
+        refuse_longitudinal(checked_cohort(args.cohort, quiet=args.quiet)),
         license_for(args.fs_license, config),
         quiet=args.quiet,
         as_json=args.json,

@@ -156,7 +156,8 @@ def _bids_subject(candidate: Candidate, named: bool, findings: Findings) -> Subj
     )
     if check_subject_id(subject_id, True, where, findings) is None:
         return None
-    return SubjectSpec(subject_id, tuple(t1w), t2w, flair)
+    person = None if candidate.session is None else f"sub-{candidate.label}"
+    return SubjectSpec(subject_id, tuple(t1w), t2w, flair, person=person)
 
 
 def _check_each_wanted_kept(

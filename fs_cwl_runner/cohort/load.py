@@ -12,6 +12,7 @@ one pass.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,23 @@ from fs_cwl_runner.cohort.fields import (
     parsed_s3_uri,
 )
 from fs_cwl_runner.cohort.images import check_input_images
+from fs_cwl_runner.cohort.longitudinal import check_folder_names, longitudinal_flag, people
 from fs_cwl_runner.cohort.options import freesurfer_options
 from fs_cwl_runner.cohort.placement import check_placement
 from fs_cwl_runner.cohort.spec import CohortError, CohortSpec, DicomInput, SubjectSpec
 from fs_cwl_runner.s3uri import is_s3_uri
 
-COHORT_KEYS = ("subjects", "bids", "participants", "sessions", "freesurfer", "output")
-SUBJECT_KEYS = ("id", "t1", "t2", "flair")
+COHORT_KEYS = (
+    "subjects",
+    "bids",
+    "participants",
+    "sessions",
+    "longitudinal",
+    "freesurfer",
+    "output",
+)
+SUBJECT_KEYS = ("id", "t1", "t2", "flair", "sessions")
+SESSION_KEYS = ("id", "t1", "t2", "flair")
 
 
 def load_cohort(
@@ -54,6 +65,10 @@ def load_cohort(
     base = path.parent
     check_keys(data, COHORT_KEYS, "", findings)
     bids_root, subjects = _subjects(data, base, findings)
+    longitudinal = longitudinal_flag(data.get("longitudinal"), data.get("sessions"), findings)
+    found_people = people(subjects, findings) if longitudinal else ()
+    if not longitudinal:
+        check_folder_names(subjects, (), findings)
     options = freesurfer_options(data.get("freesurfer"), base, findings)
     output = _output(data, base, findings)
     if output:
@@ -75,7 +90,9 @@ def load_cohort(
         )
         for entry in findings.dicom
     )
-    cohort = CohortSpec(path, tuple(subjects), options, output or "", bids_root, dicom)
+    cohort = CohortSpec(
+        path, tuple(subjects), options, output or "", bids_root, dicom, found_people
+    )
     return cohort, findings.warnings
 
 
@@ -167,27 +184,80 @@ def _listed_subjects(value: object, base: Path, findings: Findings) -> list[Subj
         return []
     if not value:
         findings.problems.append("subjects: the list is empty; add at least one subject")
-    subjects = (_listed_subject(entry, index, base, findings) for index, entry in enumerate(value))
-    found = [subject for subject in subjects if subject is not None]
+    found = [
+        subject
+        for index, entry in enumerate(value)
+        for subject in _listed_subject(entry, index, base, findings)
+    ]
     _check_ids(value, findings)
     return found
 
 
-def _listed_subject(
-    entry: object, index: int, base: Path, findings: Findings
-) -> SubjectSpec | None:
-    """One entry of ``subjects:``; None if it has problems (they are in ``findings``)."""
+def _listed_subject(entry: object, index: int, base: Path, findings: Findings) -> list[SubjectSpec]:
+    """One entry of ``subjects:``: the subject, or each of its sessions; none for an entry
+    with problems (they are in ``findings``)."""
     where = f"subjects[{index}]"
     if not isinstance(entry, dict):
         findings.problems.append(
             f"{where}: must be a mapping with id: and t1:, not a {kind_of(entry)}"
         )
-        return None
+        return []
     raw_id = entry.get("id")
     if isinstance(raw_id, str) and raw_id.strip():
         where = f"{where} ({raw_id})"
     subject_id = check_subject_id(raw_id, "id" in entry, where, findings)
     check_keys(entry, SUBJECT_KEYS, where, findings)
+    if "sessions" in entry:
+        return _sessions(entry, where, subject_id, base, findings)
+    subject = _subject_images(entry, where, subject_id, base, findings)
+    return [subject] if subject else []
+
+
+def _sessions(
+    entry: dict[Any, Any], where: str, person: str | None, base: Path, findings: Findings
+) -> list[SubjectSpec]:
+    """A person's ``sessions:``, each a subject ``<id>_<session id>`` of its own."""
+    value = entry["sessions"]
+    for name in ("t1", "t2", "flair"):
+        if name in entry:
+            findings.problems.append(
+                f"{where}: {name}: given beside sessions:; put each image under its session"
+            )
+    if not isinstance(value, list) or not value:
+        findings.problems.append(
+            f"{where}: sessions: must be a list of sessions (- id: ... t1: ...), "
+            f"not {'an empty list' if value == [] else 'a ' + kind_of(value)}"
+        )
+        return []
+    found, seen = [], set()
+    for index, session in enumerate(value):
+        at = f"{where}.sessions[{index}]"
+        if not isinstance(session, dict):
+            findings.problems.append(f"{at}: must be a mapping with id: and t1:")
+            continue
+        raw = session.get("id")
+        if isinstance(raw, str) and raw.strip():
+            at = f"{at} ({raw})"
+        session_id = check_subject_id(raw, "id" in session, at, findings)
+        check_keys(session, SESSION_KEYS, at, findings)
+        if session_id is not None and session_id.lower() in seen:
+            findings.problems.append(
+                f"{at}: id: duplicate session id {session_id!r}; every session of a "
+                "subject needs its own id"
+            )
+            session_id = None
+        seen.add((session_id or "").lower())
+        timepoint = f"{person}_{session_id}" if person and session_id else None
+        subject = _subject_images(session, at, timepoint, base, findings)
+        if subject is not None and person is not None:
+            found.append(replace(subject, person=person))
+    return found
+
+
+def _subject_images(
+    entry: dict[Any, Any], where: str, subject_id: str | None, base: Path, findings: Findings
+) -> SubjectSpec | None:
+    """The images of a subject (or session) entry; None if it has problems."""
     t1w = _t1_locations(entry, where, subject_id, base, findings)
     t2w = flair = None
     if "t2" in entry:

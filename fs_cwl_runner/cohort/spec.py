@@ -15,6 +15,22 @@ class SubjectSpec:
     #: The T1 DICOM series folder the user gave (local only, never uploaded): the
     #: reference of the DICOM export. None when the T1 was NIfTI.
     dicom_series: str | None = None
+    #: The person this is a session of (``sessions:``, or a BIDS session): the template
+    #: id of the longitudinal stream. None for a subject without sessions.
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    """One person of a longitudinal cohort: the template id and its timepoints' ids."""
+
+    subject_id: str  # the template's folder name
+    timepoints: tuple[str, ...]  # subject ids of the sessions, <subject>_<session>
+
+    @property
+    def long_ids(self) -> tuple[str, ...]:
+        """The folders of the longitudinal runs, <timepoint>.long.<subject>."""
+        return tuple(f"{timepoint}.long.{self.subject_id}" for timepoint in self.timepoints)
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,13 @@ class CohortSpec:
     #: The images given as DICOM series; the subjects' image paths name their folders
     #: until :func:`fs_cwl_runner.dicom.inputs.convert_dicom_inputs` swaps in the NIfTI.
     dicom_inputs: tuple[DicomInput, ...] = ()
+    #: ``longitudinal: true``: the people with two or more sessions, in file order; their
+    #: sessions are among ``subjects`` (run cross-sectionally first).
+    people: tuple[PersonSpec, ...] = ()
+
+    @property
+    def longitudinal(self) -> bool:
+        return bool(self.people)
 
 
 class CohortError(Exception):

@@ -457,9 +457,9 @@ def test_did_you_mean(tmp_path: Path) -> None:
         load_cohort(path)
     assert caught.value.problems == [
         "unknown top-level key 'freesurfers'; did you mean 'freesurfer'? "
-        "(known keys: subjects, bids, participants, sessions, freesurfer, output)",
+        "(known keys: subjects, bids, participants, sessions, longitudinal, freesurfer, output)",
         "unknown top-level key 'ouptut'; did you mean 'output'? "
-        "(known keys: subjects, bids, participants, sessions, freesurfer, output)",
+        "(known keys: subjects, bids, participants, sessions, longitudinal, freesurfer, output)",
     ]
 
 
@@ -621,11 +621,13 @@ def test_bids_dataset(tmp_path: Path) -> None:
                 str(ses1 / "sub-02_ses-1_acq-mprage_run-1_T1w.nii.gz"),
                 str(ses1 / "sub-02_ses-1_acq-mprage_run-2_T1w.nii.gz"),
             ),
+            person="sub-02",
         ),
         SubjectSpec(
             "sub-02_ses-2",
             (str(ses2 / "sub-02_ses-2_T1w.nii.gz"),),
             flair=str(ses2 / "sub-02_ses-2_FLAIR.nii.gz"),
+            person="sub-02",
         ),
         SubjectSpec("sub-03", (str(bids / "sub-03/anat/sub-03_T1w.nii.gz"),)),
     )

@@ -56,35 +56,6 @@ def cohort_job(license_file: Path) -> dict[str, Any]:
     }
 
 
-def longitudinal_job(license_file: Path) -> dict[str, Any]:
-    """Two people, two sessions each; sub-01's first session has a T2."""
-    data = EXAMPLE_DATA
-
-    def timepoint(timepoint_id: str, image: str, **more: Path) -> dict[str, Any]:
-        extra = {name: file_obj(path) for name, path in more.items()}
-        return {"timepoint_id": timepoint_id, "t1w": [file_obj(data / image)], **extra}
-
-    return {
-        "subjects": [
-            {
-                "subject_id": "sub-01",
-                "timepoints": [
-                    timepoint("sub-01_ses-1", "sub-01_T1w.nii.gz", t2w=data / "sub-02_T1w.nii.gz"),
-                    timepoint("sub-01_ses-2", "sub-02_T1w.nii.gz"),
-                ],
-            },
-            {
-                "subject_id": "sub-02",
-                "timepoints": [
-                    timepoint("sub-02_ses-1", "sub-03_run-1_T1w.nii.gz"),
-                    timepoint("sub-02_ses-2", "sub-03_run-2_T1w.nii.gz"),
-                ],
-            },
-        ],
-        "fs_license": file_obj(license_file),
-    }
-
-
 def write_job(job: dict[str, Any], path: Path) -> Path:
     yaml = YAML()
     with path.open("w") as out:

@@ -335,4 +335,78 @@ IDS_AND_S3 = [
     s3_output("too-short", "s3://b/results", "has 1 characters; S3 bucket names have 3 to 255"),
 ]
 
-CASES = [*SESSIONS, *PLACEMENT, *IDS_AND_S3]
+
+def sessions_cohort(*sessions: str, person: str = "sub-01", extra: str = "") -> str:
+    """A longitudinal cohort of one listed person, ``sessions`` its session entries."""
+    entries = "".join(f"      - {session}\n" for session in sessions)
+    return (
+        f"longitudinal: true\nsubjects:\n  - id: {person}\n    sessions:\n{entries}"
+        f"{extra}output: results/\n"
+    )
+
+
+SECOND_T1 = "data/sub-01_ses-2_T1w.nii.gz"
+LONGITUDINAL_FILES: dict[str, FileContent] = {SECOND_T1: nifti()}
+
+
+def longitudinal(name: str, cohort: str, expect: tuple[str, ...]) -> BadInput:
+    return BadInput(
+        f"longitudinal-{name}",
+        2,
+        RUN,
+        expect,
+        files={**LONGITUDINAL_FILES, "cohort.yml": cohort},
+    )
+
+
+LONGITUDINAL = [
+    # sub-01 with session "ses-1" is the folder sub-01_ses-1: a second subject of that id
+    # would be a timepoint and a template (or subject) in one folder.
+    longitudinal(
+        "template-is-a-timepoint",
+        "longitudinal: true\nsubjects:\n"
+        f"  - id: sub-01\n    sessions:\n      - id: ses-1\n        t1: {GOOD_T1}\n"
+        f"      - id: ses-2\n        t1: {SECOND_T1}\n"
+        f"  - id: sub-01_ses-1\n    t1: {GOOD_T1}\n"
+        "output: results/\n",
+        ("sub-01_ses-1: the folder of", "a template id may not be a timepoint id"),
+    ),
+    longitudinal(
+        "duplicate-session-id",
+        sessions_cohort(f"id: ses-1\n        t1: {GOOD_T1}", f"id: ses-1\n        t1: {SECOND_T1}"),
+        ("subjects[0] (sub-01).sessions[1] (ses-1): id: duplicate session id 'ses-1'",),
+    ),
+    longitudinal(
+        "session-without-t1",
+        sessions_cohort(f"id: ses-1\n        t1: {GOOD_T1}", "id: ses-2"),
+        ("subjects[0] (sub-01).sessions[1] (ses-2): t1: missing",),
+    ),
+    longitudinal(
+        "not-a-boolean",
+        sessions_cohort(
+            f"id: ses-1\n        t1: {GOOD_T1}", f"id: ses-2\n        t1: {SECOND_T1}"
+        ).replace("longitudinal: true", "longitudinal: yes please"),
+        ("longitudinal: must be true or false",),
+    ),
+    longitudinal(
+        "image-beside-sessions",
+        sessions_cohort(
+            f"id: ses-1\n        t1: {GOOD_T1}", f"id: ses-2\n        t1: {SECOND_T1}"
+        ).replace("    sessions:\n", f"    t1: {GOOD_T1}\n    sessions:\n"),
+        ("subjects[0] (sub-01): t1: given beside sessions:",),
+    ),
+    longitudinal(
+        "no-person-with-two-sessions",
+        sessions_cohort(f"id: ses-1\n        t1: {GOOD_T1}"),
+        ("longitudinal: true, but no subject has two or more sessions",),
+    ),
+    bids_case(
+        "longitudinal-with-sessions-merge",
+        "bids: bids\nsessions: merge\nlongitudinal: true\noutput: results/\n",
+        ("longitudinal: true with sessions: merge", "remove sessions: merge"),
+        TWO_SESSIONS,
+        argv=RUN,
+    ),
+]
+
+CASES = [*SESSIONS, *PLACEMENT, *IDS_AND_S3, *LONGITUDINAL]
