@@ -137,7 +137,7 @@ def check_job_order_target(
         path,
         (*inputs, *input_files(order)),
         force=force,
-        marker=(JOB_ORDER_MARK, LONGITUDINAL_MARK),
+        markers=(JOB_ORDER_MARK, LONGITUDINAL_MARK),
         results=results,
     )
 

@@ -44,13 +44,13 @@ def check_target(
     inputs: Iterable[Path],
     *,
     force: bool,
-    marker: str | tuple[str, ...],
+    markers: tuple[str, ...],
     flag: str = "-o",
     results: Path | None = None,
 ) -> None:
     """TargetError unless writing ``path`` destroys nothing the user did not ask to replace.
 
-    A file whose first line is ``marker`` (or one of them) was written by fs-cwl and may be
+    A file whose first line is one of ``markers`` was written by fs-cwl and may be
     replaced. ``flag`` is the option that named ``path``, for the error message. Nothing is written
     inside ``results`` (a cohort's output folder), ``--force`` or not.
     """
@@ -73,7 +73,6 @@ def check_target(
         raise TargetError(
             f"{flag} {path}: the folder {path.parent} does not exist; create it first"
         )
-    markers = (marker,) if isinstance(marker, str) else marker
     if path.exists() and not force and first_line(path) not in markers:
         raise TargetError(
             f"{flag} {path}: the file exists and was not written by fs-cwl; "

@@ -67,8 +67,7 @@ def load_cohort(
     bids_root, subjects = _subjects(data, base, findings)
     longitudinal = longitudinal_flag(data.get("longitudinal"), data.get("sessions"), findings)
     found_people = people(subjects, findings) if longitudinal else ()
-    if not longitudinal:
-        check_folder_names(subjects, (), findings)
+    check_folder_names(subjects, found_people, findings)
     options = freesurfer_options(data.get("freesurfer"), base, findings)
     output = _output(data, base, findings)
     if output:
@@ -246,7 +245,8 @@ def _sessions(
                 "subject needs its own id"
             )
             session_id = None
-        seen.add((session_id or "").lower())
+        if session_id is not None:
+            seen.add(session_id.lower())
         timepoint = f"{person}_{session_id}" if person and session_id else None
         subject = _subject_images(session, at, timepoint, base, findings)
         if subject is not None and person is not None:

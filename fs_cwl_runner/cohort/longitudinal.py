@@ -55,7 +55,6 @@ def people(subjects: list[SubjectSpec], findings: Findings) -> tuple[PersonSpec,
             "longitudinal: true, but no subject has two or more sessions; list each "
             "subject's scans under sessions: (or use a BIDS dataset with ses-<label> folders)"
         )
-    check_folder_names(subjects, tuple(found), findings)
     return tuple(found)
 
 

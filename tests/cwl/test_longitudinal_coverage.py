@@ -19,11 +19,11 @@ from support.long_oracle import (
     TEMPLATE,
     TIMEPOINTS,
     LongDontRun,
-    check_covers,
     long_reference,
     staged_steps,
     template_reference,
 )
+from support.stage_oracle import check_stages_cover
 
 
 def test_template_stages_cover_recon_all_base_all(
@@ -35,7 +35,7 @@ def test_template_stages_cover_recon_all_base_all(
     (tmp_path / "staged").mkdir()
     dontrun = LongDontRun(freesurfer, tmp_path / "staged")
     ran = staged_steps(dontrun, "template.cwl", TEMPLATE, dummy_license)
-    check_covers(ran, reference)
+    check_stages_cover(ran, reference)
     assert ran["autorecon1"][0] == ("Longitudinal Base Subject Creation", "")
 
 
@@ -54,4 +54,4 @@ def test_longitudinal_stages_cover_recon_all_long_all(
     dontrun.write_base_tps(TEMPLATE)
     subject = f"{TIMEPOINTS[0]}.long.{TEMPLATE}"
     ran = staged_steps(dontrun, "long-timepoint.cwl", subject, dummy_license, t2pial)
-    check_covers(ran, reference)
+    check_stages_cover(ran, reference)

@@ -194,12 +194,11 @@ def dontrun_in(image: Image, container: str) -> type[stage_oracle.DontRun]:
         def exec(self, command: list[str]) -> subprocess.CompletedProcess[str]:
             return image.podman("exec", f"--env=SUBJECTS_DIR={self.root}", container, *command)
 
-        def run(self, args: list[str]) -> list[stage_oracle.Step]:
+        def steps(self, args: list[str]) -> list[stage_oracle.Step]:
             args = list(args)
             args[args.index("-sd") + 1] = str(self.root)
             result = self.exec(["recon-all", *args, "-dontrun"])
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-            self.add_images(args[args.index("-s") + 1])
             return stage_oracle.headers(result.stdout)
 
     return InImage

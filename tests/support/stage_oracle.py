@@ -70,6 +70,14 @@ class DontRun:
         self.image = freesurfer.home / "subjects" / "fsaverage" / "mri" / "orig.mgz"
 
     def run(self, args: list[str]) -> list[Step]:
+        """The steps of a stage's arguments, then the images its real run would make."""
+        steps = self.steps(args)
+        # -dontrun converts nothing; later stages need the images the real run would make.
+        self.add_images(args[args.index("-s") + 1])
+        return steps
+
+    def steps(self, args: list[str]) -> list[Step]:
+        """The ``#@#`` steps recon-all -dontrun prints for ``args``, in this SUBJECTS_DIR."""
         args = list(args)
         args[args.index("-sd") + 1] = str(self.root)
         result = subprocess.run(
@@ -82,8 +90,6 @@ class DontRun:
             check=False,
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        # -dontrun converts nothing; later stages need the images the real run would make.
-        self.add_images(args[args.index("-s") + 1])
         return headers(result.stdout)
 
     def add_images(self, subject: str) -> None:
@@ -172,6 +178,12 @@ def check_subject_workflow_covers_recon_all_all(
         job = stage_job(steps[name], "s1", pial, dummy_license)
         ran[name] = dontrun.run(recon_all_args(tool_command(tool, job)))
 
+    check_stages_cover(ran, reference)
+
+
+def check_stages_cover(ran: dict[str, list[Step]], reference: list[Step]) -> None:
+    """The stages ran exactly the reference run's steps (recon-all ... -all), each once, lh
+    and rh apart, and each chain through one hemisphere's stage in the reference's order."""
     everything = [step for stage in ran.values() for step in stage]
     assert Counter(everything) == Counter(reference), "steps differ from recon-all -all"
     assert max(Counter(everything).values()) == 1, "a step runs twice"
